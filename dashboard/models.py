@@ -1,0 +1,1 @@
+# The dashboard has no tables of its own.

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+from workorders.models import WorkOrder
+from workshop.models import TimeStampedModel, business_key_field, non_blank_constraint
+
+
+class Item(TimeStampedModel):
+    item_id = business_key_field("item ID")
+    item_name = models.CharField(max_length=200, db_index=True)
+    quantity = models.IntegerField(default=0, db_index=True)
+    unit = models.CharField(max_length=50, blank=True, default="")
+    reorder_level = models.IntegerField(default=0)
+    is_low_stock = models.GeneratedField(
+        expression=Q(quantity__lte=F("reorder_level")),
+        output_field=models.BooleanField(),
+        db_persist=True,
+        db_index=True,
+        verbose_name="low stock",
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            non_blank_constraint("item_id", "item"),
+            non_blank_constraint("item_name", "item"),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="item_quantity_not_negative"),
+            models.CheckConstraint(condition=Q(reorder_level__gte=0), name="item_reorder_level_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {self.item_name}"
+
+
+class MovementReason(models.TextChoices):
+    RECEIPT = "receipt", "Receipt"
+    CONSUMPTION = "consumption", "Consumption"
+    CORRECTION = "correction", "Correction"
+
+
+class StockMovement(TimeStampedModel):
+    """One change of an item's quantity: the ledger behind `Item.quantity`."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="movements")
+    delta = models.IntegerField()
+    quantity_after = models.IntegerField()
+    reason = models.CharField(max_length=20, choices=MovementReason.choices, db_index=True)
+    work_order = models.ForeignKey(
+        WorkOrder, on_delete=models.PROTECT, null=True, blank=True, related_name="stock_movements"
+    )
+    note = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "stock movement"
+        constraints = [
+            models.CheckConstraint(condition=~Q(delta=0), name="stockmovement_delta_not_zero"),
+            models.CheckConstraint(condition=Q(quantity_after__gte=0), name="stockmovement_quantity_after_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {self.delta:+d}"

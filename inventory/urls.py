@@ -1,0 +1,2 @@
+def register(router) -> None:
+    """Adds this app's resources to the API router."""

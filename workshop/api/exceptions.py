@@ -1,0 +1,231 @@
+"""The error body, once for the whole project.
+
+Every error under `/api/`, `/health` and `/auth` is
+`{"detail", "error_code", "timestamp", "request_id"}` plus `errors` where it applies.
+DRF exceptions, Django exceptions, database errors and anything unhandled all come
+through `exception_handler`; unknown URLs come through `not_found` (a catch-all route).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import structlog
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
+from django.db.models import ProtectedError, RestrictedError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import set_rollback
+
+log = structlog.get_logger(__name__)
+
+ERROR_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMITED",
+    500: "SERVER_ERROR",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+
+# Domain exceptions: services raise these, the handler maps them.
+class Conflict(exceptions.APIException):
+    """A write the current state does not allow (dependents, not enough stock)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "CONFLICT"
+
+
+class DuplicateResource(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "A record with this key already exists."
+    default_code = "DUPLICATE_RESOURCE"
+
+
+class UnprocessableEntity(exceptions.ValidationError):
+    """A `ValidationError` (422) with a top-level message and optional field errors."""
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "PAYLOAD_TOO_LARGE"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "A service the API depends on is unavailable. Try again shortly."
+    default_code = "SERVICE_UNAVAILABLE"
+
+
+def error_body(
+    request, status_code: int, detail: str, error_code: str | None = None, errors=None
+) -> dict:
+    body = {
+        "detail": detail,
+        "error_code": error_code or ERROR_CODES.get(status_code, "ERROR"),
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "request_id": getattr(request, "request_id", None),
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def _unique_only(codes) -> bool:
+    """True when every validation error code is a uniqueness failure."""
+    flat: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+        else:
+            flat.append(str(node))
+
+    walk(codes)
+    return bool(flat) and all(code == "unique" for code in flat)
+
+
+def _validation_response(request, exc: exceptions.ValidationError) -> Response:
+    errors = exc.detail
+    if isinstance(errors, list):
+        # A bare message or a list of them (e.g. raised from a service): no field.
+        if all(isinstance(e, str) for e in errors):
+            detail = " ".join(str(e) for e in errors) or "Invalid input."
+            return Response(error_body(request, 422, detail), status=422)
+        errors = {"non_field_errors": errors}
+    if _unique_only(exc.get_codes()):
+        return Response(
+            error_body(
+                request, 409, _first_message(errors), "DUPLICATE_RESOURCE", errors=errors
+            ),
+            status=409,
+        )
+    return Response(
+        error_body(request, 422, _first_message(errors, prefix=True), errors=errors),
+        status=422,
+    )
+
+
+def _first_message(errors, prefix: bool = False) -> str:
+    if isinstance(errors, dict):
+        for field, messages in errors.items():
+            message = _first_message(messages)
+            if prefix and field not in ("non_field_errors", "detail"):
+                return f"{field}: {message}"
+            return message
+    if isinstance(errors, list) and errors:
+        return _first_message(errors[0])
+    return str(errors) if errors else "Invalid input."
+
+
+def _protected_detail(exc: ProtectedError | RestrictedError) -> str:
+    blockers = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+    counts: dict[str, int] = {}
+    for obj in blockers:
+        name = str(obj._meta.verbose_name_plural)
+        counts[name] = counts.get(name, 0) + 1
+    listed = ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
+    return f"Cannot delete this record: it still has {listed}. Remove or reassign them first."
+
+
+def exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: every exception a view raises becomes the error body."""
+    request = context.get("request")
+    response = _handle(exc, request)
+    if response.status_code >= 500:
+        log.error(
+            "request.error",
+            status=response.status_code,
+            error=type(exc).__name__,
+            view=type(context.get("view")).__name__ if context.get("view") else None,
+            exc_info=response.status_code == 500,
+        )
+    set_rollback()
+    return response
+
+
+def _handle(exc, request) -> Response:
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError("The request could not be processed.")
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        exc = Conflict(_protected_detail(exc))
+    elif isinstance(exc, IntegrityError):
+        text = str(exc).lower()
+        if "unique" in text or "duplicate" in text:
+            exc = DuplicateResource()
+        else:
+            exc = exceptions.ValidationError("The values break a rule of the data model.")
+    elif isinstance(exc, OperationalError | InterfaceError):
+        exc = ServiceUnavailable("The database is unavailable. Try again shortly.")
+    elif isinstance(exc, DatabaseError):
+        exc = exceptions.APIException("The server could not complete the request.")
+        exc.status_code = 500
+
+    if isinstance(exc, exceptions.ValidationError):
+        return _validation_response(request, exc)
+
+    if not isinstance(exc, exceptions.APIException):
+        return Response(
+            error_body(request, 500, "The server could not complete the request."), status=500
+        )
+
+    status_code = exc.status_code
+    code = None
+    if isinstance(exc, Conflict | DuplicateResource):
+        code = exc.default_code
+    detail = exc.detail if isinstance(exc.detail, str) else _first_message(exc.detail)
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        status_code = 401
+        detail = str(detail)
+    if isinstance(exc, exceptions.ParseError):
+        status_code = 400
+    if status_code == 500:
+        detail = "The server could not complete the request."
+    response = Response(error_body(request, status_code, str(detail), code), status=status_code)
+    if getattr(exc, "auth_header", None):
+        response["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        response["Retry-After"] = str(int(exc.wait))
+    return response
+
+
+def not_found(request, *args, **kwargs):
+    """The catch-all route for unknown URLs under /api/, /health and /auth."""
+    return JsonResponse(
+        error_body(request, 404, f"No such URL: {request.path}"), status=404
+    )
+
+
+def json_error_response(request, status_code: int, detail: str) -> JsonResponse:
+    """For Django-level errors outside DRF views (middleware, handler500)."""
+    return JsonResponse(error_body(request, status_code, detail), status=status_code)

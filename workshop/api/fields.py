@@ -1,0 +1,93 @@
+"""Tolerant input fields, shared by the API serializers and the Excel import engine.
+
+- Choices accept the value or its human label in any case and spacing
+  (`"In Progress"`, `"in-progress"` → `in_progress`), plus per-field aliases
+  (`"Maintenance Required"` → `maintenance`), and always return the value.
+- Dates accept `YYYY-MM-DD` or an ISO datetime (`2025-11-25T00:00:00.000`) and return
+  `YYYY-MM-DD`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework import serializers
+
+NULL_WORDS = {"", "none", "null", "n/a", "-"}
+
+
+def normalise_label(text: str) -> str:
+    """`" In-Progress "` → `in_progress`: lower case, runs of spaces/dashes as one `_`."""
+    return re.sub(r"[\s\-_]+", "_", str(text).strip().lower())
+
+
+class LenientChoiceField(serializers.ChoiceField):
+    """A choice field that also takes labels and aliases; `null_words` map to null when
+    the field allows null (so `"None"` is no defect)."""
+
+    def __init__(self, *args, aliases: dict[str, str] | None = None, **kwargs):
+        self.aliases = {normalise_label(k): v for k, v in (aliases or {}).items()}
+        super().__init__(*args, **kwargs)
+
+    def _set_choices(self, choices):
+        super()._set_choices(choices)
+        self._lookup = {}
+        for value, label in self.choices.items():
+            self._lookup[normalise_label(str(value))] = value
+            self._lookup[normalise_label(str(label))] = value
+
+    choices = property(serializers.ChoiceField._get_choices, _set_choices)
+
+    def validate_empty_values(self, data):
+        if self.allow_null and isinstance(data, str) and data.strip().lower() in NULL_WORDS:
+            return (True, None)
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            key = normalise_label(data)
+            if key in self.aliases:
+                return self.aliases[key]
+            if key in self._lookup:
+                return self._lookup[key]
+        self.fail("invalid_choice", input=data)
+
+
+def parse_lenient_date(value) -> dt.date | None:
+    """A date from `YYYY-MM-DD`, an ISO datetime, or a date/datetime object; None if not."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        parsed = parse_date(text)
+        if parsed:
+            return parsed
+        moment = parse_datetime(text.replace(" ", "T", 1) if len(text) > 10 else text)
+    except ValueError:
+        return None
+    if moment is None:
+        return None
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return moment.date()
+
+
+class LenientDateField(serializers.DateField):
+    """`YYYY-MM-DD` or an ISO datetime in; `YYYY-MM-DD` out."""
+
+    default_error_messages = {
+        "invalid": "Date has wrong format. Use YYYY-MM-DD (an ISO datetime is accepted too)."
+    }
+
+    def to_internal_value(self, value):
+        parsed = parse_lenient_date(value)
+        if parsed is None:
+            self.fail("invalid")
+        return parsed

@@ -1,0 +1,240 @@
+"""List mechanics shared by every resource: strict query parameters, filtering, search,
+sorting. A bad value for any of them is a 422 (never silently ignored, never a 500).
+
+Each app's `filters.py` subclasses `BaseFilterSet`, and its ViewSet names
+`search_fields` and `ordering_fields`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.filters import BaseFilterBackend, SearchFilter
+
+from workshop.api.exceptions import UnprocessableEntity
+from workshop.api.fields import normalise_label, parse_lenient_date
+from workshop.api.pagination import PAGINATION_PARAMS
+
+LIST_ACTIONS = {"list", "export"}
+SORT_PARAMS = ("sort_by", "order", "ordering")
+GENERAL_PARAMS = ("search", "fields", "format")
+
+
+# ---------------------------------------------------------------- form fields and filters
+class LenientDateFormField(forms.DateField):
+    default_error_messages = {"invalid": "Enter a date as YYYY-MM-DD (or an ISO datetime)."}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        parsed = parse_lenient_date(value)
+        if parsed is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return parsed
+
+
+class LenientDateFilter(django_filters.DateFilter):
+    field_class = LenientDateFormField
+
+
+class StrictBooleanFormField(forms.Field):
+    TRUE = {"true", "1", "yes"}
+    FALSE = {"false", "0", "no"}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError("Must be true or false.", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.Filter):
+    """`true|false` (or 1/0, yes/no); anything else is a 422 rather than ignored."""
+
+    field_class = StrictBooleanFormField
+
+
+class ChoiceListFormField(forms.CharField):
+    """A comma list of choice values or labels (`pending,In Progress`) → list of values."""
+
+    def __init__(self, *args, choices=(), aliases=None, **kwargs):
+        self.lookup = {}
+        for value, label in choices:
+            self.lookup[normalise_label(value)] = value
+            self.lookup[normalise_label(label)] = value
+        for alias, value in (aliases or {}).items():
+            self.lookup[normalise_label(alias)] = value
+        self.valid = sorted({v for v, _ in choices})
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        result = []
+        for part in value.split(","):
+            if not part.strip():
+                continue
+            key = normalise_label(part)
+            if key not in self.lookup:
+                raise forms.ValidationError(
+                    f"'{part.strip()}' is not one of: {', '.join(self.valid)}.", code="invalid_choice"
+                )
+            result.append(self.lookup[key])
+        return result or None
+
+
+class ChoiceListFilter(django_filters.Filter):
+    """Matches any of a comma list of choices, tolerant of labels like the API's fields."""
+
+    field_class = ChoiceListFormField
+
+    def __init__(self, *args, choices=(), aliases=None, **kwargs):
+        super().__init__(*args, choices=choices, aliases=aliases, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": value})
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+class BaseFilterSet(django_filters.FilterSet):
+    """`created_from`/`created_to` (dates, inclusive, in TIME_ZONE) on every list."""
+
+    created_from = LenientDateFilter(method="filter_created_from", label="Created on or after (date)")
+    created_to = LenientDateFilter(method="filter_created_to", label="Created on or before (date)")
+
+    def filter_created_from(self, queryset, name, value):
+        return queryset.filter(created_at__gte=_day_start(value))
+
+    def filter_created_to(self, queryset, name, value):
+        return queryset.filter(created_at__lt=_day_start(value + dt.timedelta(days=1)))
+
+    @staticmethod
+    def any_of(queryset, **lookups):
+        query = Q()
+        for lookup, value in lookups.items():
+            query |= Q(**{lookup: value})
+        return queryset.filter(query)
+
+
+# ---------------------------------------------------------------- backends
+def _is_list(view) -> bool:
+    return getattr(view, "action", None) in LIST_ACTIONS
+
+
+class StrictQueryParamsBackend(BaseFilterBackend):
+    """An unknown query parameter on a list is a 422: a typo must not return every row."""
+
+    def filter_queryset(self, request, queryset, view):
+        if not _is_list(view):
+            return queryset
+        allowed = set(PAGINATION_PARAMS) | set(SORT_PARAMS) | set(GENERAL_PARAMS)
+        filterset_class = getattr(view, "filterset_class", None)
+        if filterset_class is not None:
+            allowed |= set(filterset_class.base_filters)
+        allowed |= set(getattr(view, "extra_query_params", ()))
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            raise UnprocessableEntity(
+                {name: [f"Unknown query parameter. Allowed: {', '.join(sorted(allowed))}."] for name in unknown}
+            )
+        return queryset
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter on lists only (a detail is never filtered away by list parameters)."""
+
+    def filter_queryset(self, request, queryset, view):
+        if not _is_list(view):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
+class SearchBackend(SearchFilter):
+    def filter_queryset(self, request, queryset, view):
+        if not _is_list(view):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
+class SortBackend(BaseFilterBackend):
+    """`sort_by=<field>&order=asc|desc` or `ordering=-due_date,client`; default `id`.
+    The primary key is always the last key, so pages are stable."""
+
+    def get_ordering(self, request, view) -> list[str]:
+        params = request.query_params
+        allowed = set(getattr(view, "ordering_fields", ()) or ()) | {"id"}
+        ordering_param = params.get("ordering")
+        sort_by = params.get("sort_by")
+        order = params.get("order")
+        if ordering_param is not None and (sort_by is not None or order is not None):
+            raise UnprocessableEntity({"ordering": ["Use either ordering or sort_by/order, not both."]})
+        if order is not None and order.lower() not in ("asc", "desc"):
+            raise UnprocessableEntity({"order": ["Must be asc or desc."]})
+        keys: list[str] = []
+        if ordering_param is not None:
+            for part in ordering_param.split(","):
+                part = part.strip()
+                name = part.removeprefix("-")
+                if name not in allowed:
+                    raise UnprocessableEntity(
+                        {"ordering": [f"Cannot sort by '{name}'. Allowed: {', '.join(sorted(allowed))}."]}
+                    )
+                keys.append(part)
+        elif sort_by is not None:
+            if sort_by not in allowed:
+                raise UnprocessableEntity(
+                    {"sort_by": [f"Cannot sort by '{sort_by}'. Allowed: {', '.join(sorted(allowed))}."]}
+                )
+            keys.append(f"-{sort_by}" if (order or "asc").lower() == "desc" else sort_by)
+        elif order is not None:
+            keys.append("-id" if order.lower() == "desc" else "id")
+        if not any(k.removeprefix("-") == "id" for k in keys):
+            keys.append("id")
+        return keys
+
+    def filter_queryset(self, request, queryset, view):
+        if not _is_list(view):
+            return queryset
+        return queryset.order_by(*self.get_ordering(request, view))
+
+    def get_schema_operation_parameters(self, view):
+        fields = sorted(set(getattr(view, "ordering_fields", ()) or ()) | {"id"})
+        return [
+            {
+                "name": "sort_by",
+                "required": False,
+                "in": "query",
+                "description": "Field to sort by (default `id`).",
+                "schema": {"type": "string", "enum": fields},
+            },
+            {
+                "name": "order",
+                "required": False,
+                "in": "query",
+                "description": "Sort direction for `sort_by`.",
+                "schema": {"type": "string", "enum": ["asc", "desc"]},
+            },
+            {
+                "name": "ordering",
+                "required": False,
+                "in": "query",
+                "description": "Comma list of fields, `-` for descending, e.g. `-due_date,client` "
+                "(instead of sort_by/order). Allowed: " + ", ".join(fields) + ".",
+                "schema": {"type": "string"},
+            },
+        ]

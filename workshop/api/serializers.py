@@ -1,0 +1,90 @@
+"""The base serializer every resource uses.
+
+It translates, it does not decide: tolerant choices and dates on the way in, the model's
+own `clean()` for rules across fields, read-only bookkeeping fields, and `?fields=`
+selection on the way out.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from rest_framework import serializers
+from rest_framework.fields import get_error_detail
+
+from workshop.api.exceptions import UnprocessableEntity
+from workshop.api.fields import LenientChoiceField, LenientDateField
+
+READ_ONLY_BOOKKEEPING = ("id", "created_at", "updated_at", "created_by")
+
+
+def requested_fields(request) -> list[str] | None:
+    """The `fields=` query parameter as a list, or None when absent (GET only)."""
+    if request is None or request.method not in ("GET", "HEAD"):
+        return None
+    raw = request.query_params.get("fields")
+    if raw is None:
+        return None
+    names = [name.strip() for name in raw.split(",") if name.strip()]
+    if not names:
+        raise UnprocessableEntity({"fields": ["Name at least one field."]})
+    return names
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    serializer_choice_field = LenientChoiceField
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateField: LenientDateField,
+    }
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name in READ_ONLY_BOOKKEEPING:
+            if name in fields:
+                fields[name].read_only = True
+        if self.parent is None or isinstance(self.parent, serializers.ListSerializer):
+            wanted = requested_fields(self.context.get("request"))
+            if wanted is not None:
+                unknown = [name for name in wanted if name not in fields]
+                if unknown:
+                    raise UnprocessableEntity(
+                        {"fields": [f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(fields)}."]}
+                    )
+                fields = {name: fields[name] for name in wanted}
+        return fields
+
+    def validate(self, attrs):
+        """Run the model's `clean()` (rules across fields) on the record as it would be."""
+        attrs = super().validate(attrs)
+        model = self.Meta.model
+        candidate = copy.copy(self.instance) if self.instance is not None else model()
+        concrete = {f.name for f in model._meta.concrete_fields}
+        for name, value in attrs.items():
+            if name in concrete:
+                setattr(candidate, name, value)
+        try:
+            candidate.clean()
+        except DjangoValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                raise serializers.ValidationError(
+                    {k: get_error_detail(DjangoValidationError(v)) for k, v in exc.error_dict.items()}
+                ) from exc
+            raise serializers.ValidationError({"non_field_errors": get_error_detail(exc)}) from exc
+        return attrs
+
+
+class MessageSerializer(serializers.Serializer):
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The error body of every error response."""
+
+    detail = serializers.CharField()
+    error_code = serializers.CharField()
+    timestamp = serializers.DateTimeField()
+    request_id = serializers.CharField(allow_null=True)
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)

@@ -1,0 +1,67 @@
+"""The base ViewSets: atomic writes, `created_by`, and the spec's delete answer."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.response import Response
+
+from workshop.api.serializers import MessageSerializer
+
+
+class DestroyWithMessageMixin(mixins.DestroyModelMixin):
+    """`DELETE` answers `200 {"message": "<Resource> deleted successfully"}`; a record
+    with dependents raises ProtectedError, which the error handler turns into 409."""
+
+    @extend_schema(responses={200: MessageSerializer})
+    @transaction.atomic
+    def destroy(self, request, *args, **kwargs):
+        instance = self.get_object()
+        message = f"{str(instance._meta.verbose_name).capitalize()} deleted successfully"
+        self.perform_destroy(instance)
+        return Response({"message": message})
+
+
+class ModelViewSet(DestroyWithMessageMixin, viewsets.ModelViewSet):
+    """CRUD over one model. Subclasses set queryset, serializer_class, filterset_class,
+    search_fields and ordering_fields; writes that do more than save one row go through
+    the app's services by overriding perform_create / perform_update."""
+
+    @transaction.atomic
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+    @transaction.atomic
+    def update(self, request, *args, **kwargs):
+        return super().update(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        serializer.save(created_by=self.request.user)
+
+
+class ReadUpdateDeleteViewSet(
+    DestroyWithMessageMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Records made by other operations (imports): no POST."""
+
+    @transaction.atomic
+    def update(self, request, *args, **kwargs):
+        return super().update(request, *args, **kwargs)
+
+
+class ReadDeleteViewSet(
+    DestroyWithMessageMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Records made by uploads: no POST, PUT or PATCH."""
+
+
+class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+    """A ledger (stock movements): list and retrieve only."""

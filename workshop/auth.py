@@ -1,0 +1,160 @@
+"""Login over SimpleJWT in the spec's shapes: /api/v1/auth/login, refresh, logout, me.
+
+Refresh tokens rotate; the old one is revoked through SimpleJWT's blacklist app.
+Access tokens are checked against the user on every request (JWTAuthentication re-reads
+the user), so a deactivated user is locked out at once.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.models import update_last_login
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from workshop.api.serializers import MessageSerializer
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh_token = serializers.CharField(max_length=4096)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access_token = serializers.CharField()
+    refresh_token = serializers.CharField()
+    token_type = serializers.CharField(default="bearer")
+    expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField(allow_blank=True)
+    role = serializers.CharField(allow_null=True)
+    employee_id = serializers.CharField(allow_null=True)
+
+
+def user_role(user) -> str | None:
+    """The user's role: `admin` for superusers, else their role group (issue 3 adds more)."""
+    if user.is_superuser:
+        return "admin"
+    names = {group.name for group in user.groups.all()}
+    for role in ("admin", "manager", "operator", "viewer"):
+        if role in names:
+            return role
+    return None
+
+
+def token_pair(refresh: RefreshToken) -> dict:
+    return {
+        "access_token": str(refresh.access_token),
+        "refresh_token": str(refresh),
+        "token_type": "bearer",
+        "expires_in": int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()),
+    }
+
+
+PAIR_EXAMPLE = OpenApiExample(
+    "Tokens",
+    value={"access_token": "eyJhbGciOi…", "refresh_token": "eyJhbGciOi…", "token_type": "bearer", "expires_in": 900},
+    response_only=True,
+)
+
+
+class LoginView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    extra_error_codes = ("401", "422")
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Log in",
+        request=LoginSerializer,
+        responses={200: TokenPairSerializer},
+        examples=[OpenApiExample("Login", value={"username": "admin", "password": "…"}, request_only=True), PAIR_EXAMPLE],
+    )
+    def post(self, request):
+        data = LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request, username=data.validated_data["username"], password=data.validated_data["password"]
+        )
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("Wrong username or password.")
+        update_last_login(None, user)
+        return Response(token_pair(RefreshToken.for_user(user)))
+
+
+class RefreshView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    extra_error_codes = ("401", "422")
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Exchange a refresh token for a new pair (the old one is revoked)",
+        request=RefreshSerializer,
+        responses={200: TokenPairSerializer},
+        examples=[PAIR_EXAMPLE],
+    )
+    def post(self, request):
+        data = RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            old = RefreshToken(data.validated_data["refresh_token"])
+            user_id = old.payload.get(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"))
+            user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+            if user is None:
+                raise AuthenticationFailed("The user of this token is inactive or gone.")
+            old.blacklist()
+        except TokenError as exc:
+            raise AuthenticationFailed(f"Refresh token is invalid, expired or revoked ({exc}).") from exc
+        return Response(token_pair(RefreshToken.for_user(user)))
+
+
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+    extra_error_codes = ("401", "422")
+
+    @extend_schema(tags=["auth"], summary="Log out (revoke a refresh token)", request=RefreshSerializer, responses={200: MessageSerializer})
+    def post(self, request):
+        data = RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(data.validated_data["refresh_token"])
+        except TokenError as exc:
+            raise AuthenticationFailed(f"Refresh token is invalid, expired or revoked ({exc}).") from exc
+        if str(token.payload.get("user_id")) != str(request.user.pk):
+            raise AuthenticationFailed("This refresh token belongs to another user.")
+        token.blacklist()
+        return Response({"message": "Logged out successfully"})
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["auth"], summary="The logged-in user", responses={200: MeSerializer})
+    def get(self, request):
+        user = request.user
+        employee = getattr(user, "employee", None)
+        return Response(
+            {
+                "id": user.pk,
+                "username": user.get_username(),
+                "email": user.email,
+                "role": user_role(user),
+                "employee_id": employee.employee_id if employee else None,
+            }
+        )

@@ -1,0 +1,143 @@
+"""Health checks (no auth): liveness, database, and a full status report."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import structlog
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from workshop.api.exceptions import ServiceUnavailable
+
+log = structlog.get_logger(__name__)
+STARTED = time.monotonic()
+
+
+def check_database() -> float:
+    """Round trip to the database; returns the latency in ms."""
+    started = time.perf_counter()
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+def check_cache() -> None:
+    key = f"health:{uuid.uuid4().hex}"
+    cache.set(key, "1", timeout=10)
+    if cache.get(key) != "1":
+        raise RuntimeError("cache did not return what was written")
+    cache.delete(key)
+
+
+def check_storage() -> None:
+    name = default_storage.save(f"health/{uuid.uuid4().hex}.txt", ContentFile(b"ok"))
+    try:
+        if not default_storage.exists(name):
+            raise RuntimeError("storage did not keep what was written")
+    finally:
+        default_storage.delete(name)
+
+
+def check_migrations() -> None:
+    connection = connections[DEFAULT_DB_ALIAS]
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if plan:
+        raise RuntimeError(f"{len(plan)} unapplied migration(s)")
+
+
+CHECKS = {
+    "database": (check_database, True),
+    "cache": (check_cache, False),
+    "storage": (check_storage, False),
+    "migrations": (check_migrations, True),
+}
+
+
+class HealthView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        tags=["health"],
+        summary="Liveness (never touches the database)",
+        responses={200: inline_serializer("Health", {"status": serializers.CharField()})},
+    )
+    def get(self, request):
+        return Response({"status": "ok"})
+
+
+class HealthDatabaseView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        tags=["health"],
+        summary="Database reachability and latency",
+        responses={
+            200: inline_serializer(
+                "HealthDatabase", {"status": serializers.CharField(), "latency_ms": serializers.FloatField()}
+            )
+        },
+    )
+    def get(self, request):
+        try:
+            latency = check_database()
+        except Exception as exc:
+            log.error("health.database_failed", error=type(exc).__name__)
+            raise ServiceUnavailable("The database is unavailable.") from exc
+        return Response({"status": "ok", "latency_ms": latency})
+
+
+class HealthStatusView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        tags=["health"],
+        summary="Status, version, uptime and a check per dependency",
+        responses={
+            (200, "application/json"): inline_serializer(
+                "HealthStatus",
+                {
+                    "status": serializers.ChoiceField(choices=["ok", "degraded", "unavailable"]),
+                    "version": serializers.CharField(),
+                    "uptime_seconds": serializers.FloatField(),
+                    "checks": serializers.DictField(child=serializers.DictField()),
+                },
+            ),
+        },
+    )
+    def get(self, request):
+        checks = {}
+        critical_failed = degraded = False
+        for name, (check, critical) in CHECKS.items():
+            started = time.perf_counter()
+            try:
+                check()
+                checks[name] = {"status": "ok", "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+            except Exception as exc:
+                log.error("health.check_failed", check=name, error=type(exc).__name__)
+                checks[name] = {"status": "error", "critical": critical, "error": type(exc).__name__}
+                critical_failed |= critical
+                degraded = True
+        status = "unavailable" if critical_failed else ("degraded" if degraded else "ok")
+        body = {
+            "status": status,
+            "version": settings.APP_VERSION,
+            "uptime_seconds": round(time.monotonic() - STARTED, 1),
+            "checks": checks,
+        }
+        return Response(body, status=503 if critical_failed else 200)

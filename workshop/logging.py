@@ -1,0 +1,67 @@
+"""Logging: structlog for our own events, and stdlib logging rendered through the same
+processors, so every line on stdout is one JSON object (or a readable line with
+`LOG_FORMAT=console`)."""
+
+import logging
+import logging.config
+
+import structlog
+
+SHARED_PROCESSORS = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
+    renderer = (
+        structlog.dev.ConsoleRenderer(colors=False)
+        if fmt == "console"
+        else structlog.processors.JSONRenderer()
+    )
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {
+                "structlog": {
+                    "()": structlog.stdlib.ProcessorFormatter,
+                    "foreign_pre_chain": SHARED_PROCESSORS,
+                    "processors": [
+                        structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                        structlog.processors.format_exc_info,
+                        renderer,
+                    ],
+                }
+            },
+            "handlers": {
+                "stdout": {
+                    "class": "logging.StreamHandler",
+                    "stream": "ext://sys.stdout",
+                    "formatter": "structlog",
+                }
+            },
+            "root": {"handlers": ["stdout"], "level": level},
+            "loggers": {
+                # The request line is ours (workshop.middleware); these would repeat it.
+                "django.server": {"level": "ERROR", "propagate": True},
+                "django.request": {"level": "ERROR", "propagate": True},
+                "django.db.backends": {"level": "INFO", "propagate": True},
+                "botocore": {"level": "WARNING"},
+                "boto3": {"level": "WARNING"},
+                "urllib3": {"level": "WARNING"},
+            },
+        }
+    )
+    structlog.configure(
+        processors=[
+            *SHARED_PROCESSORS,
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )

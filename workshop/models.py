@@ -1,0 +1,38 @@
+"""Shared model bases."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Length
+
+
+class TimeStampedModel(models.Model):
+    """Every record has `created_at`, `updated_at` and `created_by` (read only in the API)."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
+def business_key_field(verbose_name: str) -> models.CharField:
+    """A unique, trimmed business key of 1–32 characters (`order_id`, `item_id`, …)."""
+    return models.CharField(verbose_name, max_length=32, unique=True)
+
+
+def non_blank_constraint(field: str, model: str) -> models.CheckConstraint:
+    """A database check that a key is not empty (trimming happens on the way in)."""
+    return models.CheckConstraint(
+        condition=models.Q(**{f"{field}__length__gte": 1}), name=f"{model}_{field}_not_blank"
+    )
+
+
+models.CharField.register_lookup(Length)

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from workshop import auth, health
+from workshop.api.exceptions import not_found
+from workshop.api.router import router
+
+auth_urls = [
+    re_path(r"^login/?$", auth.LoginView.as_view(), name="login"),
+    re_path(r"^refresh/?$", auth.RefreshView.as_view(), name="refresh"),
+    re_path(r"^logout/?$", auth.LogoutView.as_view(), name="logout"),
+    re_path(r"^me/?$", auth.MeView.as_view(), name="me"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/auth/", include((auth_urls, "auth"))),
+    path("api/v1/", include(router.urls)),
+    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    re_path(r"^api/redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    re_path(r"^health/?$", health.HealthView.as_view(), name="health"),
+    re_path(r"^health/db/?$", health.HealthDatabaseView.as_view(), name="health-db"),
+    re_path(r"^health/status/?$", health.HealthStatusView.as_view(), name="health-status"),
+    re_path(r"^(?:api|health|auth)(?:/.*)?$", not_found),
+]
