@@ -1,2 +1,5 @@
+from staff.views import EmployeeViewSet
+
+
 def register(router) -> None:
-    """Adds this app's resources to the API router."""
+    router.register("employees", EmployeeViewSet, basename="employee")

@@ -1,2 +1,5 @@
+from workorders.views import WorkOrderViewSet
+
+
 def register(router) -> None:
-    """Adds this app's resources to the API router."""
+    router.register("workorders", WorkOrderViewSet, basename="workorder")

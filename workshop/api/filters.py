@@ -14,6 +14,8 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.filters import BaseFilterBackend, SearchFilter
 
 from workshop.api.exceptions import UnprocessableEntity
@@ -38,6 +40,7 @@ class LenientDateFormField(forms.DateField):
         return parsed
 
 
+@extend_schema_field(OpenApiTypes.DATE)
 class LenientDateFilter(django_filters.DateFilter):
     field_class = LenientDateFormField
 
@@ -57,6 +60,7 @@ class StrictBooleanFormField(forms.Field):
         raise forms.ValidationError("Must be true or false.", code="invalid")
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanFilter(django_filters.Filter):
     """`true|false` (or 1/0, yes/no); anything else is a 422 rather than ignored."""
 
@@ -93,6 +97,7 @@ class ChoiceListFormField(forms.CharField):
         return result or None
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ChoiceListFilter(django_filters.Filter):
     """Matches any of a comma list of choices, tolerant of labels like the API's fields."""
 

@@ -15,7 +15,8 @@ class Router(DefaultRouter):
     include_format_suffixes = False
 
     def __init__(self):
-        super().__init__(trailing_slash="/?")
+        super().__init__()
+        self.trailing_slash = "/?"
 
 
 def build_router() -> Router:

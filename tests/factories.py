@@ -1,0 +1,149 @@
+"""factory-boy factories for every model."""
+
+import datetime as dt
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from equipment.models import Equipment
+from inspections.models import Inspection
+from inventory.models import Item, StockMovement
+from machines.models import ExcelImport, ImportSchedule, ImportTemplate, Machine, WorkshopEntry
+from staff.models import Employee
+from workorders.models import WorkOrder
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    is_active = True
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery-staple")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class EmployeeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Employee
+
+    employee_id = factory.Sequence(lambda n: f"EMP-{n:03d}")
+    name = factory.Faker("name")
+    role = "Welder"
+    certification_expiry = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=365))
+
+
+class WorkOrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkOrder
+
+    order_id = factory.Sequence(lambda n: f"WO-{1000 + n}")
+    client = factory.Sequence(lambda n: f"Client {n % 5}")
+    description = "Pipe welding"
+    status = "pending"
+    due_date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=7))
+    assigned_welder = factory.SubFactory(EmployeeFactory)
+
+
+class EquipmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Equipment
+
+    equipment_id = factory.Sequence(lambda n: f"EQ-{n:03d}")
+    name = factory.Sequence(lambda n: f"MIG Welder {n}")
+    status = "operational"
+    last_service_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=10))
+    service_interval_days = 90
+
+
+class InspectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Inspection
+
+    inspection_id = factory.Sequence(lambda n: f"QC-{100 + n}")
+    work_order = factory.SubFactory(WorkOrderFactory)
+    inspector = "Inspector X"
+    result = "pass"
+    defect_type = None
+    method = "VT"
+
+    class Params:
+        failed = factory.Trait(result="fail", defect_type="porosity")
+
+
+class ItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Item
+
+    item_id = factory.Sequence(lambda n: f"INV-{n:03d}")
+    item_name = factory.Sequence(lambda n: f"Welding rods {n}")
+    quantity = 50
+    unit = "kg"
+    reorder_level = 10
+
+
+class StockMovementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StockMovement
+
+    item = factory.SubFactory(ItemFactory)
+    delta = 5
+    quantity_after = 55
+    reason = "receipt"
+
+
+class MachineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Machine
+
+    name = factory.Sequence(lambda n: f"Robot cell {n}")
+    code = factory.Sequence(lambda n: f"M-{n:03d}")
+    type = "robot"
+    metadata = factory.LazyFunction(dict)
+
+
+class ImportTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ImportTemplate
+
+    name = factory.Sequence(lambda n: f"Log template {n}")
+    machine = factory.SubFactory(MachineFactory)
+    mapping = factory.LazyFunction(lambda: {"Date": "date", "Wire (kg)": "wire_kg"})
+    active = True
+
+
+class ExcelImportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExcelImport
+
+    template = factory.SubFactory(ImportTemplateFactory)
+    filename = "log.xlsx"
+    status = "succeeded"
+
+
+class WorkshopEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkshopEntry
+
+    template = factory.SubFactory(ImportTemplateFactory)
+    machine = factory.SelfAttribute("template.machine")
+    excel_import = None
+    data = factory.LazyFunction(lambda: {"date": "2025-11-25", "wire_kg": 1.5})
+
+
+class ImportScheduleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ImportSchedule
+
+    template = factory.SubFactory(ImportTemplateFactory)
+    source = "robot-log.xlsx"
+    hour = 6
+    minute = 30

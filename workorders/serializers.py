@@ -1,0 +1,44 @@
+from rest_framework import serializers
+
+from inspections.models import Inspection
+from staff.models import Employee
+from workorders.models import WorkOrder
+from workshop.api.serializers import ModelSerializer
+
+
+class InspectionSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Inspection
+        fields = ["id", "inspection_id", "result", "defect_type", "inspected_at"]
+        read_only_fields = fields
+
+
+class WorkOrderSerializer(ModelSerializer):
+    assigned_welder = serializers.SlugRelatedField(
+        slug_field="employee_id",
+        queryset=Employee.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The assigned employee's `employee_id` (e.g. `EMP-01`), or null.",
+    )
+    assigned_welder_name = serializers.CharField(source="assigned_welder.name", read_only=True, default=None)
+    is_overdue = serializers.BooleanField(read_only=True)
+    inspections = InspectionSummarySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = WorkOrder
+        fields = [
+            "id",
+            "order_id",
+            "client",
+            "description",
+            "status",
+            "due_date",
+            "assigned_welder",
+            "assigned_welder_name",
+            "is_overdue",
+            "inspections",
+            "created_at",
+            "updated_at",
+            "created_by",
+        ]

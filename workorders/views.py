@@ -1,0 +1,24 @@
+from django.db.models import Prefetch
+
+from inspections.models import Inspection
+from workorders.filters import WorkOrderFilter
+from workorders.models import WorkOrder
+from workorders.serializers import WorkOrderSerializer
+from workshop.api.viewsets import ModelViewSet
+
+
+class WorkOrderViewSet(ModelViewSet):
+    """Jobs the shop takes in, with their QC inspections."""
+
+    queryset = WorkOrder.objects.select_related("assigned_welder").prefetch_related(
+        Prefetch(
+            "inspections",
+            queryset=Inspection.objects.only(
+                "id", "inspection_id", "result", "defect_type", "inspected_at", "work_order_id"
+            ).order_by("id"),
+        )
+    )
+    serializer_class = WorkOrderSerializer
+    filterset_class = WorkOrderFilter
+    search_fields = ["order_id", "client", "description"]
+    ordering_fields = ["order_id", "client", "status", "due_date", "created_at", "updated_at"]
