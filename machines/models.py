@@ -9,7 +9,9 @@ from workshop.models import TimeStampedModel, business_key_field, non_blank_cons
 class Machine(TimeStampedModel):
     name = models.CharField(max_length=200, db_index=True)
     code = business_key_field("code")
-    type = models.CharField(max_length=50, blank=True, default="", db_index=True, help_text="e.g. MIG, TIG, robot")
+    type = models.CharField(
+        max_length=50, blank=True, default="", db_index=True, help_text="e.g. MIG, TIG, robot"
+    )
     metadata = models.JSONField(default=dict, blank=True)
 
     class Meta:

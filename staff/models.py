@@ -61,7 +61,10 @@ class Employee(TimeStampedModel):
 
     class Meta:
         ordering = ["id"]
-        constraints = [non_blank_constraint("employee_id", "employee"), non_blank_constraint("name", "employee")]
+        constraints = [
+            non_blank_constraint("employee_id", "employee"),
+            non_blank_constraint("name", "employee"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.employee_id} {self.name}"

@@ -78,7 +78,11 @@ class ResourceContract:
     def assert_matches(body: dict, payload: dict) -> None:
         for key, value in payload.items():
             if key in body and not isinstance(value, dict | list):
-                assert str(body[key]).lower() == str(value).lower() or body[key] == value, (key, body[key], value)
+                assert str(body[key]).lower() == str(value).lower() or body[key] == value, (
+                    key,
+                    body[key],
+                    value,
+                )
 
     # ------------------------------------------------------------------ the contract
     def test_anonymous_is_401(self, anon):
@@ -220,7 +224,12 @@ class ResourceContract:
     def test_create_ignores_read_only_fields(self, api):
         if "create" not in self.actions:
             return
-        payload = {**self.create_payload(), "id": 424242, "created_by": 999, "created_at": "2000-01-01T00:00:00Z"}
+        payload = {
+            **self.create_payload(),
+            "id": 424242,
+            "created_by": 999,
+            "created_at": "2000-01-01T00:00:00Z",
+        }
         body = api.post(self.url, payload, format="json").json()
         assert body["id"] != 424242 and body["created_by"] == api.user.pk
         assert not body["created_at"].startswith("2000")

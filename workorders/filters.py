@@ -1,12 +1,20 @@
 from workorders.models import WorkOrder, WorkOrderStatus, overdue_q
-from workshop.api.filters import BaseFilterSet, ChoiceListFilter, LenientDateFilter, StrictBooleanFilter, django_filters
+from workshop.api.filters import (
+    BaseFilterSet,
+    ChoiceListFilter,
+    LenientDateFilter,
+    StrictBooleanFilter,
+    django_filters,
+)
 
 
 class WorkOrderFilter(BaseFilterSet):
     status = ChoiceListFilter(choices=WorkOrderStatus.choices, help_text="One status or a comma list.")
     client = django_filters.CharFilter(lookup_expr="iexact")
     assigned_welder = django_filters.CharFilter(
-        field_name="assigned_welder__employee_id", lookup_expr="iexact", help_text="An employee's employee_id."
+        field_name="assigned_welder__employee_id",
+        lookup_expr="iexact",
+        help_text="An employee's employee_id.",
     )
     due_from = LenientDateFilter(field_name="due_date", lookup_expr="gte")
     due_to = LenientDateFilter(field_name="due_date", lookup_expr="lte")

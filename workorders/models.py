@@ -46,7 +46,10 @@ class WorkOrder(TimeStampedModel):
     class Meta:
         ordering = ["id"]
         verbose_name = "work order"
-        constraints = [non_blank_constraint("order_id", "workorder"), non_blank_constraint("client", "workorder")]
+        constraints = [
+            non_blank_constraint("order_id", "workorder"),
+            non_blank_constraint("client", "workorder"),
+        ]
         indexes = [models.Index(fields=["status", "due_date"], name="workorder_status_due_idx")]
 
     def __str__(self) -> str:

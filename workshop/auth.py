@@ -68,7 +68,12 @@ def token_pair(refresh: RefreshToken) -> dict:
 
 PAIR_EXAMPLE = OpenApiExample(
     "Tokens",
-    value={"access_token": "eyJhbGciOi…", "refresh_token": "eyJhbGciOi…", "token_type": "bearer", "expires_in": 900},
+    value={
+        "access_token": "eyJhbGciOi…",
+        "refresh_token": "eyJhbGciOi…",
+        "token_type": "bearer",
+        "expires_in": 900,
+    },
     response_only=True,
 )
 
@@ -83,7 +88,10 @@ class LoginView(APIView):
         summary="Log in",
         request=LoginSerializer,
         responses={200: TokenPairSerializer},
-        examples=[OpenApiExample("Login", value={"username": "admin", "password": "…"}, request_only=True), PAIR_EXAMPLE],
+        examples=[
+            OpenApiExample("Login", value={"username": "admin", "password": "…"}, request_only=True),
+            PAIR_EXAMPLE,
+        ],
     )
     def post(self, request):
         data = LoginSerializer(data=request.data)
@@ -128,7 +136,12 @@ class LogoutView(APIView):
     permission_classes = [IsAuthenticated]
     extra_error_codes = ("401", "422")
 
-    @extend_schema(tags=["auth"], summary="Log out (revoke a refresh token)", request=RefreshSerializer, responses={200: MessageSerializer})
+    @extend_schema(
+        tags=["auth"],
+        summary="Log out (revoke a refresh token)",
+        request=RefreshSerializer,
+        responses={200: MessageSerializer},
+    )
     def post(self, request):
         data = RefreshSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -127,7 +127,10 @@ class HealthStatusView(APIView):
             started = time.perf_counter()
             try:
                 check()
-                checks[name] = {"status": "ok", "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+                checks[name] = {
+                    "status": "ok",
+                    "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+                }
             except Exception as exc:
                 log.error("health.check_failed", check=name, error=type(exc).__name__)
                 checks[name] = {"status": "error", "critical": critical, "error": type(exc).__name__}

@@ -16,7 +16,12 @@ class TestEmployeeContract(ResourceContract):
     sort_field = "certification_expiry"
 
     def create_payload(self):
-        return {"employee_id": "EMP-77", "name": "Ada Welder", "role": "Senior Welder", "certification_expiry": "2030-01-31"}
+        return {
+            "employee_id": "EMP-77",
+            "name": "Ada Welder",
+            "role": "Senior Welder",
+            "certification_expiry": "2030-01-31",
+        }
 
     def patch_payload(self, obj):
         return {"role": "Apprentice"}
@@ -46,15 +51,25 @@ class TestCertificationStatus:
         EmployeeFactory(employee_id="none", certification_expiry=None)
         body = api.get("/api/v1/employees/", {"page_size": 10}).json()
         got = {item["employee_id"]: item["certification_status"] for item in body["items"]}
-        assert got == {"expired": "expired", "expiring": "expiring", "expiring30": "expiring", "valid": "valid", "none": "none"}
+        assert got == {
+            "expired": "expired",
+            "expiring": "expiring",
+            "expiring30": "expiring",
+            "valid": "valid",
+            "none": "none",
+        }
         for status in ("expired", "expiring", "valid", "none"):
             listed = api.get("/api/v1/employees/", {"certification_status": status}).json()["items"]
             assert {i["employee_id"] for i in listed} == {k for k, v in got.items() if v == status}
-        assert_error(api.get("/api/v1/employees/", {"certification_status": "great"}), 422, "VALIDATION_ERROR")
+        assert_error(
+            api.get("/api/v1/employees/", {"certification_status": "great"}), 422, "VALIDATION_ERROR"
+        )
 
     def test_certification_status_is_read_only(self, api):
         employee = EmployeeFactory(certification_expiry=_expiring(-5))
-        body = api.patch(f"/api/v1/employees/{employee.pk}/", {"certification_status": "valid"}, format="json").json()
+        body = api.patch(
+            f"/api/v1/employees/{employee.pk}/", {"certification_status": "valid"}, format="json"
+        ).json()
         assert body["certification_status"] == "expired"
 
     def test_role_filter_and_search(self, api):
@@ -66,7 +81,9 @@ class TestCertificationStatus:
     def test_user_link_is_unique(self, api):
         user = UserFactory()
         EmployeeFactory(user=user)
-        response = api.post("/api/v1/employees/", {"employee_id": "E-2", "name": "B", "user": user.pk}, format="json")
+        response = api.post(
+            "/api/v1/employees/", {"employee_id": "E-2", "name": "B", "user": user.pk}, format="json"
+        )
         assert_error(response, 409, "DUPLICATE_RESOURCE")
 
     def test_iso_datetime_is_accepted_as_date(self, api):

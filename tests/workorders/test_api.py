@@ -55,14 +55,23 @@ class TestWorkOrderContract(ResourceContract):
 class TestWorkOrderSpecifics:
     def test_labels_are_accepted_and_values_returned(self, api):
         for label in ("In Progress", "IN_PROGRESS", "in progress", "in-progress"):
-            response = api.post("/api/v1/workorders/", {"order_id": f"WO-{label}"[:32], "client": "A", "status": label}, format="json")
+            response = api.post(
+                "/api/v1/workorders/",
+                {"order_id": f"WO-{label}"[:32], "client": "A", "status": label},
+                format="json",
+            )
             assert response.status_code == 201, response.json()
             assert response.json()["status"] == "in_progress"
 
     def test_flutter_datetime_and_defaults(self, api):
         body = api.post(
             "/api/v1/workorders/",
-            {"order_id": " WO-3000 ", "client": "B", "due_date": "2025-11-25T00:00:00.000", "description": ""},
+            {
+                "order_id": " WO-3000 ",
+                "client": "B",
+                "due_date": "2025-11-25T00:00:00.000",
+                "description": "",
+            },
             format="json",
         ).json()
         assert body["order_id"] == "WO-3000"
@@ -100,7 +109,9 @@ class TestWorkOrderSpecifics:
 
     def test_filters(self, api):
         welder = EmployeeFactory(employee_id="EMP-09")
-        a = WorkOrderFactory(status="pending", client="Client A", assigned_welder=welder, due_date=dt.date(2030, 1, 10))
+        a = WorkOrderFactory(
+            status="pending", client="Client A", assigned_welder=welder, due_date=dt.date(2030, 1, 10)
+        )
         b = WorkOrderFactory(status="in_progress", client="Client B", due_date=dt.date(2030, 2, 10))
         WorkOrderFactory(status="completed", client="Client C", due_date=dt.date(2030, 3, 10))
 

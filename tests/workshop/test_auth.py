@@ -47,7 +47,9 @@ def test_wrong_credentials_are_401(anon, user, payload):
 
 
 def test_login_missing_fields_is_422(anon, user):
-    body = assert_error(anon.post("/api/v1/auth/login", {"username": "welder1"}, format="json"), 422, "VALIDATION_ERROR")
+    body = assert_error(
+        anon.post("/api/v1/auth/login", {"username": "welder1"}, format="json"), 422, "VALIDATION_ERROR"
+    )
     assert "password" in body["errors"]
 
 
@@ -61,7 +63,13 @@ def test_me(user):
     EmployeeFactory(employee_id="EMP-01", user=user)
     tokens = login(APIClient()).json()
     body = bearer(tokens["access_token"]).get("/api/v1/auth/me").json()
-    assert body == {"id": user.pk, "username": "welder1", "email": user.email, "role": None, "employee_id": "EMP-01"}
+    assert body == {
+        "id": user.pk,
+        "username": "welder1",
+        "email": user.email,
+        "role": None,
+        "employee_id": "EMP-01",
+    }
 
 
 def test_me_of_superuser_is_admin(api, admin_user):
@@ -81,9 +89,13 @@ def test_refresh_rotates_and_revokes_the_old_token(anon, user):
 
 def test_refresh_with_garbage_or_access_token_is_401(anon, user):
     tokens = login(anon).json()
-    assert_error(anon.post("/api/v1/auth/refresh", {"refresh_token": "garbage"}, format="json"), 401, "UNAUTHORIZED")
     assert_error(
-        anon.post("/api/v1/auth/refresh", {"refresh_token": tokens["access_token"]}, format="json"), 401, "UNAUTHORIZED"
+        anon.post("/api/v1/auth/refresh", {"refresh_token": "garbage"}, format="json"), 401, "UNAUTHORIZED"
+    )
+    assert_error(
+        anon.post("/api/v1/auth/refresh", {"refresh_token": tokens["access_token"]}, format="json"),
+        401,
+        "UNAUTHORIZED",
     )
     assert_error(anon.post("/api/v1/auth/refresh", {}, format="json"), 422, "VALIDATION_ERROR")
 
@@ -92,7 +104,11 @@ def test_refresh_of_deactivated_user_is_401(anon, user):
     tokens = login(anon).json()
     user.is_active = False
     user.save()
-    assert_error(anon.post("/api/v1/auth/refresh", {"refresh_token": tokens["refresh_token"]}, format="json"), 401, "UNAUTHORIZED")
+    assert_error(
+        anon.post("/api/v1/auth/refresh", {"refresh_token": tokens["refresh_token"]}, format="json"),
+        401,
+        "UNAUTHORIZED",
+    )
 
 
 def test_logout_revokes_the_refresh_token(anon, user):
@@ -100,12 +116,20 @@ def test_logout_revokes_the_refresh_token(anon, user):
     client = bearer(tokens["access_token"])
     response = client.post("/api/v1/auth/logout", {"refresh_token": tokens["refresh_token"]}, format="json")
     assert response.status_code == 200 and response.json() == {"message": "Logged out successfully"}
-    assert_error(anon.post("/api/v1/auth/refresh", {"refresh_token": tokens["refresh_token"]}, format="json"), 401, "UNAUTHORIZED")
+    assert_error(
+        anon.post("/api/v1/auth/refresh", {"refresh_token": tokens["refresh_token"]}, format="json"),
+        401,
+        "UNAUTHORIZED",
+    )
 
 
 def test_logout_needs_login_and_own_token(anon, user):
     tokens = login(anon).json()
-    assert_error(anon.post("/api/v1/auth/logout", {"refresh_token": tokens["refresh_token"]}, format="json"), 401, "UNAUTHORIZED")
+    assert_error(
+        anon.post("/api/v1/auth/logout", {"refresh_token": tokens["refresh_token"]}, format="json"),
+        401,
+        "UNAUTHORIZED",
+    )
     other = UserFactory(username="other")
     other_tokens = login(APIClient(), username="other").json()
     response = bearer(tokens["access_token"]).post(

@@ -11,7 +11,10 @@ from tests.workshop.logs import rendered_log_lines
 from workorders.views import WorkOrderViewSet
 
 
-@pytest.mark.parametrize("path", ["/api/v1/nothing-here/", "/api/nope", "/health/nope", "/auth/login", "/api/v1/workorders/1/extra/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/nothing-here/", "/api/nope", "/health/nope", "/auth/login", "/api/v1/workorders/1/extra/"],
+)
 def test_unknown_urls_are_json_404(api, path):
     body = assert_error(api.get(path), 404, "NOT_FOUND")
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$", body["timestamp"])
@@ -31,7 +34,9 @@ def test_bad_json_is_400(api):
 
 
 def test_unsupported_content_type_is_415(api):
-    assert_error(api.post("/api/v1/workorders/", "<x/>", content_type="application/xml"), 415, "UNSUPPORTED_MEDIA_TYPE")
+    assert_error(
+        api.post("/api/v1/workorders/", "<x/>", content_type="application/xml"), 415, "UNSUPPORTED_MEDIA_TYPE"
+    )
 
 
 def test_request_id_is_echoed_when_sane_and_replaced_when_not(api):
@@ -71,6 +76,8 @@ def test_database_down_is_503(api, monkeypatch):
 
 
 def test_validation_errors_carry_field_messages(api):
-    body = assert_error(api.post("/api/v1/workorders/", {"client": "A"}, format="json"), 422, "VALIDATION_ERROR")
+    body = assert_error(
+        api.post("/api/v1/workorders/", {"client": "A"}, format="json"), 422, "VALIDATION_ERROR"
+    )
     assert body["errors"] == {"order_id": ["This field is required."]}
     assert body["detail"].startswith("order_id:")

@@ -37,7 +37,11 @@ def test_health_status_checks_every_dependency(anon, settings):
     assert set(body["checks"]) == {"database", "cache", "storage", "migrations"}
     assert all(check["status"] == "ok" for check in body["checks"].values())
     text = response.content.decode()
-    for secret in (settings.SECRET_KEY, settings.SIMPLE_JWT["SIGNING_KEY"], connection.settings_dict.get("PASSWORD") or "§"):
+    for secret in (
+        settings.SECRET_KEY,
+        settings.SIMPLE_JWT["SIGNING_KEY"],
+        connection.settings_dict.get("PASSWORD") or "§",
+    ):
         assert secret not in text
 
 

@@ -75,9 +75,7 @@ class ServiceUnavailable(exceptions.APIException):
     default_code = "SERVICE_UNAVAILABLE"
 
 
-def error_body(
-    request, status_code: int, detail: str, error_code: str | None = None, errors=None
-) -> dict:
+def error_body(request, status_code: int, detail: str, error_code: str | None = None, errors=None) -> dict:
     body = {
         "detail": detail,
         "error_code": error_code or ERROR_CODES.get(status_code, "ERROR"),
@@ -117,9 +115,7 @@ def _validation_response(request, exc: exceptions.ValidationError) -> Response:
         errors = {"non_field_errors": errors}
     if _unique_only(exc.get_codes()):
         return Response(
-            error_body(
-                request, 409, _first_message(errors), "DUPLICATE_RESOURCE", errors=errors
-            ),
+            error_body(request, 409, _first_message(errors), "DUPLICATE_RESOURCE", errors=errors),
             status=409,
         )
     return Response(
@@ -195,9 +191,7 @@ def _handle(exc, request) -> Response:
         return _validation_response(request, exc)
 
     if not isinstance(exc, exceptions.APIException):
-        return Response(
-            error_body(request, 500, "The server could not complete the request."), status=500
-        )
+        return Response(error_body(request, 500, "The server could not complete the request."), status=500)
 
     status_code = exc.status_code
     code = None
@@ -221,9 +215,7 @@ def _handle(exc, request) -> Response:
 
 def not_found(request, *args, **kwargs):
     """The catch-all route for unknown URLs under /api/, /health and /auth."""
-    return JsonResponse(
-        error_body(request, 404, f"No such URL: {request.path}"), status=404
-    )
+    return JsonResponse(error_body(request, 404, f"No such URL: {request.path}"), status=404)
 
 
 def json_error_response(request, status_code: int, detail: str) -> JsonResponse:

@@ -67,6 +67,14 @@ class StrictBooleanFilter(django_filters.Filter):
     field_class = StrictBooleanFormField
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.Filter):
+    """A related record's id: a whole number (anything else is a 422); an id that does not
+    exist simply matches nothing."""
+
+    field_class = forms.IntegerField
+
+
 class ChoiceListFormField(forms.CharField):
     """A comma list of choice values or labels (`pending,In Progress`) → list of values."""
 
@@ -155,7 +163,10 @@ class StrictQueryParamsBackend(BaseFilterBackend):
         unknown = sorted(set(request.query_params) - allowed)
         if unknown:
             raise UnprocessableEntity(
-                {name: [f"Unknown query parameter. Allowed: {', '.join(sorted(allowed))}."] for name in unknown}
+                {
+                    name: [f"Unknown query parameter. Allowed: {', '.join(sorted(allowed))}."]
+                    for name in unknown
+                }
             )
         return queryset
 

@@ -78,11 +78,22 @@ class EnvelopePagination(BasePagination):
             schema = {"type": "integer", "minimum": minimum}
             if maximum:
                 schema["maximum"] = maximum
-            return {"name": name, "required": False, "in": "query", "description": description, "schema": schema}
+            return {
+                "name": name,
+                "required": False,
+                "in": "query",
+                "description": description,
+                "schema": schema,
+            }
 
         return [
             param("page", "Page number, from 1 (default 1).", 1),
-            param("page_size", f"Rows per page, 1–{MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE}).", 1, MAX_PAGE_SIZE),
+            param(
+                "page_size",
+                f"Rows per page, 1–{MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE}).",
+                1,
+                MAX_PAGE_SIZE,
+            ),
             param("skip", "Rows to skip (instead of page).", 0),
             param("limit", "Rows per page (same as page_size).", 1, MAX_PAGE_SIZE),
         ]
