@@ -57,7 +57,9 @@ class StockMovement(TimeStampedModel):
         verbose_name = "stock movement"
         constraints = [
             models.CheckConstraint(condition=~Q(delta=0), name="stockmovement_delta_not_zero"),
-            models.CheckConstraint(condition=Q(quantity_after__gte=0), name="stockmovement_quantity_after_not_negative"),
+            models.CheckConstraint(
+                condition=Q(quantity_after__gte=0), name="stockmovement_quantity_after_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,2 +1,6 @@
+from inventory.views import ItemViewSet, StockMovementViewSet
+
+
 def register(router) -> None:
-    """Adds this app's resources to the API router."""
+    router.register("items", ItemViewSet, basename="item")
+    router.register("stock-movements", StockMovementViewSet, basename="stockmovement")

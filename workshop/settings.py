@@ -220,7 +220,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"ImportStatusEnum": "machines.models.ImportStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "ImportStatusEnum": "machines.models.ImportStatus",
+        "MovementReasonEnum": "inventory.models.MovementReason",
+    },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 

@@ -23,11 +23,11 @@ ERROR_DESCRIPTIONS = {
 
 ACTION_SUMMARIES = {
     "list": "List {plural}",
-    "create": "Create a {singular}",
-    "retrieve": "Get a {singular}",
-    "update": "Replace a {singular}",
-    "partial_update": "Update part of a {singular}",
-    "destroy": "Delete a {singular}",
+    "create": "Create {a} {singular}",
+    "retrieve": "Get {a} {singular}",
+    "update": "Replace {a} {singular}",
+    "partial_update": "Update part of {a} {singular}",
+    "destroy": "Delete {a} {singular}",
 }
 
 
@@ -46,7 +46,8 @@ class AutoSchema(SpectacularAutoSchema):
         action = getattr(self.view, "action", None)
         names = self._model_names()
         if names and action in ACTION_SUMMARIES:
-            return ACTION_SUMMARIES[action].format(singular=names[0], plural=names[1])
+            article = "an" if names[0][:1].lower() in "aeiou" else "a"
+            return ACTION_SUMMARIES[action].format(singular=names[0], plural=names[1], a=article)
         if action:
             return action.replace("_", " ").capitalize()
         return None

@@ -1,0 +1,94 @@
+from rest_framework import serializers
+
+from inventory.models import Item, MovementReason, StockMovement
+from inventory.services import MAX_QUANTITY
+from workorders.models import WorkOrder
+from workshop.api.fields import LenientChoiceField
+from workshop.api.serializers import ModelSerializer
+
+
+class ItemSerializer(ModelSerializer):
+    is_low_stock = serializers.BooleanField(
+        read_only=True, help_text="`quantity <= reorder_level`, computed by the database."
+    )
+
+    class Meta:
+        model = Item
+        fields = [
+            "id",
+            "item_id",
+            "item_name",
+            "quantity",
+            "unit",
+            "reorder_level",
+            "is_low_stock",
+            "created_at",
+            "updated_at",
+            "created_by",
+        ]
+        extra_kwargs = {
+            "quantity": {
+                "min_value": 0,
+                "max_value": MAX_QUANTITY,
+                "help_text": "Stock on hand. Changing it here records a `correction` stock movement; "
+                "use `POST /api/v1/items/{id}/adjust` for receipts and consumption.",
+            },
+            "reorder_level": {"min_value": 0, "max_value": MAX_QUANTITY},
+        }
+
+
+class StockMovementSerializer(ModelSerializer):
+    item = serializers.SlugRelatedField(
+        slug_field="item_id", read_only=True, help_text="The item's `item_id`."
+    )
+    order_id = serializers.CharField(
+        source="work_order.order_id",
+        read_only=True,
+        default=None,
+        allow_null=True,
+        help_text="The work order's `order_id`, or null.",
+    )
+
+    class Meta:
+        model = StockMovement
+        fields = [
+            "id",
+            "item",
+            "delta",
+            "quantity_after",
+            "reason",
+            "order_id",
+            "note",
+            "created_at",
+            "updated_at",
+            "created_by",
+        ]
+        read_only_fields = fields
+
+
+class StockAdjustmentSerializer(serializers.Serializer):
+    """The body of `POST /api/v1/items/{id}/adjust`."""
+
+    delta = serializers.IntegerField(
+        min_value=-MAX_QUANTITY,
+        max_value=MAX_QUANTITY,
+        help_text="Change of quantity, not zero: positive for a receipt, negative for a consumption, "
+        "either for a correction.",
+    )
+    reason = LenientChoiceField(choices=MovementReason.choices, help_text="The value or its label, any case.")
+    order_id = serializers.SlugRelatedField(
+        slug_field="order_id",
+        queryset=WorkOrder.objects.all(),
+        source="work_order",
+        allow_null=True,
+        required=False,
+        help_text="An existing work order's `order_id` (the job the stock went to), or null.",
+    )
+    note = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
+
+
+class StockAdjustmentResultSerializer(serializers.Serializer):
+    """The answer of an adjustment: the item as it is now and the movement just recorded."""
+
+    item = ItemSerializer()
+    movement = StockMovementSerializer()

@@ -1,0 +1,142 @@
+"""Writes to the stock: every change of `Item.quantity` goes through here and leaves a
+`StockMovement`, so the ledger of an item always sums to its quantity.
+
+- `item_create` records a non-zero initial quantity as a `receipt`.
+- `item_update` records a changed quantity as a `correction` (nothing when unchanged).
+- `item_adjust_stock` changes the quantity by a delta with one conditional `UPDATE`, so
+  concurrent adjustments never lose an update and the quantity never goes below zero.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from rest_framework.exceptions import NotFound
+
+from inventory.models import Item, MovementReason, StockMovement
+from workshop.api.exceptions import Conflict, UnprocessableEntity
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from workorders.models import WorkOrder
+
+log = structlog.get_logger(__name__)
+
+# The largest quantity a PostgreSQL `integer` column holds; no quantity or delta goes beyond.
+MAX_QUANTITY = 2_147_483_647
+
+
+def check_movement(*, delta: int, reason: str) -> None:
+    """A movement changes something, and its sign matches its reason: a receipt adds stock,
+    a consumption takes it, a correction goes either way."""
+    if delta == 0:
+        raise UnprocessableEntity({"delta": ["Must not be zero."]})
+    if reason not in MovementReason.values:
+        raise UnprocessableEntity({"reason": [f"Must be one of: {', '.join(MovementReason.values)}."]})
+    if reason == MovementReason.RECEIPT and delta < 0:
+        raise UnprocessableEntity({"delta": ["A receipt adds stock: the delta must be positive."]})
+    if reason == MovementReason.CONSUMPTION and delta > 0:
+        raise UnprocessableEntity({"delta": ["A consumption takes stock: the delta must be negative."]})
+
+
+@transaction.atomic
+def item_adjust_stock(
+    *,
+    item_id: int,
+    delta: int,
+    reason: str,
+    work_order: WorkOrder | None = None,
+    note: str = "",
+    user: AbstractBaseUser | None = None,
+) -> StockMovement:
+    """Adds `delta` (negative to take) to the item's quantity and records the movement.
+
+    The quantity changes in one conditional `UPDATE … SET quantity = quantity + delta WHERE
+    quantity >= -delta`: the database applies concurrent adjustments one after the other on
+    the row lock, and one that would go below zero matches no row and raises `Conflict`
+    (409) with nothing written. Returns the movement; `movement.item` is the item as stored.
+    """
+    check_movement(delta=delta, reason=reason)
+    rows = Item.objects.filter(pk=item_id, quantity__gte=-delta)
+    if delta > 0:
+        rows = rows.filter(quantity__lte=MAX_QUANTITY - delta)
+    updated = rows.update(quantity=F("quantity") + delta, updated_at=timezone.now())
+    # After our UPDATE we hold the row lock: this read sees our quantity, nobody else's.
+    item = Item.objects.filter(pk=item_id).first()
+    if item is None:
+        raise NotFound("No such item.")
+    if not updated:
+        log.info("stock.adjust_refused", item_id=item.item_id, delta=delta, quantity=item.quantity)
+        if delta < 0:
+            raise Conflict(
+                f"Not enough stock: {item.item_id} has {item.quantity} {item.unit}".rstrip()
+                + f", cannot take {-delta}."
+            )
+        raise Conflict(f"Too much stock: {item.item_id} cannot hold more than {MAX_QUANTITY}.")
+    movement = StockMovement.objects.create(
+        item=item,
+        delta=delta,
+        quantity_after=item.quantity,
+        reason=reason,
+        work_order=work_order,
+        note=note,
+        created_by=user,
+    )
+    log.info(
+        "stock.adjusted",
+        item_id=item.item_id,
+        delta=delta,
+        reason=reason,
+        quantity=item.quantity,
+        movement_id=movement.pk,
+    )
+    return movement
+
+
+@transaction.atomic
+def item_create(*, item: Item, user: AbstractBaseUser | None = None) -> Item:
+    """Saves a new item; a non-zero initial quantity is recorded as a `receipt`."""
+    if item.created_by_id is None:
+        item.created_by = user
+    item.save(force_insert=True)
+    if item.quantity:
+        StockMovement.objects.create(
+            item=item,
+            delta=item.quantity,
+            quantity_after=item.quantity,
+            reason=MovementReason.RECEIPT,
+            note="Initial stock.",
+            created_by=user,
+        )
+    item.refresh_from_db(fields=["is_low_stock"])  # computed by the database
+    return item
+
+
+@transaction.atomic
+def item_update(*, item: Item, data: dict[str, Any], user: AbstractBaseUser | None = None) -> Item:
+    """Sets the given fields of an item. A changed `quantity` is recorded as a `correction`
+    of the difference, computed under a row lock so a concurrent adjustment is not lost.
+    Returns the item as stored."""
+    locked = Item.objects.select_for_update().get(pk=item.pk)
+    before = locked.quantity
+    for name, value in data.items():
+        setattr(locked, name, value)
+    locked.save()
+    delta = locked.quantity - before
+    if delta:
+        StockMovement.objects.create(
+            item=locked,
+            delta=delta,
+            quantity_after=locked.quantity,
+            reason=MovementReason.CORRECTION,
+            note=f"Quantity edited from {before} to {locked.quantity}.",
+            created_by=user,
+        )
+        log.info("stock.corrected", item_id=locked.item_id, delta=delta, quantity=locked.quantity)
+    locked.refresh_from_db(fields=["is_low_stock"])
+    return locked
