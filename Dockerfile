@@ -52,12 +52,12 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, sys, urllib.request as u; h = os.environ.get('DJANGO_ALLOWED_HOSTS', '').split(',')[0].strip().lstrip('.'); h = 'localhost' if h in ('', '*') else h; r = u.urlopen(u.Request('http://127.0.0.1:8000/health', headers={'Host': h}), timeout=4); sys.exit(0 if r.status == 200 else 1)"]
 
-# gunicorn reads the worker count from WEB_CONCURRENCY; --no-control-socket because gunicorn 27
+# gunicorn reads the worker count from WEB_CONCURRENCY; no access log, since the app writes one
+# JSON line per request itself; --no-control-socket because gunicorn 27
 # would otherwise create ~/.gunicorn/ (not writable here).
 CMD ["gunicorn", "workshop.wsgi", \
      "--bind", "0.0.0.0:8000", \
      "--timeout", "30", \
      "--graceful-timeout", "30", \
      "--worker-tmp-dir", "/dev/shm", \
-     "--access-logfile", "-", \
      "--no-control-socket"]

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import datetime as dt
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Func
 from django.utils import timezone
@@ -20,6 +23,12 @@ EQUIPMENT_STATUS_ALIASES = {
     "Out of Service": EquipmentStatus.OUT_OF_ORDER,
     "Broken": EquipmentStatus.OUT_OF_ORDER,
 }
+
+
+def service_overdue_q(today: dt.date | None = None) -> models.Q:
+    """Service overdue: the next service was due before today (in TIME_ZONE). Equipment
+    without a next service date (no last service or no interval) is never overdue."""
+    return models.Q(next_service_due__lt=today or timezone.localdate())
 
 
 class AddDays(Func):
@@ -64,13 +73,28 @@ class Equipment(TimeStampedModel):
             non_blank_constraint("equipment_id", "equipment"),
             non_blank_constraint("name", "equipment"),
             models.CheckConstraint(
-                condition=models.Q(service_interval_days__isnull=True) | models.Q(service_interval_days__gte=1),
+                condition=models.Q(service_interval_days__isnull=True)
+                | models.Q(service_interval_days__gte=1),
                 name="equipment_service_interval_positive",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.equipment_id} {self.name}"
+
+    def clean(self) -> None:
+        if self.service_interval_days is not None and self.service_interval_days < 1:
+            # The check constraint says so too; this gives the admin and the API a message.
+            raise ValidationError({"service_interval_days": "The service interval is at least 1 day."})
+        # The database computes next_service_due; a date past 9999-12-31 cannot be read back
+        # into Python, so refuse it here rather than fail on save or on the next read.
+        if self.last_service_date is not None and self.service_interval_days is not None:
+            try:
+                self.last_service_date + dt.timedelta(days=self.service_interval_days)
+            except OverflowError:
+                raise ValidationError(
+                    {"service_interval_days": "The next service would fall after 9999-12-31."}
+                ) from None
 
     @property
     def service_overdue(self) -> bool:

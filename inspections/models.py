@@ -41,7 +41,10 @@ class Inspection(TimeStampedModel):
     )
     inspector = models.CharField(max_length=200, blank=True, default="", db_index=True)
     result = models.CharField(max_length=10, choices=InspectionResult.choices, db_index=True)
-    defect_type = models.CharField(max_length=30, choices=DefectType.choices, null=True, blank=True, db_index=True)
+    # null means "no defect" (the spec's value), distinct from any defect; hence null on a CharField.
+    defect_type = models.CharField(  # noqa: DJ001
+        max_length=30, choices=DefectType.choices, null=True, blank=True, db_index=True
+    )
     method = models.CharField(
         max_length=2, choices=InspectionMethod.choices, default=InspectionMethod.VT, db_index=True
     )
