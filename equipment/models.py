@@ -62,6 +62,7 @@ class Equipment(TimeStampedModel):
         output_field=models.DateField(),
         db_persist=True,
         db_index=True,
+        null=True,  # no last service or no interval: no date (and `exclude()` must know it)
         verbose_name="next service due",
     )
 

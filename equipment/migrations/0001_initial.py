@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('operational', 'Operational'), ('maintenance', 'Maintenance'), ('out_of_order', 'Out of Order')], db_index=True, default='operational', max_length=20)),
                 ('last_service_date', models.DateField(blank=True, db_index=True, null=True)),
                 ('service_interval_days', models.PositiveIntegerField(blank=True, null=True)),
-                ('next_service_due', models.GeneratedField(db_index=True, db_persist=True, expression=equipment.models.AddDays('last_service_date', 'service_interval_days'), output_field=models.DateField(), verbose_name='next service due')),
+                ('next_service_due', models.GeneratedField(db_index=True, db_persist=True, expression=equipment.models.AddDays('last_service_date', 'service_interval_days'), null=True, output_field=models.DateField(), verbose_name='next service due')),
                 ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={

@@ -11,7 +11,6 @@ import datetime as dt
 
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -120,28 +119,34 @@ class ChoiceListFilter(django_filters.Filter):
         return qs.filter(**{f"{self.field_name}__in": value})
 
 
-def _day_start(day: dt.date) -> dt.datetime:
+def local_day_start(day: dt.date) -> dt.datetime:
+    """Midnight at the start of `day` in TIME_ZONE."""
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+class LocalDayFilter(LenientDateFilter):
+    """A date bound on a datetime field, inclusive, in TIME_ZONE: `bound="from"` keeps
+    moments from the start of the day, `bound="to"` keeps moments before the next day."""
+
+    def __init__(self, *args, bound: str, **kwargs):
+        if bound not in ("from", "to"):
+            raise ValueError("bound is 'from' or 'to'")
+        self.bound = bound
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        if self.bound == "from":
+            return qs.filter(**{f"{self.field_name}__gte": local_day_start(value)})
+        return qs.filter(**{f"{self.field_name}__lt": local_day_start(value + dt.timedelta(days=1))})
 
 
 class BaseFilterSet(django_filters.FilterSet):
     """`created_from`/`created_to` (dates, inclusive, in TIME_ZONE) on every list."""
 
-    created_from = LenientDateFilter(method="filter_created_from", label="Created on or after (date)")
-    created_to = LenientDateFilter(method="filter_created_to", label="Created on or before (date)")
-
-    def filter_created_from(self, queryset, name, value):
-        return queryset.filter(created_at__gte=_day_start(value))
-
-    def filter_created_to(self, queryset, name, value):
-        return queryset.filter(created_at__lt=_day_start(value + dt.timedelta(days=1)))
-
-    @staticmethod
-    def any_of(queryset, **lookups):
-        query = Q()
-        for lookup, value in lookups.items():
-            query |= Q(**{lookup: value})
-        return queryset.filter(query)
+    created_from = LocalDayFilter(field_name="created_at", bound="from", label="Created on or after (date)")
+    created_to = LocalDayFilter(field_name="created_at", bound="to", label="Created on or before (date)")
 
 
 # ---------------------------------------------------------------- backends
