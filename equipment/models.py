@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Func
 from django.utils import timezone
 
-from workshop.models import TimeStampedModel, business_key_field, non_blank_constraint
+from workshop.models import TimeStampedModel, business_key_field, excel_permissions, non_blank_constraint
 
 
 class EquipmentStatus(models.TextChoices):
@@ -70,6 +70,7 @@ class Equipment(TimeStampedModel):
         ordering = ["id"]
         verbose_name = "equipment"
         verbose_name_plural = "equipment"
+        permissions = excel_permissions("equipment", "equipment")
         constraints = [
             non_blank_constraint("equipment_id", "equipment"),
             non_blank_constraint("name", "equipment"),

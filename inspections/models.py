@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from workorders.models import WorkOrder
-from workshop.models import TimeStampedModel, business_key_field, non_blank_constraint
+from workshop.models import TimeStampedModel, business_key_field, excel_permissions, non_blank_constraint
 
 
 class InspectionResult(models.TextChoices):
@@ -53,6 +53,10 @@ class Inspection(TimeStampedModel):
 
     class Meta:
         ordering = ["id"]
+        permissions = [
+            ("change_own_inspection", "Can change inspections they created"),
+            *excel_permissions("inspection", "inspections"),
+        ]
         constraints = [
             non_blank_constraint("inspection_id", "inspection"),
             models.CheckConstraint(

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from workorders.models import WorkOrder
-from workshop.models import TimeStampedModel, business_key_field, non_blank_constraint
+from workshop.models import TimeStampedModel, business_key_field, excel_permissions, non_blank_constraint
 
 
 class Item(TimeStampedModel):
@@ -23,6 +23,7 @@ class Item(TimeStampedModel):
 
     class Meta:
         ordering = ["id"]
+        permissions = excel_permissions("item", "items")
         constraints = [
             non_blank_constraint("item_id", "item"),
             non_blank_constraint("item_name", "item"),

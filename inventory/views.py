@@ -132,7 +132,13 @@ class ItemViewSet(ModelViewSet):
             ),
         ],
     )
-    @action(detail=True, methods=["post"], url_path="adjust", serializer_class=StockAdjustmentSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="adjust",
+        serializer_class=StockAdjustmentSerializer,
+        required_perms=["inventory.add_stockmovement"],
+    )
     def adjust(self, request, pk=None):
         """Adjusts the stock: `200 {"item": <item>, "movement": <stock movement>}`."""
         item = self.get_object()

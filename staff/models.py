@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
-from workshop.models import TimeStampedModel, business_key_field, non_blank_constraint
+from workshop.models import TimeStampedModel, business_key_field, excel_permissions, non_blank_constraint
 
 EXPIRING_WITHIN_DAYS = 30
 
@@ -61,6 +61,7 @@ class Employee(TimeStampedModel):
 
     class Meta:
         ordering = ["id"]
+        permissions = excel_permissions("employee", "employees")
         constraints = [
             non_blank_constraint("employee_id", "employee"),
             non_blank_constraint("name", "employee"),

@@ -1,8 +1,11 @@
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from staff.models import CertificationStatus, Employee
 from workshop.api.serializers import ModelSerializer
+from workshop.roles import ROLES, user_role
 
 
 class EmployeeSerializer(ModelSerializer):
@@ -25,3 +28,68 @@ class EmployeeSerializer(ModelSerializer):
             "updated_at",
             "created_by",
         ]
+
+
+class UserSerializer(ModelSerializer):
+    """A login user (admins only). `password` is write-only and checked by Django's password
+    validators; `role` puts the user in exactly one role group."""
+
+    role = serializers.ChoiceField(choices=ROLES, allow_null=True, required=False)
+    employee_id = serializers.SlugRelatedField(
+        source="employee",
+        slug_field="employee_id",
+        queryset=Employee.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The linked employee's `employee_id` (e.g. `EMP-01`), or null.",
+    )
+    password = serializers.CharField(
+        write_only=True, trim_whitespace=False, max_length=128, style={"input_type": "password"}
+    )
+
+    class Meta:
+        model = get_user_model()
+        fields = [
+            "id",
+            "username",
+            "email",
+            "role",
+            "is_active",
+            "employee_id",
+            "password",
+            "last_login",
+            "date_joined",
+        ]
+        read_only_fields = ["last_login", "date_joined"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None and "password" in fields:
+            fields["password"].required = False  # a change keeps the password unless one is given
+        return fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if "role" in data:
+            data["role"] = user_role(instance)
+        return data
+
+    def validate_employee_id(self, employee):
+        if employee is not None and employee.user_id is not None:
+            mine = self.instance is not None and employee.user_id == self.instance.pk
+            if not mine:
+                raise serializers.ValidationError("This employee is linked to another user.", code="unique")
+        return employee
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        password = attrs.get("password")
+        if password:
+            candidate = self.instance or get_user_model()(
+                username=attrs.get("username", ""), email=attrs.get("email", "")
+            )
+            try:
+                validate_password(password, candidate)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+        return attrs

@@ -1,6 +1,9 @@
-from staff.filters import EmployeeFilter
+from django.contrib.auth import get_user_model
+
+from staff.filters import EmployeeFilter, UserFilter
 from staff.models import Employee
-from staff.serializers import EmployeeSerializer
+from staff.serializers import EmployeeSerializer, UserSerializer
+from staff.services import user_create, user_delete, user_update
 from workshop.api.viewsets import ModelViewSet
 
 
@@ -12,3 +15,32 @@ class EmployeeViewSet(ModelViewSet):
     filterset_class = EmployeeFilter
     search_fields = ["employee_id", "name", "role"]
     ordering_fields = ["employee_id", "name", "role", "certification_expiry", "created_at", "updated_at"]
+
+
+class UserViewSet(ModelViewSet):
+    """Login users and their roles (admins only: the `auth.*_user` permissions)."""
+
+    queryset = get_user_model().objects.select_related("employee").prefetch_related("groups")
+    serializer_class = UserSerializer
+    filterset_class = UserFilter
+    search_fields = ["username", "email", "employee__employee_id", "employee__name"]
+    ordering_fields = ["username", "email", "is_active", "last_login", "date_joined"]
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = user_create(
+            username=data["username"],
+            password=data["password"],
+            role=data.get("role"),
+            email=data.get("email", ""),
+            is_active=data.get("is_active", True),
+            employee=data.get("employee"),
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = user_update(
+            user=serializer.instance, actor=self.request.user, data=dict(serializer.validated_data)
+        )
+
+    def perform_destroy(self, instance):
+        user_delete(user=instance, actor=self.request.user)

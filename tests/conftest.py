@@ -22,13 +22,23 @@ def bearer_client(user) -> APIClient:
 
 @pytest.fixture
 def admin_user(db):
-    return UserFactory(username="boss", is_staff=True, is_superuser=True)
+    return UserFactory(username="boss", is_staff=True, is_superuser=True, role="admin")
 
 
 @pytest.fixture
 def api(admin_user) -> APIClient:
     """A client logged in with a JWT as an admin."""
     return bearer_client(admin_user)
+
+
+@pytest.fixture
+def client_for(db):
+    """`client_for("operator")`: a JWT client for a new user with that role."""
+
+    def make(role: str, **kwargs) -> APIClient:
+        return bearer_client(UserFactory(role=role, **kwargs))
+
+    return make
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from inventory.models import Item, StockMovement
 from machines.models import ExcelImport, ImportSchedule, ImportTemplate, Machine, WorkshopEntry
 from staff.models import Employee
 from workorders.models import WorkOrder
+from workshop.roles import set_user_role
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -26,8 +27,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery-staple")
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):
+    def role(obj, create, extracted, **kwargs):
+        """`UserFactory(role="operator")`: the user's role group (default viewer; "" for none)."""
         if create:
+            obj.save()
+            set_user_role(obj, "viewer" if extracted is None else (extracted or None))
             obj.save()
 
 

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from staff.models import Employee
-from workshop.models import TimeStampedModel, business_key_field, non_blank_constraint
+from workshop.models import TimeStampedModel, business_key_field, excel_permissions, non_blank_constraint
 
 
 class WorkOrderStatus(models.TextChoices):
@@ -46,6 +46,10 @@ class WorkOrder(TimeStampedModel):
     class Meta:
         ordering = ["id"]
         verbose_name = "work order"
+        permissions = [
+            ("change_own_workorder", "Can change work orders they created or are assigned to"),
+            *excel_permissions("workorder", "work orders"),
+        ]
         constraints = [
             non_blank_constraint("order_id", "workorder"),
             non_blank_constraint("client", "workorder"),
@@ -54,6 +58,13 @@ class WorkOrder(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.order_id
+
+    def is_owned_by(self, user) -> bool:
+        """Created by `user`, or assigned to `user`'s own employee record."""
+        if super().is_owned_by(user):
+            return True
+        welder = self.assigned_welder
+        return welder is not None and welder.user_id is not None and welder.user_id == user.pk
 
     @property
     def is_overdue(self) -> bool:

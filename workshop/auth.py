@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import update_last_login
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
@@ -20,6 +22,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from workshop.api.serializers import MessageSerializer
+from workshop.roles import user_role
 
 
 class LoginSerializer(serializers.Serializer):
@@ -44,17 +47,6 @@ class MeSerializer(serializers.Serializer):
     email = serializers.EmailField(allow_blank=True)
     role = serializers.CharField(allow_null=True)
     employee_id = serializers.CharField(allow_null=True)
-
-
-def user_role(user) -> str | None:
-    """The user's role: `admin` for superusers, else their role group (issue 3 adds more)."""
-    if user.is_superuser:
-        return "admin"
-    names = {group.name for group in user.groups.all()}
-    for role in ("admin", "manager", "operator", "viewer"):
-        if role in names:
-            return role
-    return None
 
 
 def token_pair(refresh: RefreshToken) -> dict:
@@ -153,6 +145,48 @@ class LogoutView(APIView):
             raise AuthenticationFailed("This refresh token belongs to another user.")
         token.blacklist()
         return Response({"message": "Logged out successfully"})
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(
+        max_length=128, trim_whitespace=False, style={"input_type": "password"}
+    )
+    new_password = serializers.CharField(
+        max_length=128, trim_whitespace=False, style={"input_type": "password"}
+    )
+
+    def validate_old_password(self, value):
+        if not self.context["request"].user.check_password(value):
+            raise serializers.ValidationError("The current password is wrong.")
+        return value
+
+    def validate_new_password(self, value):
+        try:
+            validate_password(value, self.context["request"].user)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(list(exc.messages)) from exc
+        return value
+
+
+class PasswordChangeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Change your own password (other sessions' refresh tokens are revoked)",
+        request=PasswordChangeSerializer,
+        responses={200: MessageSerializer},
+    )
+    def post(self, request):
+        from staff.services import user_revoke_tokens
+
+        data = PasswordChangeSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        user = request.user
+        user.set_password(data.validated_data["new_password"])
+        user.save(update_fields=["password"])
+        user_revoke_tokens(user=user)
+        return Response({"message": "Password changed successfully"})
 
 
 class MeView(APIView):

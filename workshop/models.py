@@ -22,6 +22,19 @@ class TimeStampedModel(models.Model):
     class Meta:
         abstract = True
 
+    def is_owned_by(self, user) -> bool:
+        """Whether `user` may change this record with a `change_own_*` permission (an
+        operator): by default, records they created."""
+        return user is not None and user.pk is not None and self.created_by_id == user.pk
+
+
+def excel_permissions(model_name: str, plural: str) -> list[tuple[str, str]]:
+    """The extra permissions of a resource the Excel import/export serves."""
+    return [
+        (f"import_{model_name}", f"Can import {plural} from Excel"),
+        (f"export_{model_name}", f"Can export {plural} to Excel"),
+    ]
+
 
 def business_key_field(verbose_name: str) -> models.CharField:
     """A unique, trimmed business key of 1–32 characters (`order_id`, `item_id`, …)."""

@@ -11,6 +11,7 @@ auth_urls = [
     re_path(r"^refresh/?$", auth.RefreshView.as_view(), name="refresh"),
     re_path(r"^logout/?$", auth.LogoutView.as_view(), name="logout"),
     re_path(r"^me/?$", auth.MeView.as_view(), name="me"),
+    re_path(r"^password/?$", auth.PasswordChangeView.as_view(), name="password"),
 ]
 
 urlpatterns = [

@@ -19,6 +19,8 @@ class TestInspectionContract(ResourceContract):
     business_key = "inspection_id"
     sort_field = "order_id"
     max_list_queries = 3  # auth user, count, page with its work order joined
+    operator_creates = True
+    operator_changes_own = True
 
     def create_payload(self):
         order = WorkOrderFactory()

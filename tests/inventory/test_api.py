@@ -3,7 +3,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from inventory.models import Item, StockMovement
 from inventory.views import ItemViewSet, StockMovementViewSet
-from tests.contract import ResourceContract, assert_error
+from tests.contract import ExtraAction, ResourceContract, assert_error
 from tests.factories import ItemFactory, StockMovementFactory, WorkOrderFactory
 
 ITEMS = "/api/v1/items/"
@@ -29,6 +29,18 @@ class TestItemContract(ResourceContract):
     business_key = "item_id"
     sort_field = "quantity"
     max_list_queries = 3  # auth user, count, page
+
+    def extra_actions(self):
+        # SPEC: operators make stock adjustments; viewers write nothing.
+        return [
+            ExtraAction(
+                "adjust",
+                "post",
+                "adjust/",
+                allowed=frozenset({"operator", "manager", "admin"}),
+                body={"delta": 2, "reason": "receipt"},
+            )
+        ]
 
     def create_payload(self):
         return {

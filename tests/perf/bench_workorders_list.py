@@ -6,7 +6,8 @@ One run, one server, one database:
 
 1. a throwaway PostgreSQL in a temp folder (or the database in $DATABASE_URL), migrated;
 2. 100,000 work orders (about a third pending), 200 employees, 20,000 inspections, then
-   VACUUM ANALYZE (the state autovacuum brings a real table to; see tests/perf/README.md);
+   VACUUM (FREEZE, ANALYZE): the settled state of a table whose rows are not all brand new
+   (see tests/perf/README.md; --fresh-table keeps the just-loaded state);
 3. gunicorn (2 sync workers) in production mode (DJANGO_DEBUG=false) with tests.perf.settings;
 4. wrk (or a Python client when wrk is missing), alternating the two URLs after a warm-up:
      API   GET /api/v1/workorders/?page_size=50&status=pending&sort_by=due_date  (JWT)
@@ -281,7 +282,7 @@ STATUS_WEIGHTS = {"pending": 34, "in_progress": 20, "on_hold": 6, "completed": 3
 DEFECTS = ("porosity", "crack", "undercut", "lack_of_fusion", "slag_inclusion", "spatter")
 
 
-def seed(n_orders: int, n_employees: int, n_inspections: int, seed_value: int):
+def seed(n_orders: int, n_employees: int, n_inspections: int, seed_value: int, freeze: bool = True):
     """Bulk-create the data set (skipped when it is already there); returns the bench user."""
     from django.contrib.auth import get_user_model
     from django.db import transaction
@@ -300,7 +301,7 @@ def seed(n_orders: int, n_employees: int, n_inspections: int, seed_value: int):
     existing = WorkOrder.objects.filter(order_id__startswith=KEY_PREFIX).count()
     if existing == n_orders:
         step(f"Reusing {existing:,} {KEY_PREFIX}* work orders already in the database")
-        vacuum_analyze()
+        vacuum_analyze(freeze)
         return user
     if existing:
         raise RuntimeError(
@@ -362,24 +363,50 @@ def seed(n_orders: int, n_employees: int, n_inspections: int, seed_value: int):
                     )
                 )
             Inspection.objects.bulk_create(rows, batch_size=batch)
-    vacuum_analyze()
+    vacuum_analyze(freeze)
     pending = WorkOrder.objects.filter(status="pending").count()
     step(
         f"Seeded {n_orders:,} work orders ({pending:,} pending), {n_employees} employees, "
-        f"{n_inspections:,} inspections, VACUUM ANALYZE ({time.perf_counter() - started:.1f} s)"
+        f"{n_inspections:,} inspections ({time.perf_counter() - started:.1f} s)"
     )
     return user
 
 
-def vacuum_analyze() -> None:
-    """Statistics for the planner, and the visibility map that lets the list's COUNT(*) use an
-    index-only scan. Right after a bulk load only ANALYZE would leave every heap page to be read
-    (the count costs about 2.5x more), and autovacuum would then change the numbers mid-run."""
+def give_role(user, role: str) -> None:
+    """The bench user's role: a real role group (its permission check is part of the cost),
+    or a superuser (whose permission checks need no query)."""
+    if role == "superuser":
+        user.is_superuser = True
+    else:
+        try:
+            from workshop.roles import set_user_role
+        except ImportError:  # before roles existed any authenticated user could read
+            step(f"No workshop.roles in this version: the bench user has no role (wanted {role})")
+            return
+        set_user_role(user, role)
+    user.save()
+    step(f"Bench user {user.username!r} with role {role}")
+
+
+def vacuum_analyze(freeze: bool) -> None:
+    """Planner statistics, and (with `freeze`) the visibility map set on every page.
+
+    Right after a bulk load the visibility map is empty, and a plain VACUUM here does not set
+    it; then the list's `COUNT(*)` over the ~34k pending rows is a bitmap heap scan reading
+    every page (~3x slower) instead of an index-only scan. A table in use for a while is
+    mostly all-visible (autovacuum), so the default measures that state; `--fresh-table`
+    measures the just-loaded one."""
     from django.db import connection
 
+    options = "FREEZE, ANALYZE" if freeze else "ANALYZE"
     with connection.cursor() as cursor:
         for table in ("staff_employee", "workorders_workorder", "inspections_inspection"):
-            cursor.execute(f"VACUUM (ANALYZE) {table}")
+            cursor.execute(f"VACUUM ({options}) {table}")
+        cursor.execute(
+            "SELECT relallvisible, relpages FROM pg_class WHERE relname = %s", ["workorders_workorder"]
+        )
+        visible, pages = cursor.fetchone()
+    step(f"VACUUM ({options}): {visible} of {pages} pages of workorders_workorder all-visible")
 
 
 def dt_days(days: int):
@@ -395,7 +422,7 @@ def fetch_json(url: str, headers: dict[str, str]) -> tuple[int, dict | None]:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
-        return exc.code, None
+        return exc.code, {"error": exc.read()[:300].decode(errors="replace")}
 
 
 def check_same_rows(base: str, headers: dict[str, str]) -> None:
@@ -405,7 +432,9 @@ def check_same_rows(base: str, headers: dict[str, str]) -> None:
     bare_status, bare_body = fetch_json(base + BARE_PATH, headers)
     anon_status, _ = fetch_json(base + API_PATH, {})
     if api_status != 200 or bare_status != 200:
-        raise RuntimeError(f"Expected 200 from both URLs, got API {api_status}, bare {bare_status}.")
+        raise RuntimeError(
+            f"Expected 200 from both URLs, got API {api_status} {api_body}, bare {bare_status} {bare_body}."
+        )
     if anon_status != 401:
         raise RuntimeError(f"The API without a token answered {anon_status}, not 401.")
     api_ids = [row["id"] for row in api_body["items"]]
@@ -500,7 +529,7 @@ def python_once(url: str, token: str, threads: int, connections: int, seconds: f
     }
 
 
-def load_test(base: str, token: str, args) -> dict[str, list[dict]]:
+def load_test(base: str, token: str, args) -> dict:
     client = args.client
     if client == "auto":
         client = "wrk" if shutil.which("wrk") or apt_install("wrk") else "python"
@@ -515,9 +544,10 @@ def load_test(base: str, token: str, args) -> dict[str, list[dict]]:
     )
     if client == "python":
         say("    (the Python client is GIL-bound: absolute numbers are low, the ratio is still indicative)")
+    loadavg = check_quiet_machine()
     for name in ("bare", "api"):
         once(urls[name], token, args.threads, args.connections, args.warmup)
-    results: dict[str, list[dict]] = {"bare": [], "api": []}
+    results: dict = {"bare": [], "api": [], "loadavg": loadavg}
     for round_no in range(args.rounds):
         order = ("bare", "api") if round_no % 2 == 0 else ("api", "bare")
         for name in order:
@@ -536,7 +566,7 @@ def load_test(base: str, token: str, args) -> dict[str, list[dict]]:
 # ------------------------------------------------------------------------------- in-process
 def silence_request_log() -> None:
     """The per-request log line is still built (it is part of the cost), but not printed."""
-    sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    sink = open(os.devnull, "w")  # lives as long as the process
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(sink)
@@ -551,7 +581,11 @@ def in_process(token: str, args) -> None:
     client = Client(HTTP_HOST="127.0.0.1", headers={"Authorization": f"Bearer {token}"})
     for path in (API_PATH, BARE_PATH):
         for _ in range(20):
-            assert client.get(path).status_code == 200
+            response = client.get(path)
+            if response.status_code != 200:
+                raise RuntimeError(
+                    f"GET {path} in-process: {response.status_code} {response.content[:300]!r}"
+                )
 
     say()
     step("SQL queries per request (django.test.Client, same database)")
@@ -586,7 +620,7 @@ def profile(client, args) -> None:
         if args.install and pip_install(PYINSTRUMENT_REQ):
             from pyinstrument import Profiler
         else:
-            Profiler = None  # noqa: N806
+            Profiler = None
     say()
     if Profiler is None:
         import cProfile
@@ -622,26 +656,42 @@ def profile(client, args) -> None:
 
 # ------------------------------------------------------------------------------- report
 def report(results: dict) -> None:
+    """Each round measures both URLs back to back, so the ratio is taken per round (slow drift
+    of the machine, such as another job starting, then cancels out) and the median is kept."""
     bare = [r["rps"] for r in results["bare"]]
     api = [r["rps"] for r in results["api"]]
-    bare_rps, api_rps = statistics.median(bare), statistics.median(api)
-    ratio = api_rps / bare_rps if bare_rps else float("nan")
+    ratios = [a / b for a, b in zip(api, bare, strict=True) if b]
+    ratio = statistics.median(ratios) if ratios else float("nan")
     verdict = "PASS" if ratio >= TARGET_RATIO else "FAIL"
     errors = sum(r["errors"] for r in results["bare"] + results["api"])
-    line = "-" * 66
+    line = "-" * 72
     say()
     say(line)
-    say(f"  {'':<36}{'median req/s':>13}   runs")
-    for label, median, runs in (
-        ("bare view (.values + JsonResponse)", bare_rps, bare),
-        ("API (DRF, JWT, filters, serializer)", api_rps, api),
+    say(f"  {'':<36}{'median req/s':>13}   per round")
+    for label, runs in (
+        ("bare view (.values + JsonResponse)", bare),
+        ("API (DRF, JWT, filters, serializer)", api),
     ):
-        say(f"  {label:<36}{median:>13.1f}   {', '.join(f'{v:.0f}' for v in runs)}")
-    say(f"  {'ratio API / bare':<36}{ratio:>13.2f}")
+        say(f"  {label:<36}{statistics.median(runs):>13.1f}   {', '.join(f'{v:.0f}' for v in runs)}")
+    say(
+        f"  {'ratio API / bare (median of rounds)':<36}{ratio:>13.2f}   {', '.join(f'{r:.2f}' for r in ratios)}"
+    )
     say(f"  {'target':<36}{'>= ' + format(TARGET_RATIO, '.2f'):>13}   {verdict}")
+    say(f"  load client {results['client']}; load average before the runs {results['loadavg']:.2f}")
     if errors:
         say(f"  WARNING: {errors} responses were not 2xx: the numbers are not trustworthy")
     say(line)
+
+
+def check_quiet_machine() -> float:
+    """The 1-minute load average; a warning when something else is using the CPUs."""
+    load = os.getloadavg()[0]
+    if load > 0.5:
+        say(
+            f"    WARNING: load average {load:.2f} before the runs: other processes share the CPUs, "
+            "so the numbers are noisy (the ratio less so: each round measures both URLs back to back)"
+        )
+    return load
 
 
 def parse_args(argv: list[str] | None = None):
@@ -650,14 +700,25 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument("--employees", type=int, default=200)
     parser.add_argument("--inspections", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=20251126, help="random seed of the data set")
+    parser.add_argument(
+        "--role",
+        choices=("viewer", "operator", "manager", "admin", "superuser"),
+        default="viewer",
+        help="the bench user's role (default viewer: reads everything, the common case)",
+    )
+    parser.add_argument(
+        "--fresh-table",
+        action="store_true",
+        help="only ANALYZE after seeding (empty visibility map: the list's COUNT(*) reads the heap)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--threads", type=int, default=2, help="load threads (wrk -t, default 2)")
     parser.add_argument("--connections", type=int, default=8, help="connections (wrk -c, default 8)")
-    parser.add_argument("--duration", type=float, default=10, help="seconds per measured run (default 10)")
+    parser.add_argument("--duration", type=float, default=8, help="seconds per measured run (default 8)")
     parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up per URL (default 3)")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="measured runs per URL, alternating (default 3)"
+        "--rounds", type=int, default=5, help="measured runs per URL, alternating (default 5)"
     )
     parser.add_argument("--profile-requests", type=int, default=200)
     parser.add_argument("--profile-lines", type=int, default=60, help="lines of the profile tree to print")
@@ -725,7 +786,8 @@ def main(argv: list[str] | None = None) -> int:
         from django.db import connections
         from rest_framework_simplejwt.tokens import RefreshToken
 
-        user = seed(args.orders, args.employees, args.inspections, args.seed)
+        user = seed(args.orders, args.employees, args.inspections, args.seed, freeze=not args.fresh_table)
+        give_role(user, args.role)
         token = str(RefreshToken.for_user(user).access_token)
         connections.close_all()
 
@@ -748,7 +810,7 @@ def main(argv: list[str] | None = None) -> int:
             from django.db import connections
 
             connections.close_all()
-        except Exception:  # noqa: BLE001, S110 - Django may not be set up yet
+        except Exception:  # noqa: S110 - Django may not be set up yet
             pass
         postgres.stop()
         if args.keep_tmp:

@@ -17,6 +17,8 @@ class TestWorkOrderContract(ResourceContract):
     business_key = "order_id"
     sort_field = "due_date"
     max_list_queries = 4  # count, page with welder joined, inspections prefetch (+ auth user)
+    operator_creates = True
+    operator_changes_own = True
 
     def make_listed(self):
         obj = self.make()

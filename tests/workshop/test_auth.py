@@ -16,7 +16,7 @@ PASSWORD = "correct-horse-battery-staple"
 
 @pytest.fixture
 def user(db):
-    return UserFactory(username="welder1")
+    return UserFactory(username="welder1", role="operator")
 
 
 def login(client, username="welder1", password=PASSWORD):
@@ -67,7 +67,7 @@ def test_me(user):
         "id": user.pk,
         "username": "welder1",
         "email": user.email,
-        "role": None,
+        "role": "operator",
         "employee_id": "EMP-01",
     }
 

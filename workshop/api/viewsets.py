@@ -10,6 +10,15 @@ from rest_framework.response import Response
 from workshop.api.serializers import MessageSerializer
 
 
+class ApiViewMixin:
+    """Attributes every API view may set (also from `@action(...)` keyword arguments)."""
+
+    # Permissions an extra action needs instead of the method's model permission.
+    required_perms: list[str] | None = None
+    # Error responses the schema lists beyond those the method implies.
+    extra_error_codes: tuple[str, ...] = ()
+
+
 class DestroyWithMessageMixin(mixins.DestroyModelMixin):
     """`DELETE` answers `200 {"message": "<Resource> deleted successfully"}`; a record
     with dependents raises ProtectedError, which the error handler turns into 409."""
@@ -23,7 +32,7 @@ class DestroyWithMessageMixin(mixins.DestroyModelMixin):
         return Response({"message": message})
 
 
-class ModelViewSet(DestroyWithMessageMixin, viewsets.ModelViewSet):
+class ModelViewSet(ApiViewMixin, DestroyWithMessageMixin, viewsets.ModelViewSet):
     """CRUD over one model. Subclasses set queryset, serializer_class, filterset_class,
     search_fields and ordering_fields; writes that do more than save one row go through
     the app's services by overriding perform_create / perform_update."""
@@ -41,6 +50,7 @@ class ModelViewSet(DestroyWithMessageMixin, viewsets.ModelViewSet):
 
 
 class ReadUpdateDeleteViewSet(
+    ApiViewMixin,
     DestroyWithMessageMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -55,6 +65,7 @@ class ReadUpdateDeleteViewSet(
 
 
 class ReadDeleteViewSet(
+    ApiViewMixin,
     DestroyWithMessageMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -63,5 +74,5 @@ class ReadDeleteViewSet(
     """Records made by uploads: no POST, PUT or PATCH."""
 
 
-class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+class ReadOnlyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     """A ledger (stock movements): list and retrieve only."""

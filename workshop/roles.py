@@ -1,0 +1,142 @@
+"""Roles: the single source of which Django permissions each role's group holds.
+
+Roles are Django groups (`admin`, `manager`, `operator`, `viewer`). A data migration creates
+them, and `sync_roles()` runs after every `migrate` (post_migrate), so a group always holds
+exactly the permissions listed here, also for models added later.
+
+| role | may |
+| --- | --- |
+| admin | everything, users and roles included |
+| manager | every domain resource: read, create, change, delete, import, export; no users |
+| operator | read everything; create work orders, inspections, uploads/imports, stock adjustments; change only what they created (and work orders assigned to their own employee record); delete nothing |
+| viewer | read everything, export; write nothing |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+ADMIN, MANAGER, OPERATOR, VIEWER = "admin", "manager", "operator", "viewer"
+ROLES = (ADMIN, MANAGER, OPERATOR, VIEWER)
+# Roles that work in the Django admin (is_staff); the others use the API only.
+STAFF_ROLES = {ADMIN, MANAGER}
+
+# Every domain model, as "app_label.model_name".
+DOMAIN_MODELS = (
+    "staff.employee",
+    "workorders.workorder",
+    "machines.machine",
+    "machines.importtemplate",
+    "machines.workshopentry",
+    "machines.excelimport",
+    "machines.importschedule",
+    "equipment.equipment",
+    "inspections.inspection",
+    "inventory.item",
+    "inventory.stockmovement",
+)
+# Resources with Excel import and export (their `import_*`/`export_*` permissions).
+EXCEL_RESOURCES = (
+    "staff.employee",
+    "workorders.workorder",
+    "equipment.equipment",
+    "inspections.inspection",
+    "inventory.item",
+)
+USER_MODELS = ("auth.user", "auth.group")
+CRUD = ("view", "add", "change", "delete")
+
+
+def _perms(models: Iterable[str], actions: Iterable[str]) -> set[str]:
+    actions = tuple(actions)
+    return {f"{m.split('.')[0]}.{a}_{m.split('.')[1]}" for m in models for a in actions}
+
+
+_VIEW_ALL = _perms(DOMAIN_MODELS, ["view"])
+_EXPORT_ALL = _perms(EXCEL_RESOURCES, ["export"])
+_MANAGE_ALL = _perms(DOMAIN_MODELS, CRUD) | _perms(EXCEL_RESOURCES, ["import", "export"])
+
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    VIEWER: _VIEW_ALL | _EXPORT_ALL,
+    OPERATOR: _VIEW_ALL
+    | _EXPORT_ALL
+    | {
+        "workorders.add_workorder",
+        "workorders.change_own_workorder",
+        "workorders.import_workorder",
+        "inspections.add_inspection",
+        "inspections.change_own_inspection",
+        "inspections.import_inspection",
+        "machines.add_excelimport",  # template uploads and imports
+        "inventory.add_stockmovement",  # stock adjustments
+    },
+    MANAGER: _MANAGE_ALL,
+    ADMIN: _MANAGE_ALL | _perms(USER_MODELS, CRUD),
+}
+
+
+def sync_roles(*, using: str = "default", apps=None, strict: bool = True) -> None:
+    """Create the four groups and give each exactly its permissions. Idempotent.
+
+    `strict=False` (the data migration, on historical models) skips permissions that do not
+    exist yet; the post_migrate sync that follows every migrate is strict."""
+    if apps is None:
+        from django.apps import apps as global_apps
+
+        apps = global_apps
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    by_key = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in Permission.objects.using(using).values_list(
+            "pk", "content_type__app_label", "codename"
+        )
+    }
+    for role, wanted in ROLE_PERMISSIONS.items():
+        missing = sorted(p for p in wanted if p not in by_key)
+        if missing and strict:
+            raise LookupError(f"Role {role!r} names permissions that do not exist: {missing}")
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        group.permissions.set([by_key[p] for p in wanted if p in by_key])
+
+
+def sync_roles_after_migrate(sender, using="default", **kwargs) -> None:
+    """post_migrate: make sure every permission exists, then sync the groups."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    sync_roles(using=using)
+
+
+def user_role(user) -> str | None:
+    """The user's role: `admin` for superusers, else their role group (None if none)."""
+    if user is None or not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return ADMIN
+    cached = getattr(user, "_role_cache", False)
+    if cached is not False:
+        return cached
+    names = {group.name for group in user.groups.all()}  # uses a prefetch when there is one
+    role = next((r for r in ROLES if r in names), None)
+    user._role_cache = role
+    return role
+
+
+def set_user_role(user, role: str | None) -> None:
+    """Put `user` in exactly one role group (or none); admins and managers are staff.
+    The caller saves the user (is_staff may change)."""
+    from django.contrib.auth.models import Group
+
+    if role is not None and role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}; one of {', '.join(ROLES)}")
+    others = Group.objects.filter(name__in=ROLES).exclude(name=role)
+    user.groups.remove(*others)
+    if role is not None:
+        user.groups.add(Group.objects.get(name=role))
+    if role != ADMIN:
+        user.is_superuser = False  # else the superuser flag would keep them an admin
+    user.is_staff = role in STAFF_ROLES or user.is_superuser
+    user._role_cache = role
