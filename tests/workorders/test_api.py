@@ -132,3 +132,31 @@ class TestWorkOrderSpecifics:
     def test_delete_welder_with_orders_is_conflict(self, api):
         order = WorkOrderFactory()
         assert_error(api.delete(f"/api/v1/employees/{order.assigned_welder.pk}/"), 409, "CONFLICT")
+
+
+@pytest.mark.django_db
+class TestOperatorOwnership:
+    def test_operator_changes_work_orders_assigned_to_their_employee_record(self, client_for):
+        client = client_for("operator")
+        mine = WorkOrderFactory(assigned_welder=EmployeeFactory(user=client.user))
+        others = WorkOrderFactory()
+        response = client.patch(f"/api/v1/workorders/{mine.pk}/", {"status": "in_progress"}, format="json")
+        assert response.status_code == 200 and response.json()["status"] == "in_progress"
+        response = client.patch(f"/api/v1/workorders/{others.pk}/", {"status": "in_progress"}, format="json")
+        assert_error(response, 403, "FORBIDDEN")
+        others.refresh_from_db()
+        assert others.status == "pending"
+
+    def test_operator_cannot_take_over_created_by(self, client_for):
+        client = client_for("operator")
+        others = WorkOrderFactory()
+        response = client.post(
+            "/api/v1/workorders/",
+            {"order_id": "WO-77", "client": "A", "created_by": others.pk},
+            format="json",
+        )
+        assert response.status_code == 201 and response.json()["created_by"] == client.user.pk
+
+    def test_missing_record_is_404_for_every_role(self, client_for):
+        for role in ("viewer", "operator", "manager"):
+            assert_error(client_for(role).get("/api/v1/workorders/999999/"), 404, "NOT_FOUND")
