@@ -4,14 +4,18 @@ from equipment.filters import EquipmentFilter
 from equipment.models import Equipment
 from equipment.serializers import EquipmentSerializer
 from workshop.api.viewsets import ModelViewSet
+from workshop.imports.export import ExcelExportMixin
+from workshop.imports.views import ExcelImportMixin
 
 # Computed by the database: an UPDATE does not return it, so the saved instance has to
 # re-read it before the response shows it.
 GENERATED_FIELDS = ["next_service_due"]
 
 
-class EquipmentViewSet(ModelViewSet):
+class EquipmentViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
     """Welding equipment and its service schedule."""
+
+    excel_resource = "equipment"
 
     queryset = Equipment.objects.all()
     serializer_class = EquipmentSerializer

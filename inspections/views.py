@@ -4,10 +4,14 @@ from inspections.filters import InspectionFilter
 from inspections.models import Inspection
 from inspections.serializers import InspectionSerializer
 from workshop.api.viewsets import ModelViewSet
+from workshop.imports.export import ExcelExportMixin
+from workshop.imports.views import ExcelImportMixin
 
 
-class InspectionViewSet(ModelViewSet):
+class InspectionViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
     """Quality-control inspections of the welds of a work order."""
+
+    excel_resource = "inspections"
 
     # `order_id` is annotated so that lists can be sorted by it.
     queryset = Inspection.objects.select_related("work_order").annotate(order_id=F("work_order__order_id"))

@@ -13,6 +13,8 @@ from inventory.serializers import (
 from inventory.services import item_adjust_stock, item_create, item_update
 from workshop.api.serializers import ErrorSerializer
 from workshop.api.viewsets import ModelViewSet, ReadOnlyViewSet
+from workshop.imports.export import ExcelExportMixin
+from workshop.imports.views import ExcelImportMixin
 
 ADJUST_EXAMPLE_ITEM = {
     "id": 7,
@@ -40,10 +42,12 @@ ADJUST_EXAMPLE_MOVEMENT = {
 }
 
 
-class ItemViewSet(ModelViewSet):
+class ItemViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
     """Consumables in stock. `quantity` changes are recorded in the stock-movement ledger:
     creating an item with stock records a `receipt`, editing `quantity` records a
     `correction`, and `POST /items/{id}/adjust` records receipts and consumption."""
+
+    excel_resource = "items"
 
     queryset = Item.objects.all()
     serializer_class = ItemSerializer

@@ -5,10 +5,14 @@ from staff.models import Employee
 from staff.serializers import EmployeeSerializer, UserSerializer
 from staff.services import user_create, user_delete, user_update
 from workshop.api.viewsets import ModelViewSet
+from workshop.imports.export import ExcelExportMixin
+from workshop.imports.views import ExcelImportMixin
 
 
-class EmployeeViewSet(ModelViewSet):
+class EmployeeViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
     """Welders and other staff, with their certification."""
+
+    excel_resource = "employees"
 
     queryset = Employee.objects.all()
     serializer_class = EmployeeSerializer

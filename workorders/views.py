@@ -5,10 +5,14 @@ from workorders.filters import WorkOrderFilter
 from workorders.models import WorkOrder
 from workorders.serializers import WorkOrderSerializer
 from workshop.api.viewsets import ModelViewSet
+from workshop.imports.export import ExcelExportMixin
+from workshop.imports.views import ExcelImportMixin
 
 
-class WorkOrderViewSet(ModelViewSet):
+class WorkOrderViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
     """Jobs the shop takes in, with their QC inspections."""
+
+    excel_resource = "workorders"
 
     queryset = WorkOrder.objects.select_related("assigned_welder").prefetch_related(
         Prefetch(

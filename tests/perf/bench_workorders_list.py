@@ -288,7 +288,7 @@ DEFECTS = ("porosity", "crack", "undercut", "lack_of_fusion", "slag_inclusion", 
 def seed(n_orders: int, n_employees: int, n_inspections: int, seed_value: int, freeze: bool = True):
     """Bulk-create the data set (skipped when it is already there); returns the bench user."""
     from django.contrib.auth import get_user_model
-    from django.db import transaction
+    from django.db import connection, transaction
     from django.utils import timezone
 
     from inspections.models import Inspection
@@ -320,6 +320,10 @@ def seed(n_orders: int, n_employees: int, n_inspections: int, seed_value: int, f
     weights = list(STATUS_WEIGHTS.values())
     batch = 5000
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            # A flushed commit: with asynchronous commit (the throwaway server's setting) the
+            # VACUUM that follows could not set hint bits yet, so no page would be all-visible.
+            cursor.execute("SET LOCAL synchronous_commit TO on")
         employees = Employee.objects.bulk_create(
             Employee(
                 employee_id=f"{KEY_PREFIX}E{i:04d}",
@@ -394,11 +398,10 @@ def give_role(user, role: str) -> None:
 def vacuum_analyze(freeze: bool) -> None:
     """Planner statistics, and (with `freeze`) the visibility map set on every page.
 
-    Right after a bulk load the visibility map is empty, and a plain VACUUM here does not set
-    it; then the list's `COUNT(*)` over the ~34k pending rows is a bitmap heap scan reading
-    every page (~3x slower) instead of an index-only scan. A table in use for a while is
-    mostly all-visible (autovacuum), so the default measures that state; `--fresh-table`
-    measures the just-loaded one."""
+    Right after a bulk load the visibility map is empty: the list's `COUNT(*)` over the ~34k
+    pending rows is then a bitmap heap scan reading every page (~3x slower) instead of an
+    index-only scan. A table in use for a while is mostly all-visible (autovacuum), so the
+    default measures that state; `--fresh-table` measures the just-loaded one."""
     from django.db import connection
 
     options = "FREEZE, ANALYZE" if freeze else "ANALYZE"

@@ -23,7 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("--username", required=True)
         parser.add_argument("--role", required=True, choices=ROLES)
         parser.add_argument("--email", default="")
-        parser.add_argument("--password", help="Prefer WELDSHOP_PASSWORD or the prompt: arguments show in `ps`.")
+        parser.add_argument(
+            "--password", help="Prefer WELDSHOP_PASSWORD or the prompt: arguments show in `ps`."
+        )
         parser.add_argument("--employee-id", help="Link the user to this employee (e.g. EMP-01).")
 
     def handle(self, *args, **options):
@@ -47,7 +49,11 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError("Password rejected: " + " ".join(exc.messages)) from exc
         user = user_create(
-            username=username, password=password, role=options["role"], email=options["email"], employee=employee
+            username=username,
+            password=password,
+            role=options["role"],
+            email=options["email"],
+            employee=employee,
         )
         self.stdout.write(self.style.SUCCESS(f"Created {options['role']} {user.username!r} (id {user.pk})."))
 

@@ -1,0 +1,73 @@
+"""How a resource meets a spreadsheet: its columns, its business key, and how related
+records are found. Each app's `imports.py` defines one `ResourceSpec`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import import_module
+from typing import Any
+
+from django.db import models
+
+
+def normalise_header(text: Any) -> str:
+    """Header matching ignores case, spaces, underscores and dashes: `Due Date`,
+    `due_date` and `DueDate` are the same column."""
+    return re.sub(r"[\s_\-]+", "", str(text or "")).lower()
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str  # the API field, e.g. "assigned_welder"
+    header: str  # the shop's own header, which exports write, e.g. "AssignedWelder"
+    aliases: tuple[str, ...] = ()  # other headers accepted on import
+    source: str | None = None  # the `values()` path exports read (default: `field`)
+
+    @property
+    def export_path(self) -> str:
+        return self.source or self.field
+
+    def matches(self) -> set[str]:
+        return {normalise_header(h) for h in (self.field, self.header, *self.aliases)}
+
+
+@dataclass(frozen=True)
+class Related:
+    """A column that names another record: matched in bulk by any of `keys` (in order,
+    case-insensitively), e.g. an employee by `employee_id`, else by `name`."""
+
+    model: type[models.Model]
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    resource: str  # the URL name, e.g. "workorders"
+    model: type[models.Model]
+    serializer_class: type  # the API serializer: its fields check every cell
+    key: str  # the business key, e.g. "order_id"
+    columns: tuple[Column, ...]
+    related: dict[str, Related] = field(default_factory=dict)
+    # An app service `(created: list, updated: list[(obj, changed_fields, before)], user) -> None`
+    # run after the rows are written (e.g. the stock ledger for items).
+    after_write: Any = None
+
+    def column(self, field_name: str) -> Column:
+        return next(c for c in self.columns if c.field == field_name)
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+
+# Apps whose resources have Excel import and export, in the order the shop's files load.
+EXCEL_APPS = ("staff", "equipment", "inventory", "workorders", "inspections")
+
+
+@cache
+def registry() -> dict[str, ResourceSpec]:
+    """Every resource's spec by its URL name."""
+    specs = [import_module(f"{app}.imports").SPEC for app in EXCEL_APPS]
+    return {spec.resource: spec for spec in specs}
