@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import os
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
+from django.utils.text import get_valid_filename
 
 from workshop.models import TimeStampedModel, business_key_field, non_blank_constraint
 
@@ -56,6 +61,13 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+def upload_path(instance, filename: str) -> str:
+    """`imports/YYYY/MM/<uuid>-<sanitised name>`: unique, and safe whatever the client sent."""
+    name = get_valid_filename(os.path.basename(filename or "upload"))[-100:] or "upload"
+    today = timezone.now()
+    return f"imports/{today:%Y}/{today:%m}/{uuid.uuid4().hex}-{name}"
+
+
 class ExcelImport(TimeStampedModel):
     """One upload or import run: the stored file, its outcome and its row errors."""
 
@@ -64,7 +76,7 @@ class ExcelImport(TimeStampedModel):
     )
     resource = models.CharField(max_length=32, blank=True, default="", db_index=True)
     filename = models.CharField(max_length=255)
-    file = models.FileField(upload_to="imports/%Y/%m/", max_length=500, blank=True)
+    file = models.FileField(upload_to=upload_path, max_length=500, blank=True)
     status = models.CharField(
         max_length=20, choices=ImportStatus.choices, default=ImportStatus.PENDING, db_index=True
     )
@@ -75,10 +87,21 @@ class ExcelImport(TimeStampedModel):
     errors = models.JSONField(default=list, blank=True)
     dry_run = models.BooleanField(default=False)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The client's Idempotency-Key: a repeated request answers this import again.
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True, editable=False)
+    # SHA-256 of the file: scheduled imports never import the same content twice.
+    content_hash = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
 
     class Meta:
         ordering = ["id"]
         verbose_name = "Excel import"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="excelimport_unique_idempotency_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.status})"

@@ -33,6 +33,7 @@ class ExtraAction:
     success: int = 200
     detail: bool = True
     body: dict = field(default_factory=dict)
+    upload: bool = False  # send `body` plus a valid Excel file of this resource as multipart
 
 
 def assert_error(response, status: int, error_code: str) -> dict:
@@ -400,17 +401,71 @@ class ResourceContract:
         assert_error(client.delete(self.detail(own.pk)), 403, "FORBIDDEN")
         assert self.factory._meta.model.objects.filter(pk=own.pk).exists()
 
+    def importers(self) -> frozenset[str]:
+        """SPEC: managers and admins import; operators import what they may create."""
+        return DOMAIN_WRITERS | ({"operator"} if self.operator_creates else set())
+
+    def all_extra_actions(self) -> list[ExtraAction]:
+        """The resource's own extra actions plus the shared Excel import and export."""
+        actions = list(self.extra_actions())
+        if getattr(self.viewset, "excel_resource", ""):
+            actions.append(
+                ExtraAction(
+                    "import_excel",
+                    "post",
+                    "import/",
+                    allowed=self.importers(),
+                    success=201,
+                    detail=False,
+                    upload=True,
+                )
+            )
+            if hasattr(self.viewset, "export"):
+                actions.append(
+                    ExtraAction("export", "get", "export/", allowed=frozenset(ROLES), detail=False)
+                )
+        return actions
+
+    def excel_upload(self):
+        """A one-row workbook of this resource made from `create_payload()`."""
+        import io
+
+        import openpyxl
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from workshop.imports.spec import registry
+
+        spec = registry()[self.viewset.excel_resource]
+        payload = self.create_payload()
+        book = openpyxl.Workbook()
+        sheet = book.active
+        columns = [c for c in spec.columns if c.field in payload]
+        sheet.append([c.header for c in columns])
+        sheet.append([payload[c.field] for c in columns])
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return SimpleUploadedFile(
+            "upload.xlsx",
+            buffer.getvalue(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+
     def test_extra_actions_are_all_described(self):
         routed = {a.__name__ for a in self.viewset.get_extra_actions()}
-        assert routed == {a.name for a in self.extra_actions()}, "describe every @action in extra_actions()"
+        described = {a.name for a in self.all_extra_actions()}
+        assert routed == described, "describe every @action in extra_actions()"
 
     @pytest.mark.parametrize("role", ("anonymous", *ROLES))
     def test_role_may_call_extra_actions(self, client_for, anon, role):
-        for action in self.extra_actions():
+        for action in self.all_extra_actions():
             client = anon if role == "anonymous" else client_for(role)
             obj = self.make()
             base = self.detail(obj.pk) if action.detail else self.url
-            response = getattr(client, action.method)(f"{base}{action.path}", action.body, format="json")
+            if action.upload:
+                data = {**action.body, "file": self.excel_upload()}
+                response = getattr(client, action.method)(f"{base}{action.path}", data, format="multipart")
+            else:
+                response = getattr(client, action.method)(f"{base}{action.path}", action.body, format="json")
             if role == "anonymous":
                 assert_error(response, 401, "UNAUTHORIZED")
             elif role in action.allowed:

@@ -69,6 +69,16 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "PAYLOAD_TOO_LARGE"
 
 
+class RequestRejected(exceptions.APIException):
+    """A refusal with any status (413, 415, 422 …) and, optionally, a list of row errors
+    (`{row, column, message}`) for the body's `errors`."""
+
+    def __init__(self, status_code: int, detail: str, errors: list | None = None):
+        super().__init__(detail)
+        self.status_code = status_code
+        self.errors = errors
+
+
 class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "A service the API depends on is unavailable. Try again shortly."
@@ -205,7 +215,10 @@ def _handle(exc, request) -> Response:
         status_code = 400
     if status_code == 500:
         detail = "The server could not complete the request."
-    response = Response(error_body(request, status_code, str(detail), code), status=status_code)
+    errors = getattr(exc, "errors", None) if isinstance(exc, RequestRejected) else None
+    response = Response(
+        error_body(request, status_code, str(detail), code, errors=errors), status=status_code
+    )
     if getattr(exc, "auth_header", None):
         response["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):

@@ -27,6 +27,11 @@ def _model_perm(model, action: str) -> str:
     return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
 
 
+def _explicit(view) -> list[str] | None:
+    getter = getattr(view, "get_required_perms", None)
+    return getter() if getter is not None else getattr(view, "required_perms", None)
+
+
 def _model_of(view):
     queryset = getattr(view, "queryset", None)
     return queryset.model if queryset is not None else None
@@ -36,7 +41,7 @@ class RolePermission(BasePermission):
     message = "Your role may not do this."
 
     def required(self, request, view) -> list[str]:
-        explicit = getattr(view, "required_perms", None)
+        explicit = _explicit(view)
         if explicit is not None:
             return list(explicit)
         model = _model_of(view)
@@ -58,7 +63,7 @@ class RolePermission(BasePermission):
         return bool(required) and all(self._own_variant(user, perm) for perm in required)
 
     def has_object_permission(self, request, view, obj) -> bool:
-        if request.method in SAFE_METHODS or getattr(view, "required_perms", None) is not None:
+        if request.method in SAFE_METHODS or _explicit(view) is not None:
             return True
         user = request.user
         required = self.required(request, view)

@@ -18,6 +18,11 @@ class ApiViewMixin:
     # Error responses the schema lists beyond those the method implies.
     extra_error_codes: tuple[str, ...] = ()
 
+    def get_required_perms(self) -> list[str] | None:
+        """The permissions this request's action needs, when not the method's model
+        permission (mixins for shared actions override this and call super())."""
+        return self.required_perms
+
 
 class DestroyWithMessageMixin(mixins.DestroyModelMixin):
     """`DELETE` answers `200 {"message": "<Resource> deleted successfully"}`; a record

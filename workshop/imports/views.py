@@ -1,7 +1,101 @@
-"""The import action every Excel resource shares (filled in by the import work)."""
+"""`POST /<resource>/import/`, shared by every Excel resource's ViewSet."""
+
+from __future__ import annotations
+
+import re
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from machines.serializers import ExcelImportSerializer
+from workshop.api.exceptions import UnprocessableEntity
+from workshop.imports.service import previous_import, resource_runner, store_import
+from workshop.imports.spec import registry
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="An Excel workbook (.xlsx or .xls); the first sheet is read.")
+    dry_run = serializers.BooleanField(default=False, help_text="Check every row, write nothing.")
+
+
+def idempotency_key(request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.match(key):
+        raise UnprocessableEntity({"Idempotency-Key": ["1–128 letters, digits, '.', '_', ':' or '-'."]})
+    return key
+
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Send the same key again (e.g. after a time-out) to get the first answer back "
+    "instead of importing twice.",
+)
 
 
 class ExcelImportMixin:
     """Adds `POST /<resource>/import/` to a ViewSet that sets `excel_resource`."""
 
     excel_resource: str = ""
+
+    @property
+    def excel_spec(self):
+        return registry()[self.excel_resource]
+
+    def get_required_perms(self) -> list[str] | None:
+        model = self.excel_spec.model._meta
+        if self.action == "import_excel":
+            return [f"{model.app_label}.import_{model.model_name}"]
+        return super().get_required_perms()
+
+    @extend_schema(
+        summary="Import rows from an Excel file",
+        description="Upsert by business key, all-or-nothing: one bad row is a 422 listing every row "
+        "error (`{row, column, message}`, rows numbered as Excel shows them) and nothing is written. "
+        "Headers match field names or the shop's own headers, ignoring case, spaces and underscores.",
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={201: ExcelImportSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        examples=[
+            OpenApiExample(
+                "Imported",
+                value={"id": 7, "status": "succeeded", "rows_total": 5, "rows_created": 5, "rows_updated": 0},
+                response_only=True,
+                status_codes=["201"],
+            )
+        ],
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser],
+        extra_error_codes=("413", "415"),
+    )
+    def import_excel(self, request, *args, **kwargs):
+        key = idempotency_key(request)
+        replay = previous_import(user=request.user, idempotency_key=key)
+        if replay is None:
+            form = ImportUploadSerializer(data=request.data)
+            form.is_valid(raise_exception=True)
+            upload = form.validated_data["file"]
+            replay = store_import(
+                upload=upload,
+                filename=upload.name,
+                user=request.user,
+                dry_run=form.validated_data["dry_run"],
+                run=resource_runner(self.excel_spec, request.user),
+                resource=self.excel_resource,
+                idempotency_key=key,
+            )
+        return Response(ExcelImportSerializer(replay, context=self.get_serializer_context()).data, status=201)

@@ -1,0 +1,393 @@
+"""The import engine: a sheet's rows → validated records, upserted by business key,
+all-or-nothing.
+
+Every cell goes through the resource's own API serializer field (so the rules are the
+API's: tolerant choices, lenient dates, lengths, ranges), rows through the model's
+`clean()`, and records that name other records (a welder, a work order) are found in bulk.
+Nothing is written unless every row is valid; then new rows are inserted and changed rows
+updated with bulk operations. Importing the same file twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.fields import SkipField, empty
+from rest_framework.validators import UniqueValidator
+
+from workshop.imports.reader import Sheet
+from workshop.imports.spec import ResourceSpec, normalise_header
+
+log = structlog.get_logger(__name__)
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+NULL_WORDS = {"none", "null"}
+MAX_REPORTED_ERRORS = 1000
+BATCH = 1000
+
+
+@dataclass
+class ImportOutcome:
+    rows_total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[dict] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+class ImportRejected(Exception):
+    """The file cannot be imported: every problem, as `{row, column, message}`."""
+
+    def __init__(self, errors: list[dict], total_rows: int = 0):
+        super().__init__(f"{len(errors)} error(s)")
+        self.errors = errors
+        self.total_rows = total_rows
+
+
+def error(row: int, column: str, message: str) -> dict:
+    return {"row": row, "column": column, "message": message}
+
+
+# ----------------------------------------------------------------------------- headers
+@dataclass
+class Layout:
+    """Which sheet column feeds which spec column."""
+
+    positions: dict[str, int]  # field → index in the row
+    headers: dict[str, str]  # field → the header as the file spells it
+    ignored: list[str]
+
+
+def match_headers(spec: ResourceSpec, sheet: Sheet, required: set[str]) -> Layout:
+    by_header = {}
+    for column in spec.columns:
+        for name in column.matches():
+            by_header[name] = column
+    positions: dict[str, int] = {}
+    headers: dict[str, str] = {}
+    ignored: list[str] = []
+    problems: list[dict] = []
+    for index, header in enumerate(sheet.headers):
+        if header is None:
+            continue
+        column = by_header.get(normalise_header(header))
+        if column is None:
+            ignored.append(header)
+            continue
+        if column.field in positions:
+            problems.append(
+                error(
+                    sheet.header_row,
+                    header,
+                    f"Column {sheet.column_letter(index)} repeats the column "
+                    f"'{headers[column.field]}' ({column.header}).",
+                )
+            )
+            continue
+        positions[column.field] = index
+        headers[column.field] = header
+    for name in sorted(required - set(positions), key=lambda f: [c.field for c in spec.columns].index(f)):
+        problems.append(error(sheet.header_row, spec.column(name).header, "Required column is missing."))
+    if problems:
+        raise ImportRejected(problems)
+    return Layout(positions=positions, headers=headers, ignored=ignored)
+
+
+# ----------------------------------------------------------------------------- cells
+def _clean_cell(value: Any, field_obj: serializers.Field) -> Any:
+    """A cell as the API field expects it: text trimmed (and a neutralising `'` before a
+    formula character removed), whole floats as ints, `None`/empty as missing, dates for
+    datetime fields as midnight."""
+    if isinstance(value, str):
+        value = value.strip()
+        if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_PREFIXES:
+            value = value[1:]
+        if value == "" or value.lower() in NULL_WORDS:
+            value = None
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, bool) and isinstance(field_obj, serializers.CharField):
+        value = "TRUE" if value else "FALSE"
+    if value is None:
+        if (
+            isinstance(field_obj, serializers.CharField)
+            and field_obj.allow_blank
+            and not field_obj.allow_null
+        ):
+            return ""
+        return None
+    if isinstance(field_obj, serializers.DateTimeField) and type(value) is dt.date:
+        return dt.datetime.combine(value, dt.time.min)
+    if isinstance(field_obj, serializers.CharField) and not isinstance(value, str):
+        if isinstance(value, dt.datetime):
+            return value.isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        return str(value)
+    return value
+
+
+class _CellChecker:
+    """Runs an API field's validation on cells, memoised: a status or date column repeats
+    a few values thousands of times."""
+
+    def __init__(self, field_obj: serializers.Field):
+        self.field = field_obj
+        self.cache: dict[Any, tuple[bool, Any]] = {}
+
+    def __call__(self, raw: Any) -> tuple[bool, Any]:
+        value = _clean_cell(raw, self.field)
+        try:
+            key = (type(value), value)
+            hit = self.cache.get(key)
+        except TypeError:  # unhashable
+            key, hit = None, None
+        if hit is not None:
+            return hit
+        try:
+            result = (
+                True,
+                self.field.run_validation(empty if value is None and not self.field.allow_null else value),
+            )
+        except SkipField:
+            result = (True, empty)
+        except serializers.ValidationError as exc:
+            detail = exc.detail
+            messages = detail if isinstance(detail, list) else [detail]
+            result = (False, " ".join(str(m) for m in messages))
+        if key is not None and len(self.cache) < 10_000:
+            self.cache[key] = result
+        return result
+
+
+def _api_fields(spec: ResourceSpec) -> dict[str, serializers.Field]:
+    """The serializer's writable fields, without per-row database validators (uniqueness
+    is checked for the whole file at once)."""
+    fields = spec.serializer_class().fields
+    result = {}
+    for column in spec.columns:
+        field_obj = copy.deepcopy(fields[column.field])
+        field_obj.validators = [v for v in field_obj.validators if not isinstance(v, UniqueValidator)]
+        result[column.field] = field_obj
+    return result
+
+
+def _model_field_name(spec: ResourceSpec, api_field: serializers.Field, name: str) -> str:
+    source = api_field.source if api_field.source and api_field.source != "*" else name
+    return source
+
+
+# ----------------------------------------------------------------------------- related
+def _resolve_related(spec: ResourceSpec, name: str, raw_values: set[str]) -> dict[str, Any]:
+    """raw value (lower case) → the record, or an error message."""
+    related = spec.related[name]
+    wanted = {v.lower() for v in raw_values}
+    found: dict[str, Any] = {}
+    for key in related.keys:
+        missing = wanted - set(found)
+        if not missing:
+            break
+        matches: dict[str, list] = defaultdict(list)
+        rows = related.model.objects.annotate(_match=Lower(key)).filter(_match__in=missing)
+        for obj in rows:
+            matches[obj._match].append(obj)
+        for value, objs in matches.items():
+            if len(objs) == 1:
+                found[value] = objs[0]
+            else:
+                found[value] = (
+                    f"'{value}' matches {len(objs)} {related.model._meta.verbose_name_plural}; use the {related.keys[0]}."
+                )
+    return found
+
+
+# ----------------------------------------------------------------------------- the engine
+def required_columns(spec: ResourceSpec, fields: dict[str, serializers.Field]) -> set[str]:
+    return {name for name, f in fields.items() if f.required} | {spec.key}
+
+
+def run_import(*, spec: ResourceSpec, sheet: Sheet, user=None, dry_run: bool = False) -> ImportOutcome:
+    """Validates every row and, unless `dry_run`, writes them all in one transaction.
+    Raises ImportRejected with every row error when any row is bad."""
+    fields = _api_fields(spec)
+    layout = match_headers(spec, sheet, required_columns(spec, fields))
+    checkers = {name: _CellChecker(fields[name]) for name in layout.positions if name not in spec.related}
+    model_names = {name: _model_field_name(spec, fields[name], name) for name in layout.positions}
+
+    errors: list[dict] = []
+    rows: list[tuple[int, dict[str, Any]]] = []
+    related_raw: dict[str, set[str]] = defaultdict(set)
+    seen_keys: dict[str, int] = {}
+    total = 0
+    for number, values in sheet.rows:
+        total += 1
+        record: dict[str, Any] = {}
+        for name, index in layout.positions.items():
+            raw = values[index] if index < len(values) else None
+            header = layout.headers[name]
+            if name in spec.related:
+                text = _clean_cell(raw, serializers.CharField(allow_null=True))
+                if text is None:
+                    if fields[name].required:
+                        errors.append(error(number, header, "This field is required."))
+                    record[name] = None
+                else:
+                    record[name] = text
+                    related_raw[name].add(text)
+                continue
+            ok, value = checkers[name](raw)
+            if not ok:
+                errors.append(error(number, header, value))
+            elif value is not empty:
+                record[name] = value
+        key = record.get(spec.key)
+        if isinstance(key, str):
+            folded = key
+            if folded in seen_keys:
+                errors.append(
+                    error(
+                        number,
+                        layout.headers[spec.key],
+                        f"'{key}' appears twice (also on row {seen_keys[folded]}).",
+                    )
+                )
+            else:
+                seen_keys[folded] = number
+        rows.append((number, record))
+        if len(errors) > MAX_REPORTED_ERRORS:
+            break
+    if total == 0:
+        raise ImportRejected(
+            [error(sheet.header_row + 1, "", "The sheet has a header row but no data rows.")]
+        )
+
+    resolved = {name: _resolve_related(spec, name, raw) for name, raw in related_raw.items()}
+    existing = _existing(spec, [r[spec.key] for _, r in rows if isinstance(r.get(spec.key), str)])
+
+    new_objects, changed = [], []
+    unchanged = 0
+    for number, record in rows:
+        attrs: dict[str, Any] = {}
+        row_ok = True
+        for name, value in record.items():
+            if name in spec.related and value is not None:
+                target = resolved[name].get(value.lower())
+                if target is None:
+                    errors.append(
+                        error(
+                            number,
+                            layout.headers[name],
+                            f"No {spec.related[name].model._meta.verbose_name} '{value}'.",
+                        )
+                    )
+                    row_ok = False
+                    continue
+                if isinstance(target, str):
+                    errors.append(error(number, layout.headers[name], target))
+                    row_ok = False
+                    continue
+                value = target
+            attrs[model_names[name]] = value
+        if not row_ok or spec.key not in record:
+            continue
+        current = existing.get(record[spec.key])
+        if current is None:
+            obj = spec.model(**attrs)
+            obj.created_by = user if user is not None and user.is_authenticated else None
+            is_new, diff = True, set(attrs)
+        else:
+            obj = current
+            diff = {name for name, value in attrs.items() if _differs(obj, name, value)}
+            for name in diff:
+                setattr(obj, name, attrs[name])
+            is_new = False
+        try:
+            obj.clean()
+        except DjangoValidationError as exc:
+            errors.extend(_clean_errors(exc, number, layout, model_names))
+            continue
+        if is_new:
+            new_objects.append(obj)
+        elif diff:
+            changed.append((obj, diff))
+        else:
+            unchanged += 1
+    if errors:
+        errors.sort(key=lambda e: (e["row"], e["column"]))
+        raise ImportRejected(errors[:MAX_REPORTED_ERRORS], total_rows=total)
+
+    outcome = ImportOutcome(
+        rows_total=total,
+        created=len(new_objects),
+        updated=len(changed),
+        unchanged=unchanged,
+        ignored_columns=layout.ignored,
+    )
+    if not dry_run:
+        _write(spec, new_objects, changed, user)
+    log.info(
+        "import.validated" if dry_run else "import.written",
+        resource=spec.resource,
+        rows=total,
+        created=outcome.created,
+        updated=outcome.updated,
+        unchanged=unchanged,
+    )
+    return outcome
+
+
+def _differs(obj, name: str, new: Any) -> bool:
+    """Whether setting `name` to `new` changes `obj` (related records compared by id,
+    without loading them)."""
+    model_field = obj._meta.get_field(name)
+    if model_field.is_relation:
+        return getattr(obj, model_field.attname) != (new.pk if new is not None else None)
+    return getattr(obj, name) != new
+
+
+def _existing(spec: ResourceSpec, keys: list[str]) -> dict[str, Any]:
+    found = {}
+    for start in range(0, len(keys), 5000):
+        chunk = keys[start : start + 5000]
+        for obj in spec.model.objects.filter(**{f"{spec.key}__in": chunk}):
+            found[getattr(obj, spec.key)] = obj
+    return found
+
+
+def _clean_errors(exc: DjangoValidationError, number: int, layout: Layout, model_names: dict) -> list[dict]:
+    by_model_name = {model_name: layout.headers[name] for name, model_name in model_names.items()}
+    result = []
+    if hasattr(exc, "error_dict"):
+        for name, messages in exc.error_dict.items():
+            column = by_model_name.get(name, name)
+            for message in messages:
+                result.extend(error(number, column, m) for m in message.messages)
+    else:
+        result.extend(error(number, "", m) for m in exc.messages)
+    return result
+
+
+@transaction.atomic
+def _write(spec: ResourceSpec, new_objects: list, changed: list[tuple[Any, set[str]]], user) -> None:
+    now = timezone.now()
+    spec.model.objects.bulk_create(new_objects, batch_size=BATCH)
+    if changed:
+        by_fields: dict[frozenset[str], list] = defaultdict(list)
+        for obj, diff in changed:
+            obj.updated_at = now
+            by_fields[frozenset(diff)].append(obj)
+        for names, objs in by_fields.items():
+            spec.model.objects.bulk_update(objs, [*sorted(names), "updated_at"], batch_size=BATCH)
+    if spec.after_write is not None:
+        spec.after_write(created=new_objects, updated=changed, user=user)

@@ -1,0 +1,127 @@
+"""Running an import end to end: read the upload, run the rows, store the file and record
+the ExcelImport — all or nothing. The API, `import_excel` and the scheduler share it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+
+import structlog
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from machines.models import ExcelImport, ImportStatus
+from workshop.api.exceptions import RequestRejected, ServiceUnavailable
+from workshop.imports.engine import ImportOutcome, ImportRejected, run_import
+from workshop.imports.reader import ExcelFileError, Sheet, open_sheet, read_upload
+from workshop.imports.spec import ResourceSpec
+
+log = structlog.get_logger(__name__)
+
+Runner = Callable[[Sheet, bool], ImportOutcome]
+
+
+def previous_import(*, user, idempotency_key: str | None) -> ExcelImport | None:
+    """The import an Idempotency-Key already made for this user, if any."""
+    if not idempotency_key or user is None or not user.is_authenticated:
+        return None
+    return ExcelImport.objects.filter(created_by=user, idempotency_key=idempotency_key).first()
+
+
+def read_sheet(upload) -> tuple[bytes, Sheet]:
+    """The upload's bytes and first sheet; refusals become the API's error responses."""
+    try:
+        data, kind = read_upload(upload)
+        return data, open_sheet(data, kind)
+    except ExcelFileError as exc:
+        raise RequestRejected(exc.status_code, exc.message) from exc
+
+
+def store_import(
+    *,
+    upload,
+    filename: str,
+    user,
+    dry_run: bool,
+    run: Runner,
+    resource: str = "",
+    template=None,
+    idempotency_key: str | None = None,
+) -> ExcelImport:
+    """Reads `upload`, runs `run(sheet, dry_run)` and records the ExcelImport with the
+    stored file, in one transaction. Bad files and rows raise RequestRejected (4xx) and
+    write nothing; an unreachable storage raises ServiceUnavailable (503) and writes nothing."""
+    data, sheet = read_sheet(upload)
+    stored_name = None
+    try:
+        with transaction.atomic():
+            try:
+                outcome = run(sheet, dry_run)
+            except ImportRejected as exc:
+                raise RequestRejected(
+                    422,
+                    f"{len(exc.errors)} problem(s) in the file; nothing was imported.",
+                    errors=exc.errors,
+                ) from exc
+            record = ExcelImport(
+                template=template,
+                resource=resource,
+                filename=os.path.basename(filename or "upload")[:255],
+                status=ImportStatus.SUCCEEDED,
+                rows_total=outcome.rows_total,
+                rows_created=outcome.created,
+                rows_updated=outcome.updated,
+                dry_run=dry_run,
+                finished_at=timezone.now(),
+                created_by=user if user is not None and user.is_authenticated else None,
+                idempotency_key=idempotency_key or None,
+                content_hash=hashlib.sha256(data).hexdigest(),
+            )
+            try:
+                record.file.save(record.filename, ContentFile(data), save=False)
+            except Exception as exc:  # any storage backend's failure (OSError, botocore …)
+                log.error("import.storage_failed", error=type(exc).__name__)
+                raise ServiceUnavailable("The file storage is unavailable; nothing was imported.") from exc
+            stored_name = record.file.name
+            record.save()
+    except IntegrityError:
+        # A concurrent request with the same Idempotency-Key won the race: answer its import.
+        _delete_file(stored_name)
+        again = previous_import(user=user, idempotency_key=idempotency_key)
+        if again is None:
+            raise
+        return again
+    except Exception:
+        _delete_file(stored_name)
+        raise
+    log.info(
+        "import.finished",
+        import_id=record.pk,
+        resource=resource or None,
+        template_id=getattr(template, "pk", None),
+        rows=record.rows_total,
+        created=record.rows_created,
+        updated=record.rows_updated,
+        dry_run=dry_run,
+    )
+    return record
+
+
+def resource_runner(spec: ResourceSpec, user) -> Runner:
+    def run(sheet: Sheet, dry_run: bool) -> ImportOutcome:
+        return run_import(spec=spec, sheet=sheet, user=user, dry_run=dry_run)
+
+    return run
+
+
+def _delete_file(name: str | None) -> None:
+    if not name:
+        return
+    from django.core.files.storage import default_storage
+
+    try:
+        default_storage.delete(name)
+    except Exception as exc:  # the record is gone; cleanup_uploads removes what stays
+        log.warning("import.orphan_file", name=name, error=type(exc).__name__)
