@@ -1,5 +1,6 @@
 from inventory.models import Item
 from inventory.serializers import ItemSerializer
+from inventory.services import item_import_ledger
 from workshop.imports.spec import Column, ResourceSpec
 
 SPEC = ResourceSpec(
@@ -14,4 +15,5 @@ SPEC = ResourceSpec(
         Column("unit", "Unit"),
         Column("reorder_level", "ReorderLevel"),
     ),
+    after_write=item_import_ledger,  # imported stock shows in the ledger like any change
 )

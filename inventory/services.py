@@ -140,3 +140,33 @@ def item_update(*, item: Item, data: dict[str, Any], user: AbstractBaseUser | No
         log.info("stock.corrected", item_id=locked.item_id, delta=delta, quantity=locked.quantity)
     locked.refresh_from_db(fields=["is_low_stock"])
     return locked
+
+
+def item_import_ledger(*, created: list[Item], updated: list[tuple[Item, set[str], dict]], user=None) -> None:
+    """After an Excel import of items: the same ledger entries as the API writes — a
+    `receipt` for a new item's stock, a `correction` for a changed quantity."""
+    movements = [
+        StockMovement(
+            item=item,
+            delta=item.quantity,
+            quantity_after=item.quantity,
+            reason=MovementReason.RECEIPT,
+            note="Initial stock (Excel import).",
+            created_by=user,
+        )
+        for item in created
+        if item.quantity
+    ]
+    for item, changed, old in updated:
+        if "quantity" in changed and item.quantity != old["quantity"]:
+            movements.append(
+                StockMovement(
+                    item=item,
+                    delta=item.quantity - old["quantity"],
+                    quantity_after=item.quantity,
+                    reason=MovementReason.CORRECTION,
+                    note=f"Quantity imported: {old['quantity']} → {item.quantity}.",
+                    created_by=user,
+                )
+            )
+    StockMovement.objects.bulk_create(movements, batch_size=1000)

@@ -88,7 +88,7 @@ class ExcelImport(TimeStampedModel):
     dry_run = models.BooleanField(default=False)
     finished_at = models.DateTimeField(null=True, blank=True)
     # The client's Idempotency-Key: a repeated request answers this import again.
-    idempotency_key = models.CharField(max_length=128, null=True, blank=True, editable=False)
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True, editable=False)  # noqa: DJ001 (null: no key, outside the unique constraint)
     # SHA-256 of the file: scheduled imports never import the same content twice.
     content_hash = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import structlog
 from django.core.files.storage import Storage
 from django.db import transaction
 
-from machines.models import ExcelImport
+from machines.models import ExcelImport, ImportTemplate, WorkshopEntry
+from workshop.imports.engine import ImportOutcome, ImportRejected
+from workshop.imports.reader import Sheet
+from workshop.imports.spec import normalise_header
 
 log = structlog.get_logger(__name__)
 
@@ -31,3 +36,93 @@ def excel_import_delete(*, excel_import: ExcelImport) -> None:
     if name:
         transaction.on_commit(lambda: _delete_stored_file(storage=storage, name=name, import_id=import_id))
     log.info("import.deleted", import_id=import_id)
+
+
+def entry_value(value):
+    """A cell as JSON: dates and times as ISO strings, whole numbers as ints."""
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def template_import(
+    *, template: ImportTemplate, sheet: Sheet, user=None, dry_run: bool = False
+) -> ImportOutcome:
+    """Maps each row of a machine's log through the template into a WorkshopEntry. Every
+    mapped column must be in the sheet (else a 422 naming them); the entries are written
+    when the ExcelImport record is saved (`on_saved`), linked to it."""
+    if not template.active:
+        raise ImportRejected(
+            [{"row": sheet.header_row, "column": "", "message": "This template is not active."}]
+        )
+    positions = {}
+    for index, header in enumerate(sheet.headers):
+        if header is not None:
+            positions.setdefault(normalise_header(header), index)
+    missing = [header for header in template.mapping if normalise_header(header) not in positions]
+    if missing:
+        raise ImportRejected(
+            [
+                {"row": sheet.header_row, "column": h, "message": "Mapped column is missing from the sheet."}
+                for h in missing
+            ]
+        )
+    columns = [(positions[normalise_header(header)], field) for header, field in template.mapping.items()]
+    created_by = user if user is not None and user.is_authenticated else None
+    entries = [
+        WorkshopEntry(
+            template=template,
+            machine_id=template.machine_id,
+            created_by=created_by,
+            data={
+                field: entry_value(values[index]) if index < len(values) else None for index, field in columns
+            },
+        )
+        for _number, values in sheet.rows
+    ]
+    if not entries:
+        raise ImportRejected(
+            [{"row": sheet.header_row + 1, "column": "", "message": "The sheet has no data rows."}]
+        )
+
+    def save_entries(record: ExcelImport) -> None:
+        for entry in entries:
+            entry.excel_import = record
+        WorkshopEntry.objects.bulk_create(entries, batch_size=1000)
+
+    return ImportOutcome(rows_total=len(entries), created=len(entries), on_saved=save_entries)
+
+
+def excel_import_file_response(*, excel_import: ExcelImport):
+    """The stored upload: a redirect to a presigned link where the storage has URLs of its
+    own (S3), else the file streamed from local storage."""
+    from django.http import FileResponse, HttpResponseRedirect
+    from rest_framework.exceptions import NotFound
+
+    from workshop.api.exceptions import ServiceUnavailable
+
+    if not excel_import.file:
+        raise NotFound("This import has no stored file.")
+    storage = excel_import.file.storage
+    try:
+        if _is_remote(storage):
+            return HttpResponseRedirect(storage.url(excel_import.file.name))
+        handle = storage.open(excel_import.file.name, "rb")
+    except FileNotFoundError as exc:
+        raise NotFound("The stored file is gone.") from exc
+    except Exception as exc:  # storage outage
+        log.error("import.file_unavailable", import_id=excel_import.pk, error=type(exc).__name__)
+        raise ServiceUnavailable("The file storage is unavailable.") from exc
+    return FileResponse(handle, as_attachment=True, filename=excel_import.filename)
+
+
+def _is_remote(storage) -> bool:
+    from django.core.files.storage import FileSystemStorage
+
+    return not isinstance(storage, FileSystemStorage)

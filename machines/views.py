@@ -1,3 +1,9 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
 from machines.filters import (
     ExcelImportFilter,
     ImportScheduleFilter,
@@ -13,8 +19,10 @@ from machines.serializers import (
     MachineSerializer,
     WorkshopEntrySerializer,
 )
-from machines.services import excel_import_delete
+from machines.services import excel_import_delete, excel_import_file_response
 from workshop.api.viewsets import ModelViewSet, ReadDeleteViewSet, ReadUpdateDeleteViewSet
+from workshop.imports.service import previous_import, store_import, template_runner
+from workshop.imports.views import IDEMPOTENCY_PARAMETER, ImportUploadSerializer, idempotency_key
 
 
 class MachineViewSet(ModelViewSet):
@@ -35,6 +43,50 @@ class ImportTemplateViewSet(ModelViewSet):
     filterset_class = ImportTemplateFilter
     search_fields = ["name", "description"]
     ordering_fields = ["name", "machine", "active", "created_at", "updated_at"]
+
+    @extend_schema(
+        summary="Upload a machine log through this template",
+        description="Stores the file and maps each row of its first sheet through the template's "
+        "`mapping` into a workshop entry; answers the import record. A mapped column missing from "
+        "the sheet is a 422. Also reachable as `POST /api/v1/upload/{id}`.",
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={201: ExcelImportSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        examples=[
+            OpenApiExample(
+                "Uploaded",
+                value={"id": 3, "template": 1, "status": "succeeded", "rows_total": 120, "rows_created": 120},
+                response_only=True,
+                status_codes=["201"],
+            )
+        ],
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="upload",
+        parser_classes=[MultiPartParser],
+        required_perms=["machines.add_excelimport"],
+        extra_error_codes=("413", "415"),
+    )
+    def upload(self, request, pk=None):
+        template = self.get_object()
+        key = idempotency_key(request)
+        record = previous_import(user=request.user, idempotency_key=key)
+        if record is None:
+            form = ImportUploadSerializer(data=request.data)
+            form.is_valid(raise_exception=True)
+            upload = form.validated_data["file"]
+            record = store_import(
+                upload=upload,
+                filename=upload.name,
+                user=request.user,
+                dry_run=form.validated_data["dry_run"],
+                run=template_runner(template, request.user),
+                template=template,
+                idempotency_key=key,
+            )
+        return Response(ExcelImportSerializer(record, context=self.get_serializer_context()).data, status=201)
 
 
 class WorkshopEntryViewSet(ReadUpdateDeleteViewSet):
@@ -73,6 +125,19 @@ class ExcelImportViewSet(ReadDeleteViewSet):
 
     def perform_destroy(self, instance):
         excel_import_delete(excel_import=instance)
+
+    @extend_schema(
+        summary="Download the stored upload",
+        description="The file as uploaded: streamed from local storage, or a redirect to a "
+        "short-lived presigned link on S3.",
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            302: OpenApiResponse(description="Redirect to a presigned S3 link."),
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="file")
+    def file(self, request, pk=None):
+        return excel_import_file_response(excel_import=self.get_object())
 
 
 class ImportScheduleViewSet(ModelViewSet):

@@ -9,6 +9,7 @@ selection, sorting and a query-count bound that does not grow with the page size
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -33,7 +34,8 @@ class ExtraAction:
     success: int = 200
     detail: bool = True
     body: dict = field(default_factory=dict)
-    upload: bool = False  # send `body` plus a valid Excel file of this resource as multipart
+    upload: bool = False  # send `body` plus `excel_upload()` as multipart
+    make: Any = None  # makes the record a detail action works on (default: the contract's make)
 
 
 def assert_error(response, status: int, error_code: str) -> dict:
@@ -428,27 +430,13 @@ class ResourceContract:
 
     def excel_upload(self):
         """A one-row workbook of this resource made from `create_payload()`."""
-        import io
-
-        import openpyxl
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
+        from tests.workbooks import workbook_upload
         from workshop.imports.spec import registry
 
         spec = registry()[self.viewset.excel_resource]
         payload = self.create_payload()
-        book = openpyxl.Workbook()
-        sheet = book.active
         columns = [c for c in spec.columns if c.field in payload]
-        sheet.append([c.header for c in columns])
-        sheet.append([payload[c.field] for c in columns])
-        buffer = io.BytesIO()
-        book.save(buffer)
-        return SimpleUploadedFile(
-            "upload.xlsx",
-            buffer.getvalue(),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+        return workbook_upload([[c.header for c in columns], [payload[c.field] for c in columns]])
 
     def test_extra_actions_are_all_described(self):
         routed = {a.__name__ for a in self.viewset.get_extra_actions()}
@@ -459,7 +447,7 @@ class ResourceContract:
     def test_role_may_call_extra_actions(self, client_for, anon, role):
         for action in self.all_extra_actions():
             client = anon if role == "anonymous" else client_for(role)
-            obj = self.make()
+            obj = action.make() if action.make else self.make()
             base = self.detail(obj.pk) if action.detail else self.url
             if action.upload:
                 data = {**action.body, "file": self.excel_upload()}

@@ -136,6 +136,11 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 IMPORT_DROP_DIR = Path(env.str("IMPORT_DROP_DIR", default=str(MEDIA_ROOT / "dropbox")))
+# With STORAGE_BACKEND=s3, scheduled imports read `<IMPORT_DROP_PREFIX><source>` in the bucket.
+IMPORT_DROP_PREFIX = env.str("IMPORT_DROP_PREFIX", default="dropbox/")
+# Caps on untrusted workbooks (see workshop/imports/reader.py).
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+IMPORT_MAX_UNCOMPRESSED_MB = env.int("IMPORT_MAX_UNCOMPRESSED_MB", default=200)
 UPLOAD_MAX_MB = env.int("UPLOAD_MAX_MB", default=10)
 
 STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="local")

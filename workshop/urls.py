@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from machines.views import ImportTemplateViewSet
 from workshop import auth, health
 from workshop.api.exceptions import not_found
 from workshop.api.router import router
@@ -18,6 +19,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/auth/", include((auth_urls, "auth"))),
     path("api/v1/", include(router.urls)),
+    # The prototype's URL for a template upload, kept for existing clients.
+    re_path(
+        r"^api/v1/upload/(?P<pk>[0-9]+)/?$",
+        ImportTemplateViewSet.as_view({"post": "upload"}, **ImportTemplateViewSet.upload.kwargs),
+        name="template-upload-legacy",
+    ),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^api/redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

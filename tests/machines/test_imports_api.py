@@ -4,7 +4,7 @@ from django.core.files.storage import default_storage
 
 from machines.models import ExcelImport, WorkshopEntry
 from machines.views import ExcelImportViewSet
-from tests.contract import ResourceContract, assert_error
+from tests.contract import ROLES, ExtraAction, ResourceContract, assert_error
 from tests.factories import ExcelImportFactory, WorkshopEntryFactory
 
 URL = "/api/v1/imports/"
@@ -31,6 +31,10 @@ class TestExcelImportContract(ResourceContract):
 
     def make_listed(self):
         return _with_file(errors=[{"row": 3, "column": "Date", "message": "Not a date."}])
+
+    def extra_actions(self):
+        # Reading the stored file is reading the import: every role.
+        return [ExtraAction("file", "get", "file/", allowed=frozenset(ROLES), make=_with_file)]
 
 
 @pytest.mark.django_db

@@ -2,7 +2,7 @@ import pytest
 
 from machines.models import ImportTemplate
 from machines.views import ImportTemplateViewSet
-from tests.contract import ResourceContract, assert_error
+from tests.contract import ExtraAction, ResourceContract, assert_error
 from tests.factories import (
     ExcelImportFactory,
     ImportScheduleFactory,
@@ -10,6 +10,7 @@ from tests.factories import (
     MachineFactory,
     WorkshopEntryFactory,
 )
+from tests.workbooks import workbook_upload
 
 URL = "/api/v1/templates/"
 MAPPING = {"Date": "date", "Wire (kg)": "wire_kg", "Gas (l)": "gas_l"}
@@ -34,6 +35,22 @@ class TestImportTemplateContract(ResourceContract):
 
     def patch_payload(self, obj):
         return {"active": False, "description": ""}
+
+    def extra_actions(self):
+        # SPEC: operators make uploads; viewers write nothing.
+        return [
+            ExtraAction(
+                "upload",
+                "post",
+                "upload/",
+                allowed=frozenset({"operator", "manager", "admin"}),
+                success=201,
+                upload=True,
+            )
+        ]
+
+    def excel_upload(self):
+        return workbook_upload([["Date", "Wire (kg)"], ["2025-11-25", 1.5]])
 
     def invalid_payloads(self):
         machine = MachineFactory().pk

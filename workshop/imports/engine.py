@@ -44,6 +44,9 @@ class ImportOutcome:
     unchanged: int = 0
     errors: list[dict] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    # Writes that need the ExcelImport record (entries of a template upload): called with
+    # the saved record, in the same transaction.
+    on_saved: Any = None
 
 
 class ImportRejected(Exception):
@@ -309,6 +312,7 @@ def run_import(*, spec: ResourceSpec, sheet: Sheet, user=None, dry_run: bool = F
         else:
             obj = current
             diff = {name for name, value in attrs.items() if _differs(obj, name, value)}
+            before = {name: getattr(obj, name) for name in diff if not obj._meta.get_field(name).is_relation}
             for name in diff:
                 setattr(obj, name, attrs[name])
             is_new = False
@@ -320,7 +324,7 @@ def run_import(*, spec: ResourceSpec, sheet: Sheet, user=None, dry_run: bool = F
         if is_new:
             new_objects.append(obj)
         elif diff:
-            changed.append((obj, diff))
+            changed.append((obj, diff, before))
         else:
             unchanged += 1
     if errors:
@@ -379,12 +383,12 @@ def _clean_errors(exc: DjangoValidationError, number: int, layout: Layout, model
 
 
 @transaction.atomic
-def _write(spec: ResourceSpec, new_objects: list, changed: list[tuple[Any, set[str]]], user) -> None:
+def _write(spec: ResourceSpec, new_objects: list, changed: list[tuple[Any, set[str], dict]], user) -> None:
     now = timezone.now()
     spec.model.objects.bulk_create(new_objects, batch_size=BATCH)
     if changed:
         by_fields: dict[frozenset[str], list] = defaultdict(list)
-        for obj, diff in changed:
+        for obj, diff, _before in changed:
             obj.updated_at = now
             by_fields[frozenset(diff)].append(obj)
         for names, objs in by_fields.items():

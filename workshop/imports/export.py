@@ -1,8 +1,445 @@
-"""Exports: every row a list's filters select, as .xlsx or .csv (filled in by the export work)."""
+"""Exports: every row a list's filters select, as .xlsx or .csv, with the shop's headers.
+
+`GET /api/v1/<resource>/export/?<the list's filters>&format=xlsx|csv` (ExcelExportMixin) and
+`manage.py export_excel` both write through `write_export()`, so a file from either imports
+back (`POST /<resource>/import/`) without changing anything.
+
+How values are written (the SPEC is silent on most of this; these are the choices):
+
+- Columns and headers come from the resource's `ResourceSpec` (`<app>/imports.py`), in its
+  order; each column reads `Column.export_path` with `values_list()` (no serializer), in chunks.
+- Choice fields are written as their values (`in_progress`), as the API returns them.
+- Dates: a real date cell formatted `yyyy-mm-dd` in .xlsx; `YYYY-MM-DD` in .csv.
+- Datetimes (an inspection's `inspected_at`): the API's own text, ISO 8601 in TIME_ZONE with
+  its offset and microseconds (`2025-11-25T09:30:00.123456Z`), in both formats. Excel date
+  cells hold milliseconds at best and no time zone, so a date-time cell would not survive
+  export → import unchanged; the text does.
+- Numbers are number cells; empty text and null are empty cells.
+- Formula neutralisation (SPEC): a text starting with `=`, `+`, `-`, `@`, tab or carriage
+  return is an explicit text cell in .xlsx (its value unchanged: it reads back as the same
+  string and no spreadsheet runs it; Excel's error words such as `#N/A` are text cells too), and
+  gets a leading `'` in .csv.
+- Control characters that XML 1.0 (hence .xlsx) cannot hold (`openpyxl.cell.cell.
+  ILLEGAL_CHARACTERS_RE`: U+0000–U+0008, U+000B, U+000C, U+000E–U+001F) are removed, in both
+  formats so that both files say the same. They are invisible, usually pasted by accident; a
+  replacement character would be written back into the record by a later import.
+- A text longer than Excel's cell limit (32,767 characters) is cut there in .xlsx (openpyxl
+  does it; Excel could not open the file otherwise); .csv has no limit.
+- .csv is UTF-8 with a byte-order mark (so Excel reads accents right), comma-separated,
+  CRLF line ends (RFC 4180).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import structlog
+from django.db import models
+from django.http import FileResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
+
+from workshop.api.exceptions import UnprocessableEntity
+from workshop.api.pagination import PAGINATION_PARAMS
+from workshop.api.schema import AutoSchema
+from workshop.api.serializers import ErrorSerializer, requested_fields
+from workshop.imports.spec import Column, ResourceSpec, registry
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    name: str
+    content_type: str
+    suffix: str
+
+    @property
+    def media_type(self) -> str:
+        return self.content_type.split(";")[0]
+
+
+XLSX = ExportFormat("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx")
+CSV = ExportFormat("csv", "text/csv; charset=utf-8", ".csv")
+FORMATS = {f.name: f for f in (XLSX, CSV)}
+DEFAULT_FORMAT = XLSX.name
+
+CHUNK_SIZE = 2000  # rows per database round trip
+SPOOL_MAX_BYTES = 8 * 1024 * 1024  # an export bigger than this is built in a temp file on disk
+# First characters that make a spreadsheet run a cell as a formula (SPEC).
+FORMULA_TRIGGERS = frozenset("=+-@\t\r")
+_ERROR_WORDS = frozenset(ERROR_CODES)
+_illegal = ILLEGAL_CHARACTERS_RE.search
+_strip_illegal = ILLEGAL_CHARACTERS_RE.sub
+
+# Column kinds, from the model field an export path ends on.
+TEXT, DATE, DATETIME, NUMBER, OTHER = "text", "date", "datetime", "number", "other"
+_WIDTHS = {TEXT: 18, DATE: 12, DATETIME: 27, NUMBER: 12, OTHER: 12}
+
+
+# ------------------------------------------------------------------------------ values
+def clean_text(value: str) -> str:
+    """The text without the control characters an .xlsx cannot hold."""
+    return _strip_illegal("", value) if _illegal(value) else value
+
+
+def is_formula_like(text: str) -> bool:
+    return bool(text) and text[0] in FORMULA_TRIGGERS
+
+
+def csv_text(value: str) -> str:
+    """A text for .csv: cleaned, and a leading `'` when a spreadsheet would run it."""
+    value = clean_text(value)
+    return "'" + value if value and value[0] in FORMULA_TRIGGERS else value
+
+
+def datetime_text(value: dt.datetime) -> str:
+    """A datetime as the API shows it: ISO 8601 in TIME_ZONE, `Z` for UTC."""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _field_kind(model: type[models.Model], path: str) -> tuple[str, models.Field]:
+    field = None
+    for part in path.split("__"):
+        field = model._meta.get_field(part)
+        if field.is_relation:
+            model = field.related_model
+    if isinstance(field, models.ForeignKey):  # `assigned_welder` alone: the related id
+        return NUMBER, field
+    if isinstance(field, models.DateTimeField):
+        return DATETIME, field
+    if isinstance(field, models.DateField):
+        return DATE, field
+    if isinstance(field, models.IntegerField | models.FloatField | models.DecimalField):
+        return NUMBER, field
+    if isinstance(field, models.CharField | models.TextField):
+        return TEXT, field
+    return OTHER, field
+
+
+def column_kinds(spec: ResourceSpec, columns: Iterable[Column]) -> list[str]:
+    return [_field_kind(spec.model, column.export_path)[0] for column in columns]
+
+
+def select_columns(spec: ResourceSpec, fields: list[str] | None) -> tuple[Column, ...]:
+    """The spec's columns, or those named in `fields` (API field names), in the spec's order.
+    The business key is always written, so the file still imports as an update."""
+    if fields is None:
+        return spec.columns
+    allowed = [c.field for c in spec.columns]
+    unknown = [name for name in fields if name not in allowed]
+    if unknown:
+        raise UnprocessableEntity(
+            {"fields": [f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(allowed)}."]}
+        )
+    wanted = set(fields) | {spec.key}
+    return tuple(c for c in spec.columns if c.field in wanted)
+
+
+# ------------------------------------------------------------------------------ writers
+def _rows(queryset: models.QuerySet, columns: tuple[Column, ...]) -> Iterable[tuple]:
+    # values_list ignores select_related; prefetching is for model instances only.
+    queryset = queryset.prefetch_related(None)
+    return queryset.values_list(*(c.export_path for c in columns)).iterator(chunk_size=CHUNK_SIZE)
+
+
+def _xlsx_special_text(ws, value: str):
+    """A text that is not a plain string cell as it stands: cleaned of illegal characters,
+    and an explicit text cell when openpyxl would make it a formula or an error value."""
+    value = clean_text(value)
+    if not value:
+        return None
+    if value[0] in FORMULA_TRIGGERS or value in _ERROR_WORDS:
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"  # openpyxl binds a leading "=" as a formula and "#N/A" as an error
+        return cell
+    return value
+
+
+def _write_xlsx(out: BinaryIO, rows, columns, kinds, title: str, progress) -> int:
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=title[:31])
+    ws.freeze_panes = "A2"
+    for index, (column, kind) in enumerate(zip(columns, kinds, strict=True), start=1):
+        ws.column_dimensions[get_column_letter(index)].width = max(_WIDTHS[kind], len(column.header) + 2)
+    bold = Font(bold=True)
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(ws, value=column.header)
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+
+    text_idx = [i for i, k in enumerate(kinds) if k == TEXT]
+    datetime_idx = [i for i, k in enumerate(kinds) if k == DATETIME]
+    append = ws.append
+    count = 0
+    for raw in rows:
+        row = list(raw)
+        for i in text_idx:
+            value = row[i]
+            if not value:
+                row[i] = None
+            elif value[0] in FORMULA_TRIGGERS or value[0] == "#" or _illegal(value):
+                row[i] = _xlsx_special_text(ws, value)
+        for i in datetime_idx:
+            if row[i] is not None:
+                row[i] = datetime_text(row[i])
+        append(row)
+        count += 1
+        if progress is not None and count % CHUNK_SIZE == 0:
+            progress(CHUNK_SIZE)
+    wb.save(out)
+    if progress is not None and count % CHUNK_SIZE:
+        progress(count % CHUNK_SIZE)
+    return count
+
+
+def _write_csv(out: BinaryIO, rows, columns, kinds, progress) -> int:
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
+    try:
+        writer = csv.writer(text)
+        writer.writerow([column.header for column in columns])
+        text_idx = [i for i, k in enumerate(kinds) if k == TEXT]
+        datetime_idx = [i for i, k in enumerate(kinds) if k == DATETIME]
+        writerow = writer.writerow
+        count = 0
+        for raw in rows:
+            row = list(raw)
+            for i in text_idx:
+                value = row[i]
+                if value and (value[0] in FORMULA_TRIGGERS or _illegal(value)):
+                    row[i] = csv_text(value)
+            for i in datetime_idx:
+                if row[i] is not None:
+                    row[i] = datetime_text(row[i])
+            writerow(row)
+            count += 1
+            if progress is not None and count % CHUNK_SIZE == 0:
+                progress(CHUNK_SIZE)
+        if progress is not None and count % CHUNK_SIZE:
+            progress(count % CHUNK_SIZE)
+    finally:
+        text.flush()
+        text.detach()  # leave `out` open for the caller
+    return count
+
+
+def write_export(
+    queryset: models.QuerySet,
+    spec: ResourceSpec,
+    fmt: str,
+    out: BinaryIO,
+    *,
+    columns: tuple[Column, ...] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write every row of `queryset` (in its order) to the binary file `out` as `fmt`
+    (`xlsx` or `csv`), with the spec's headers; `progress(n)` is told as rows are written.
+    One database query, read in chunks. Returns the number of rows."""
+    if fmt not in FORMATS:
+        raise ValueError(f"Unknown export format {fmt!r}; one of {', '.join(FORMATS)}.")
+    columns = spec.columns if columns is None else columns
+    kinds = column_kinds(spec, columns)
+    rows = _rows(queryset, columns)
+    if fmt == XLSX.name:
+        return _write_xlsx(out, rows, columns, kinds, spec.resource, progress)
+    return _write_csv(out, rows, columns, kinds, progress)
+
+
+def export_filename(resource: str, fmt: str, now: dt.datetime | None = None) -> str:
+    """`<resource>-YYYYMMDD-HHMMSS.<fmt>`, the time in TIME_ZONE."""
+    stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M%S")
+    return f"{resource}-{stamp}{FORMATS[fmt].suffix}"
+
+
+# ------------------------------------------------------------------------------ the API action
+class JsonOnlyNegotiation(BaseContentNegotiation):
+    """The export's own negotiation: the file type is chosen by `format`, which the view
+    checks (a bad one is a 422), and errors are JSON. DRF's default would read `format=xlsx`
+    as a renderer name and answer 404, and would refuse `Accept: text/csv` with 406."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        renderer = renderers[0]
+        return renderer, renderer.media_type
+
+
+FORMAT_PARAMETER = OpenApiParameter(
+    "format",
+    str,
+    OpenApiParameter.QUERY,
+    required=False,
+    enum=list(FORMATS),
+    default=DEFAULT_FORMAT,
+    description="File type: `xlsx` (an Excel workbook, the default) or `csv` (UTF-8 with a BOM).",
+)
+FIELDS_PARAMETER = OpenApiParameter(
+    "fields",
+    str,
+    OpenApiParameter.QUERY,
+    required=False,
+    description="Comma list of the columns to write, by field name (default: every column). "
+    "The business key is always written, so the file imports back as an update.",
+)
+EXPORT_DESCRIPTION = (
+    "Every row the list's filters, search and sorting select (no pages), as a file with the "
+    "shop's headers, so that the file imports back through `POST …/import/` unchanged.\n\n"
+    "Dates are date cells (`YYYY-MM-DD` in CSV); date-times are ISO 8601 text in the server's "
+    "time zone; choices are their values. A text a spreadsheet would run as a formula (first "
+    "character `=`, `+`, `-`, `@`, tab or carriage return) is written as a text cell in .xlsx "
+    "and with a leading `'` in .csv. Control characters an .xlsx cannot hold are removed.\n\n"
+    'Answers `Content-Disposition: attachment; filename="<resource>-YYYYMMDD-HHMMSS.xlsx"`. '
+    "An unknown `format`, a page parameter or any bad filter value is a `422`."
+)
+FILE_DESCRIPTION = (
+    "The file, as an attachment: an .xlsx workbook (one sheet) or a .csv (UTF-8 with a BOM), "
+    "header row first."
+)
+EXPORT_422_EXAMPLE = OpenApiExample(
+    "Unknown format",
+    value={
+        "detail": "format: Must be one of: xlsx, csv.",
+        "error_code": "VALIDATION_ERROR",
+        "timestamp": "2025-11-25T09:30:00Z",
+        "request_id": "0b5c8f0e3a5d4c1e",
+        "errors": {"format": ["Must be one of: xlsx, csv."]},
+    },
+    response_only=True,
+    status_codes=["422"],
+)
+
+
+def export_format(params) -> str:
+    value = params.get("format", DEFAULT_FORMAT).strip().lower()
+    if value not in FORMATS:
+        raise UnprocessableEntity({"format": [f"Must be one of: {', '.join(FORMATS)}."]})
+    return value
+
+
+def reject_paging(params) -> None:
+    given = sorted(name for name in PAGINATION_PARAMS if name in params)
+    if given:
+        raise UnprocessableEntity(
+            {name: ["An export has every matching row: it takes no page parameters."] for name in given}
+        )
+
+
+class ExportSchema(AutoSchema):
+    """The export's OpenAPI operation, named after each ViewSet's resource: its summary
+    and its column list come from the resource's spec when the schema is generated."""
+
+    def _spec(self) -> ResourceSpec | None:
+        return registry().get(getattr(self.view, "excel_resource", ""))
+
+    def get_summary(self):
+        spec = self._spec()
+        plural = spec.model._meta.verbose_name_plural if spec else "rows"
+        return f"Export {plural} as .xlsx or .csv"
+
+    def get_description(self):
+        spec = self._spec()
+        if spec is None:
+            return EXPORT_DESCRIPTION
+        columns = ", ".join(f"`{c.header}`" for c in spec.columns)
+        return f"{EXPORT_DESCRIPTION}\n\nColumns, in this order: {columns}."
 
 
 class ExcelExportMixin:
     """Adds `GET /<resource>/export/?<list filters>&format=xlsx|csv` to a ViewSet that sets
-    `excel_resource` (a key of workshop.imports.spec.registry())."""
+    `excel_resource` (a key of workshop.imports.spec.registry()). It needs the model's
+    `export_<model>` permission."""
 
     excel_resource: str = ""
+
+    @property
+    def excel_spec(self) -> ResourceSpec:
+        return registry()[self.excel_resource]
+
+    def get_required_perms(self) -> list[str] | None:
+        if self.action == "export":
+            meta = self.excel_spec.model._meta
+            return [f"{meta.app_label}.export_{meta.model_name}"]
+        return super().get_required_perms()
+
+    @extend_schema(
+        filters=True,  # the list's filters, search and sorting (not its pages)
+        parameters=[FORMAT_PARAMETER, FIELDS_PARAMETER],
+        responses={
+            (200, XLSX.media_type): OpenApiResponse(OpenApiTypes.BINARY, description=FILE_DESCRIPTION),
+            (200, CSV.media_type): OpenApiResponse(OpenApiTypes.BINARY, description=FILE_DESCRIPTION),
+            422: OpenApiResponse(
+                ErrorSerializer,
+                description="Unknown `format`, page parameters, or a bad filter, sort or field value "
+                "(`VALIDATION_ERROR`).",
+                examples=[EXPORT_422_EXAMPLE],
+            ),
+        },
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="export",
+        renderer_classes=[JSONRenderer],  # for error bodies; the file is a FileResponse
+        content_negotiation_class=JsonOnlyNegotiation,
+        schema=ExportSchema(),
+    )
+    def export(self, request, *args, **kwargs):
+        """Every row the list's filters select, as a file to download."""
+        started = time.perf_counter()
+        params = request.query_params
+        fmt = export_format(params)
+        reject_paging(params)
+        spec = self.excel_spec
+        columns = select_columns(spec, requested_fields(request))
+        queryset = self.filter_queryset(self.get_queryset())
+        out = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES)  # noqa: SIM115 - the response closes it
+        try:
+            rows = write_export(queryset, spec, fmt, out, columns=columns)
+        except BaseException:
+            out.close()
+            raise
+        size = out.tell()
+        out.seek(0)
+        log.info(
+            "export.finished",
+            resource=spec.resource,
+            format=fmt,
+            rows=rows,
+            bytes=size,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        response = FileResponse(
+            out,
+            as_attachment=True,
+            filename=export_filename(spec.resource, fmt),
+            content_type=FORMATS[fmt].content_type,
+        )
+        response["Cache-Control"] = "no-store"
+        return response

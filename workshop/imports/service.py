@@ -86,6 +86,8 @@ def store_import(
                 raise ServiceUnavailable("The file storage is unavailable; nothing was imported.") from exc
             stored_name = record.file.name
             record.save()
+            if outcome.on_saved is not None and not dry_run:
+                outcome.on_saved(record)
     except IntegrityError:
         # A concurrent request with the same Idempotency-Key won the race: answer its import.
         _delete_file(stored_name)
@@ -109,9 +111,25 @@ def store_import(
     return record
 
 
-def resource_runner(spec: ResourceSpec, user) -> Runner:
+def resource_runner(spec: ResourceSpec, user, progress=None) -> Runner:
+    """Runs the rows into a resource; `progress` may wrap the row iterator (a progress bar)."""
+
     def run(sheet: Sheet, dry_run: bool) -> ImportOutcome:
+        if progress is not None:
+            sheet.rows = progress(sheet.rows)
         return run_import(spec=spec, sheet=sheet, user=user, dry_run=dry_run)
+
+    return run
+
+
+def template_runner(template, user=None, progress=None) -> Runner:
+    """Runs the rows through a machine template into WorkshopEntries."""
+    from machines.services import template_import
+
+    def run(sheet: Sheet, dry_run: bool) -> ImportOutcome:
+        if progress is not None:
+            sheet.rows = progress(sheet.rows)
+        return template_import(template=template, sheet=sheet, user=user, dry_run=dry_run)
 
     return run
 

@@ -50,8 +50,8 @@ class ResourceSpec:
     key: str  # the business key, e.g. "order_id"
     columns: tuple[Column, ...]
     related: dict[str, Related] = field(default_factory=dict)
-    # An app service `(created: list, updated: list[(obj, changed_fields, before)], user) -> None`
-    # run after the rows are written (e.g. the stock ledger for items).
+    # An app service `(*, created: list, updated: list[(obj, changed_fields, old_values)], user)`
+    # run in the import's transaction after the rows are written (e.g. the stock ledger).
     after_write: Any = None
 
     def column(self, field_name: str) -> Column:

@@ -1,0 +1,80 @@
+"""`manage.py import_excel <resource|template:ID> <path> [--dry-run] [--user NAME]`
+
+Imports a workbook like the API does (same checks, all or nothing, an ExcelImport record
+with the stored file), with a progress bar on a terminal."""
+
+import sys
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from machines.models import ImportTemplate
+from workshop.api.exceptions import RequestRejected, ServiceUnavailable
+from workshop.imports.service import resource_runner, store_import, template_runner
+from workshop.imports.spec import registry
+
+
+class Command(BaseCommand):
+    help = "Import an Excel file into a resource (employees, equipment, items, workorders, inspections) or a template."
+
+    def add_arguments(self, parser):
+        parser.add_argument("target", help="A resource name, or template:<id> for a machine log template.")
+        parser.add_argument("path", type=Path)
+        parser.add_argument("--dry-run", action="store_true", help="Check every row, write nothing.")
+        parser.add_argument("--user", help="Record the import as made by this user.")
+
+    def handle(self, *args, target, path, dry_run, user, **options):
+        actor = None
+        if user:
+            actor = get_user_model().objects.filter(username=user).first()
+            if actor is None:
+                raise CommandError(f"No user {user!r}.")
+        if not path.is_file():
+            raise CommandError(f"No file {path}.")
+        template = None
+        if target.startswith("template:"):
+            template = (
+                ImportTemplate.objects.filter(pk=target.removeprefix("template:")).first()
+                if target[9:].isdigit()
+                else None
+            )
+            if template is None:
+                raise CommandError(f"No template {target.removeprefix('template:')!r}.")
+            run, resource = template_runner(template, progress=self.progress), ""
+        else:
+            spec = registry().get(target)
+            if spec is None:
+                raise CommandError(
+                    f"Unknown resource {target!r}; one of: {', '.join(registry())}, template:<id>."
+                )
+            run, resource = resource_runner(spec, actor, progress=self.progress), spec.resource
+        try:
+            with path.open("rb") as upload:
+                record = store_import(
+                    upload=upload,
+                    filename=path.name,
+                    user=actor,
+                    dry_run=dry_run,
+                    run=run,
+                    resource=resource,
+                    template=template,
+                )
+        except RequestRejected as exc:
+            for problem in exc.errors or []:
+                self.stderr.write(f"  row {problem['row']}, {problem['column'] or '-'}: {problem['message']}")
+            raise CommandError(str(exc.detail)) from exc
+        except ServiceUnavailable as exc:
+            raise CommandError(str(exc.detail)) from exc
+        verb = "Checked" if dry_run else "Imported"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{verb} {record.rows_total} rows from {path.name}: {record.rows_created} new, "
+                f"{record.rows_updated} updated (import {record.pk})."
+            )
+        )
+
+    @staticmethod
+    def progress(rows):
+        return tqdm(rows, unit=" rows", desc="Reading", file=sys.stderr, disable=not sys.stderr.isatty())

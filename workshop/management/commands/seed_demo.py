@@ -1,0 +1,99 @@
+"""`manage.py seed_demo` — the shop's five Excel files (kept in workshop/demo/) and, in
+development mode, one demo login per role.
+
+The files load in the order personnel, equipment, inventory, work orders, QC logs, through
+the same import as the API; a file already imported (same content) is skipped, so running
+it again changes nothing. Demo users get a fresh random password each run, printed once."""
+
+import hashlib
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from machines.models import ExcelImport, ImportStatus
+from staff.models import Employee
+from staff.services import user_create
+from workshop.api.exceptions import RequestRejected
+from workshop.imports.service import resource_runner, store_import
+from workshop.imports.spec import registry
+from workshop.roles import ROLES, set_user_role
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
+DEMO_FILES = [
+    ("employees", "03_Personnel.xlsx"),
+    ("equipment", "05_Equipment.xlsx"),
+    ("items", "02_Inventory.xlsx"),
+    ("workorders", "01_WorkOrders.xlsx"),
+    ("inspections", "04_QC_Logs.xlsx"),
+]
+# The demo operator is the welder John Doe, so "work orders assigned to me" shows.
+OPERATOR_EMPLOYEE = "EMP-01"
+
+
+class Command(BaseCommand):
+    help = "Load the shop's five Excel files and (in development) one demo user per role."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-users", action="store_true", help="Only the data, no demo users.")
+
+    def handle(self, *args, no_users, **options):
+        for resource, filename in DEMO_FILES:
+            self.load(resource, DEMO_DIR / filename)
+        if no_users:
+            return
+        if not settings.DEBUG:
+            raise CommandError("Demo users are for development only (DJANGO_DEBUG=true); use --no-users.")
+        self.stdout.write("\nDemo logins (new passwords each run):")
+        for role in ROLES:
+            password = self.demo_user(role)
+            self.stdout.write(f"  {role:<9} {role} / {password}")
+        self.stdout.write("")
+
+    def load(self, resource: str, path: Path) -> None:
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        done = ExcelImport.objects.filter(
+            resource=resource, content_hash=digest, status=ImportStatus.SUCCEEDED, dry_run=False
+        ).exists()
+        if done:
+            self.stdout.write(f"{path.name}: already loaded")
+            return
+        try:
+            record = store_import(
+                upload=data,
+                filename=path.name,
+                user=None,
+                dry_run=False,
+                run=resource_runner(registry()[resource], None),
+                resource=resource,
+            )
+        except RequestRejected as exc:
+            for problem in exc.errors or []:
+                self.stderr.write(f"  row {problem['row']}, {problem['column']}: {problem['message']}")
+            raise CommandError(f"{path.name}: {exc.detail}") from exc
+        self.stdout.write(f"{path.name}: {record.rows_created} new, {record.rows_updated} updated")
+
+    @transaction.atomic
+    def demo_user(self, role: str) -> str:
+        password = secrets.token_urlsafe(12)
+        User = get_user_model()
+        user = User.objects.filter(username=role).first()
+        employee = Employee.objects.filter(employee_id=OPERATOR_EMPLOYEE, user__isnull=True).first()
+        if user is None:
+            user_create(
+                username=role,
+                password=password,
+                role=role,
+                email=f"{role}@example.com",
+                employee=employee if role == "operator" else None,
+            )
+        else:
+            user.set_password(password)
+            user.is_active = True
+            set_user_role(user, role)
+            user.save()
+        return password
