@@ -37,7 +37,9 @@ class TestExcelImportContract(ResourceContract):
         # Reading the stored file is reading the import: every role.
         # Local storage streams the file; S3 redirects to a presigned link.
         success = 302 if settings.STORAGE_BACKEND == "s3" else 200
-        return [ExtraAction("file", "get", "file/", allowed=frozenset(ROLES), make=_with_file, success=success)]
+        return [
+            ExtraAction("file", "get", "file/", allowed=frozenset(ROLES), make=_with_file, success=success)
+        ]
 
 
 @pytest.mark.django_db

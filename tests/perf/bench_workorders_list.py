@@ -288,7 +288,7 @@ DEFECTS = ("porosity", "crack", "undercut", "lack_of_fusion", "slag_inclusion", 
 def seed(n_orders: int, n_employees: int, n_inspections: int, seed_value: int, freeze: bool = True):
     """Bulk-create the data set (skipped when it is already there); returns the bench user."""
     from django.contrib.auth import get_user_model
-    from django.db import connection, transaction
+    from django.db import transaction
     from django.utils import timezone
 
     from inspections.models import Inspection
@@ -320,10 +320,6 @@ def seed(n_orders: int, n_employees: int, n_inspections: int, seed_value: int, f
     weights = list(STATUS_WEIGHTS.values())
     batch = 5000
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            # A flushed commit: with asynchronous commit (the throwaway server's setting) the
-            # VACUUM that follows could not set hint bits yet, so no page would be all-visible.
-            cursor.execute("SET LOCAL synchronous_commit TO on")
         employees = Employee.objects.bulk_create(
             Employee(
                 employee_id=f"{KEY_PREFIX}E{i:04d}",
@@ -406,6 +402,10 @@ def vacuum_analyze(freeze: bool) -> None:
 
     options = "FREEZE, ANALYZE" if freeze else "ANALYZE"
     with connection.cursor() as cursor:
+        # Flushed commits in this session: with asynchronous commit (the throwaway server's
+        # setting) each VACUUM's own commit leaves the commit-log page "not yet flushed", so
+        # the next VACUUM may not set hint bits, and no page becomes all-visible.
+        cursor.execute("SET synchronous_commit TO on")
         for table in ("staff_employee", "workorders_workorder", "inspections_inspection"):
             cursor.execute(f"VACUUM ({options}) {table}")
         cursor.execute(

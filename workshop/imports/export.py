@@ -23,6 +23,9 @@ How values are written (the SPEC is silent on most of this; these are the choice
   ILLEGAL_CHARACTERS_RE`: U+0000–U+0008, U+000B, U+000C, U+000E–U+001F) are removed, in both
   formats so that both files say the same. They are invisible, usually pasted by accident; a
   replacement character would be written back into the record by a later import.
+- In .xlsx a carriage return is written `_x000D_` (and a literal `_xHHHH_` as `_x005F_xHHHH_`),
+  OOXML's escape, as Excel writes them: XML readers turn a raw carriage return into a line
+  feed. Excel and python-calamine (the import's reader) read the text back unchanged.
 - A text longer than Excel's cell limit (32,767 characters) is cut there in .xlsx (openpyxl
   does it; Excel could not open the file otherwise); .csv has no limit.
 - .csv is UTF-8 with a byte-order mark (so Excel reads accents right), comma-separated,
@@ -34,6 +37,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -92,6 +96,7 @@ FORMULA_TRIGGERS = frozenset("=+-@\t\r")
 _ERROR_WORDS = frozenset(ERROR_CODES)
 _illegal = ILLEGAL_CHARACTERS_RE.search
 _strip_illegal = ILLEGAL_CHARACTERS_RE.sub
+_literal_escape = re.compile(r"_(x[0-9A-Fa-f]{4}_)").sub
 
 # Column kinds, from the model field an export path ends on.
 TEXT, DATE, DATETIME, NUMBER, OTHER = "text", "date", "datetime", "number", "other"
@@ -102,10 +107,6 @@ _WIDTHS = {TEXT: 18, DATE: 12, DATETIME: 27, NUMBER: 12, OTHER: 12}
 def clean_text(value: str) -> str:
     """The text without the control characters an .xlsx cannot hold."""
     return _strip_illegal("", value) if _illegal(value) else value
-
-
-def is_formula_like(text: str) -> bool:
-    return bool(text) and text[0] in FORMULA_TRIGGERS
 
 
 def csv_text(value: str) -> str:
@@ -122,27 +123,29 @@ def datetime_text(value: dt.datetime) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def _field_kind(model: type[models.Model], path: str) -> tuple[str, models.Field]:
+def _field_kind(model: type[models.Model], path: str) -> str:
+    """TEXT, DATE, … for the model field a `values()` path such as
+    `assigned_welder__employee_id` ends on."""
     field = None
     for part in path.split("__"):
         field = model._meta.get_field(part)
         if field.is_relation:
             model = field.related_model
-    if isinstance(field, models.ForeignKey):  # `assigned_welder` alone: the related id
-        return NUMBER, field
+    if isinstance(field, models.ForeignKey):  # a relation alone: the related id
+        return NUMBER
     if isinstance(field, models.DateTimeField):
-        return DATETIME, field
+        return DATETIME
     if isinstance(field, models.DateField):
-        return DATE, field
+        return DATE
     if isinstance(field, models.IntegerField | models.FloatField | models.DecimalField):
-        return NUMBER, field
+        return NUMBER
     if isinstance(field, models.CharField | models.TextField):
-        return TEXT, field
-    return OTHER, field
+        return TEXT
+    return OTHER
 
 
 def column_kinds(spec: ResourceSpec, columns: Iterable[Column]) -> list[str]:
-    return [_field_kind(spec.model, column.export_path)[0] for column in columns]
+    return [_field_kind(spec.model, column.export_path) for column in columns]
 
 
 def select_columns(spec: ResourceSpec, fields: list[str] | None) -> tuple[Column, ...]:
@@ -167,15 +170,29 @@ def _rows(queryset: models.QuerySet, columns: tuple[Column, ...]) -> Iterable[tu
     return queryset.values_list(*(c.export_path for c in columns)).iterator(chunk_size=CHUNK_SIZE)
 
 
+def ooxml_escape(value: str) -> str:
+    """OOXML's own escape for cell text (ST_Xstring), as Excel writes it: a carriage return
+    becomes `_x000D_` (XML readers would turn a raw one into a line feed), and a literal
+    `_xHHHH_` gets its underscore escaped (`_x005F_xHHHH_`) so that it is not read as one.
+    Excel and python-calamine (the import's reader) undo it; openpyxl's reader does not."""
+    if "_x" in value:
+        value = _literal_escape("_x005F_\\1", value)
+    return value.replace("\r", "_x000D_")
+
+
 def _xlsx_special_text(ws, value: str):
     """A text that is not a plain string cell as it stands: cleaned of illegal characters,
-    and an explicit text cell when openpyxl would make it a formula or an error value."""
+    OOXML-escaped, and an explicit text cell when a spreadsheet would run it (openpyxl would
+    make a leading `=` a formula and `#N/A` an error value)."""
     value = clean_text(value)
     if not value:
         return None
-    if value[0] in FORMULA_TRIGGERS or value in _ERROR_WORDS:
+    formula_like = value[0] in FORMULA_TRIGGERS or value in _ERROR_WORDS
+    if "\r" in value or "_x" in value:
+        value = ooxml_escape(value)
+    if formula_like:
         cell = WriteOnlyCell(ws, value=value)
-        cell.data_type = "s"  # openpyxl binds a leading "=" as a formula and "#N/A" as an error
+        cell.data_type = "s"
         return cell
     return value
 
@@ -204,7 +221,13 @@ def _write_xlsx(out: BinaryIO, rows, columns, kinds, title: str, progress) -> in
             value = row[i]
             if not value:
                 row[i] = None
-            elif value[0] in FORMULA_TRIGGERS or value[0] == "#" or _illegal(value):
+            elif (
+                value[0] in FORMULA_TRIGGERS
+                or value[0] == "#"
+                or "\r" in value
+                or "_x" in value
+                or _illegal(value)
+            ):
                 row[i] = _xlsx_special_text(ws, value)
         for i in datetime_idx:
             if row[i] is not None:

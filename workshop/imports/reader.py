@@ -14,6 +14,7 @@ Refusals are `ExcelFileError`s carrying the HTTP status the API answers with:
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -64,11 +65,15 @@ def sniff(head: bytes) -> str | None:
 
 
 def _check_xlsx_container(data: bytes) -> None:
-    """Zip-level checks before any XML is parsed."""
+    """Zip-level checks, then one streaming pass over every XML part, before any XML is
+    parsed: DOCTYPEs and entities are refused, and how far rows and cells reach is measured
+    (python-calamine holds a sheet as a dense grid from its first to its last cell, so a
+    tiny file naming cell XFD1048576 would otherwise ask for tens of gigabytes)."""
     max_uncompressed = _limit("IMPORT_MAX_UNCOMPRESSED_MB", 200) * 1024 * 1024
     max_entries = _limit("IMPORT_MAX_ZIP_ENTRIES", 1000)
     max_ratio = _limit("IMPORT_MAX_COMPRESSION_RATIO", 200)
     max_rows = _limit("IMPORT_MAX_ROWS", 200_000)
+    max_cells = _limit("IMPORT_MAX_CELLS", 5_000_000)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
@@ -94,69 +99,187 @@ def _check_xlsx_container(data: bytes) -> None:
             and entry.file_size / entry.compress_size > max_ratio
         ):
             raise ExcelFileError(413, "The workbook is compressed suspiciously well (a zip bomb?); refused.")
+    # Every XML part is scanned, not only the one we take for the first sheet: which part
+    # python-calamine reads is decided by its own parse of workbook.xml and its rels.
+    rows = columns = 0
     with archive:
         for entry in entries:
-            if entry.filename.endswith((".xml", ".rels", ".vml")):
-                _check_xml_prolog(archive, entry)
-        sheet = _first_sheet_path(archive)
-        if sheet in names:
-            rows = _count_rows(archive, archive.getinfo(sheet), max_uncompressed)
-            if rows > max_rows + 1:  # + the header row
-                raise ExcelFileError(
-                    413, f"The sheet has {rows - 1} data rows; at most {max_rows} are accepted."
-                )
-
-
-def _check_xml_prolog(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> None:
-    try:
-        with archive.open(entry) as part:
-            head = part.read(PROLOG_BYTES)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
-        raise ExcelFileError(415, "The file is not a readable Excel workbook (corrupt part).") from exc
-    upper = head.upper()
-    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
+            if entry.is_dir():
+                continue
+            part_rows, part_columns = _scan_part(archive, entry)
+            rows, columns = max(rows, part_rows), max(columns, part_columns)
+    if rows > max_rows + 1:  # + the header row
         raise ExcelFileError(
-            415, "The workbook contains XML with a DOCTYPE or entities (an XML bomb?); refused."
+            413, f"The sheet reaches row {rows}: at most {max_rows} data rows are accepted."
+        )
+    if rows * columns > max_cells:
+        raise ExcelFileError(
+            413,
+            f"The sheet spans {rows} rows × {columns} columns; at most {max_cells} cells are accepted.",
         )
 
 
-def _first_sheet_path(archive: zipfile.ZipFile) -> str:
-    """The part of the first sheet in workbook order (what calamine reads as index 0)."""
-    import re
+SCAN_CHUNK = 4 * 1024 * 1024
+MAX_TAG_BYTES = 1024 * 1024  # no tag of a sane part is longer
+MAX_EXCEL_ROW = 1_048_576
+MAX_EXCEL_COLUMN = 16_384
+_DOCTYPE = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+# Rows and cells as Excel, openpyxl and LibreOffice write them: `<row r="12"` and
+# `<c r="B12"`, the reference first, no namespace prefix. Anything else (a prefix, a missing
+# or late `r`, character references in it) is measured by the exact, slower parse.
+_IRREGULAR = re.compile(
+    rb"<[A-Za-z_][\w.\-]*:(?:c|row)[\s/>]"
+    rb"|<(?:c|row)(?:[\t\n\r/>]| (?!r=\"))"
+    rb"|<c r=\"(?![A-Z]{1,3}[1-9][0-9]{0,6}\")"
+    rb"|<row r=\"(?![1-9][0-9]{0,6}\")"
+)
+_ROW_NUMBER = re.compile(rb'<row r="([0-9]+)"')
+_WIDE_CELL = re.compile(rb'<c r="([A-Z]{2,3})[0-9]')
 
+
+def _scan_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> tuple[int, int]:
+    """One streaming pass over a part: refuses a DOCTYPE or entity declaration anywhere
+    (an XML bomb, external entities) and XML that is not UTF-8; returns how many rows and
+    columns its cells can span (0, 0 for a part that is not XML, e.g. an image)."""
+    extent = _Extent()
     try:
-        workbook = archive.read("xl/workbook.xml")
-        rels = archive.read("xl/_rels/workbook.xml.rels")
-    except KeyError:
-        return "xl/worksheets/sheet1.xml"
-    first = re.search(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"", workbook) or re.search(
-        rb"<(?:\w+:)?sheet\b[^>]*?\bid=\"([^\"]+)\"", workbook
-    )
-    if not first:
-        return "xl/worksheets/sheet1.xml"
-    rel_id = re.escape(first.group(1))
-    target = re.search(
-        rb"<Relationship\b[^>]*?\bId=\"" + rel_id + rb"\"[^>]*?\bTarget=\"([^\"]+)\"", rels
-    ) or re.search(rb"<Relationship\b[^>]*?\bTarget=\"([^\"]+)\"[^>]*?\bId=\"" + rel_id + rb"\"", rels)
-    if not target:
-        return "xl/worksheets/sheet1.xml"
-    path = target.group(1).decode("utf-8", "replace").lstrip("/")
-    return path if path.startswith("xl/") else f"xl/{path}"
+        with archive.open(entry) as part:
+            chunk = part.read(SCAN_CHUNK)
+            if not _is_xml(chunk):
+                return 0, 0
+            tail = b""
+            while chunk:
+                block = tail + chunk
+                cut = block.rfind(b">") + 1  # whole tags only: none of the patterns holds a ">"
+                body, tail = block[:cut], block[cut:]
+                if len(tail) > MAX_TAG_BYTES:
+                    raise ExcelFileError(415, f"The workbook part {entry.filename} is not well-formed XML.")
+                if _DOCTYPE.search(body):
+                    raise _xml_bomb()
+                if extent.regular:
+                    extent.feed(body)
+                chunk = part.read(SCAN_CHUNK)
+            if _DOCTYPE.search(tail):
+                raise _xml_bomb()
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise ExcelFileError(415, "The file is not a readable Excel workbook (corrupt part).") from exc
+    if not extent.regular:
+        return _exact_extent(archive, entry)
+    return extent.rows, extent.columns
 
 
-def _count_rows(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, max_bytes: int) -> int:
-    """Counts `<row` elements by streaming the sheet's XML (bounded by the size check)."""
-    count, tail, read = 0, b"", 0
-    with archive.open(entry) as part:
-        while chunk := part.read(1024 * 1024):
-            read += len(chunk)
-            if read > max_bytes:
-                raise ExcelFileError(413, "The sheet is larger than accepted; refused.")
-            block = tail + chunk
-            count += block.count(b"<row ") + block.count(b"<row>") + block.count(b":row ")
-            tail = block[-5:]
-            count -= tail.count(b"<row ") + tail.count(b"<row>") + tail.count(b":row ")
-    return count
+def _xml_bomb() -> ExcelFileError:
+    return ExcelFileError(415, "The workbook contains XML with a DOCTYPE or entities (an XML bomb?); refused.")
+
+
+def _is_xml(head: bytes) -> bool:
+    """Whether a part is XML (else it is an image or other binary and is skipped); XML that
+    is not UTF-8 (Excel never writes any) is refused, as the byte scans could not read it."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:4]:
+        raise ExcelFileError(415, "The workbook has an XML part that is not UTF-8; refused.")
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<")
+
+
+class _Extent:
+    """The farthest row and column of a part written the regular way, from byte scans."""
+
+    def __init__(self):
+        self.regular = True
+        self.rows = 0  # highest row number (1-based) a row or cell names, or row count
+        self.columns = 0  # highest column number (1-based) a cell names
+        self.row_count = 0
+
+    def feed(self, body: bytes) -> None:
+        if _IRREGULAR.search(body):
+            self.regular = False
+            return
+        self.row_count += body.count(b'<row r="')
+        numbers = _ROW_NUMBER.findall(body)
+        if numbers:
+            self.rows = max(self.rows, _largest(numbers))
+        # A cell's own reference places it, whatever its row says; only references with
+        # at least as many digits as the farthest row so far can reach beyond it.
+        digits = len(str(self.rows)) if self.rows else 1
+        far = re.findall(rb'<c r="[A-Z]{1,3}([0-9]{%d,})"' % digits, body)
+        if far:
+            self.rows = max(self.rows, _largest(far))
+        self.rows = max(self.rows, self.row_count)
+        wide = _WIDE_CELL.findall(body)
+        if wide:
+            self.columns = max(self.columns, max(_column_number(w) for w in set(wide)))
+        elif self.columns < 26:
+            # Single letters: look only for columns beyond the farthest one seen.
+            pattern = re.compile(rb'<c r="([%c-Z])' % (ord("A") + self.columns))
+            while match := pattern.search(body):
+                self.columns = ord(match.group(1)) - ord("A") + 1
+                if self.columns == 26:
+                    break
+                pattern = re.compile(rb'<c r="([%c-Z])' % (ord("A") + self.columns))
+
+
+def _largest(numbers: list[bytes]) -> int:
+    longest = len(max(numbers, key=len))
+    return int(max(n for n in numbers if len(n) == longest))
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - ord("A") + 1
+    return number
+
+
+def _exact_extent(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> tuple[int, int]:
+    """The rows and columns a part's cells span, by a real (expat) parse that follows rows
+    and cells without a reference the way spreadsheet readers do: one after the other."""
+    from xml.parsers import expat
+
+    state = {"row": 0, "column": 0, "rows": 0, "columns": 0}
+
+    def local(name: str) -> str:
+        return name.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
+
+    def reference(attributes: dict) -> str | None:
+        for key, value in attributes.items():
+            if local(key) == "r":
+                return value.strip()
+        return None
+
+    def start(name: str, attributes: dict) -> None:
+        tag = local(name)
+        if tag == "row":
+            ref = reference(attributes)
+            state["row"] = int(ref) if ref and ref.isdigit() else state["row"] + 1
+            state["column"] = 0
+            state["rows"] = max(state["rows"], state["row"])
+        elif tag == "c":
+            ref = reference(attributes)
+            match = re.fullmatch(r"([A-Za-z]{1,4})([0-9]{1,8})", ref or "")
+            if match:
+                state["column"] = _column_number(match.group(1).upper().encode())
+                state["rows"] = max(state["rows"], int(match.group(2)))
+            else:
+                state["column"] += 1
+            state["columns"] = max(state["columns"], state["column"])
+
+    def refuse(*_args) -> None:
+        raise _xml_bomb()
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.StartElementHandler = start
+    try:
+        with archive.open(entry) as part:
+            while chunk := part.read(SCAN_CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except expat.ExpatError as exc:
+        raise ExcelFileError(415, f"The workbook part {entry.filename} is not well-formed XML.") from exc
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise ExcelFileError(415, "The file is not a readable Excel workbook (corrupt part).") from exc
+    return state["rows"], state["columns"]
 
 
 def read_upload(upload: IO[bytes] | bytes) -> tuple[bytes, str]:
