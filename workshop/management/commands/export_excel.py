@@ -50,7 +50,6 @@ class Command(BaseCommand):
         total = queryset.count()
         stream = getattr(self.stderr, "_out", sys.stderr)  # the raw stream: tqdm redraws with "\r"
         partial = target.with_name(target.name + ".part")
-        plural = spec.model._meta.verbose_name_plural
         with tqdm(
             total=total, unit=" rows", desc=f"{resource}", file=stream, disable=not _is_tty(stream)
         ) as bar:
@@ -61,7 +60,9 @@ class Command(BaseCommand):
             except BaseException:
                 partial.unlink(missing_ok=True)
                 raise
-        self.stdout.write(f"Wrote {rows} {plural} to {target} ({fmt}).")
+        meta = spec.model._meta
+        noun = meta.verbose_name if rows == 1 else meta.verbose_name_plural
+        self.stdout.write(f"Wrote {rows} {noun} to {target} ({fmt}).")
 
 
 def _is_tty(stream) -> bool:
