@@ -10,7 +10,10 @@ def _fast_hashing_and_fresh_cache(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from django.core.cache import cache
 
+    from workshop import roles
+
     cache.clear()
+    roles._GROUP_PERMISSIONS.clear()  # a test that edits a group must not leak into the next
 
 
 def bearer_client(user) -> APIClient:

@@ -66,10 +66,15 @@ class WorkOrder(TimeStampedModel):
         welder = self.assigned_welder
         return welder is not None and welder.user_id is not None and welder.user_id == user.pk
 
+    def overdue_on(self, today: dt.date) -> bool:
+        return self.due_date is not None and self.due_date < today and self.status not in CLOSED_STATUSES
+
     @property
     def is_overdue(self) -> bool:
-        return (
-            self.due_date is not None
-            and self.due_date < timezone.localdate()
-            and self.status not in CLOSED_STATUSES
-        )
+        return self.overdue_on(timezone.localdate())
+
+    @property
+    def listed_inspections(self) -> list:
+        """The inspections, from the list's prefetch when there was one."""
+        prefetched = getattr(self, "prefetched_inspections", None)
+        return prefetched if prefetched is not None else list(self.inspections.order_by("id"))

@@ -1,3 +1,4 @@
+from django.utils import timezone
 from rest_framework import serializers
 
 from inspections.models import Inspection
@@ -22,8 +23,10 @@ class WorkOrderSerializer(ModelSerializer):
         help_text="The assigned employee's `employee_id` (e.g. `EMP-01`), or null.",
     )
     assigned_welder_name = serializers.CharField(source="assigned_welder.name", read_only=True, default=None)
-    is_overdue = serializers.BooleanField(read_only=True)
-    inspections = InspectionSummarySerializer(many=True, read_only=True)
+    is_overdue = serializers.SerializerMethodField(
+        help_text="Due before today and not completed or cancelled."
+    )
+    inspections = InspectionSummarySerializer(many=True, read_only=True, source="listed_inspections")
 
     class Meta:
         model = WorkOrder
@@ -42,3 +45,10 @@ class WorkOrderSerializer(ModelSerializer):
             "updated_at",
             "created_by",
         ]
+
+    def get_is_overdue(self, obj: WorkOrder) -> bool:
+        # "Today" once per response, not once per row.
+        today = getattr(self, "_today", None)
+        if today is None:
+            today = self._today = timezone.localdate()
+        return obj.overdue_on(today)

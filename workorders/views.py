@@ -20,6 +20,7 @@ class WorkOrderViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
             queryset=Inspection.objects.only(
                 "id", "inspection_id", "result", "defect_type", "inspected_at", "work_order_id"
             ).order_by("id"),
+            to_attr="prefetched_inspections",
         )
     )
     serializer_class = WorkOrderSerializer

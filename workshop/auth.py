@@ -73,6 +73,7 @@ PAIR_EXAMPLE = OpenApiExample(
 class LoginView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
+    ratelimit_scope = "auth"
     extra_error_codes = ("401", "422")
 
     @extend_schema(
@@ -100,6 +101,7 @@ class LoginView(APIView):
 class RefreshView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
+    ratelimit_scope = "auth"
     extra_error_codes = ("401", "422")
 
     @extend_schema(

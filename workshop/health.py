@@ -69,6 +69,7 @@ CHECKS = {
 class HealthView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
+    ratelimit_exempt = True  # load balancers poll these
 
     @extend_schema(
         tags=["health"],
@@ -82,6 +83,7 @@ class HealthView(APIView):
 class HealthDatabaseView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
+    ratelimit_exempt = True  # load balancers poll these
 
     @extend_schema(
         tags=["health"],
@@ -104,6 +106,7 @@ class HealthDatabaseView(APIView):
 class HealthStatusView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
+    ratelimit_exempt = True  # load balancers poll these
 
     @extend_schema(
         tags=["health"],

@@ -28,6 +28,11 @@ class RequestContextMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request.request_id)
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
+        limit = getattr(request, "ratelimit", None)
+        if limit:
+            response["X-RateLimit-Limit"] = str(limit["limit"])
+            response["X-RateLimit-Remaining"] = str(limit["remaining"])
+            response["X-RateLimit-Reset"] = str(limit["reset"])
         user = getattr(request, "user", None)
         log.info(
             "request.finished",

@@ -98,6 +98,7 @@ def sync_roles(*, using: str = "default", apps=None, strict: bool = True) -> Non
             raise LookupError(f"Role {role!r} names permissions that do not exist: {missing}")
         group, _ = Group.objects.using(using).get_or_create(name=role)
         group.permissions.set([by_key[p] for p in wanted if p in by_key])
+    _GROUP_PERMISSIONS.clear()
 
 
 def sync_roles_after_migrate(sender, using="default", **kwargs) -> None:
@@ -110,6 +111,17 @@ def sync_roles_after_migrate(sender, using="default", **kwargs) -> None:
     sync_roles(using=using)
 
 
+def role_subquery():
+    """The user's role group name, for `User.objects.annotate(role_name=role_subquery())`:
+    authentication loads the user and the role in one query."""
+    from django.contrib.auth.models import Group
+    from django.db.models import OuterRef, Subquery
+
+    return Subquery(
+        Group.objects.filter(user=OuterRef("pk"), name__in=ROLES).order_by("name").values("name")[:1]
+    )
+
+
 def user_role(user) -> str | None:
     """The user's role: `admin` for superusers, else their role group (None if none)."""
     if user is None or not user.is_authenticated:
@@ -119,10 +131,49 @@ def user_role(user) -> str | None:
     cached = getattr(user, "_role_cache", False)
     if cached is not False:
         return cached
-    names = {group.name for group in user.groups.all()}  # uses a prefetch when there is one
-    role = next((r for r in ROLES if r in names), None)
+    if hasattr(user, "role_name"):  # annotated by role_subquery()
+        role = user.role_name
+    else:
+        names = {group.name for group in user.groups.all()}  # uses a prefetch when there is one
+        role = next((r for r in ROLES if r in names), None)
     user._role_cache = role
     return role
+
+
+_GROUP_PERMISSIONS: dict[str, tuple[float, frozenset[str]]] = {}
+GROUP_PERMISSIONS_TTL = 60.0  # seconds a process trusts its copy of a group's permissions
+
+
+def role_permissions(role: str) -> frozenset[str]:
+    """The permissions the role's group holds in the database ("app.codename"), kept per
+    process for a minute: the API checks them on every request without a query."""
+    import time
+
+    from django.contrib.auth.models import Permission
+
+    hit = _GROUP_PERMISSIONS.get(role)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < GROUP_PERMISSIONS_TTL:
+        return hit[1]
+    perms = frozenset(
+        f"{app_label}.{codename}"
+        for app_label, codename in Permission.objects.filter(group__name=role).values_list(
+            "content_type__app_label", "codename"
+        )
+    )
+    _GROUP_PERMISSIONS[role] = (now, perms)
+    return perms
+
+
+def user_has_perms(user, perms) -> bool:
+    """Whether an active user holds every permission through their role (superusers all).
+    Roles are the only way the API grants permissions."""
+    if not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    role = user_role(user)
+    return role is not None and set(perms) <= role_permissions(role)
 
 
 def set_user_role(user, role: str | None) -> None:

@@ -173,7 +173,7 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "workshop.api.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["workshop.api.permissions.RolePermission"],
@@ -193,6 +193,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "workshop.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "workshop.api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["workshop.api.ratelimit.RateLimitThrottle"],
     "SEARCH_PARAM": "search",
     "ORDERING_PARAM": "ordering",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -231,6 +232,14 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
+
+# Rate limits (workshop/api/ratelimit.py): counters in the default cache, shared through Redis.
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+RATELIMIT_GENERAL = env.str("RATELIMIT_GENERAL", default="100/m")
+RATELIMIT_UPLOAD = env.str("RATELIMIT_UPLOAD", default="10/m")
+RATELIMIT_AUTH = env.str("RATELIMIT_AUTH", default="5/m")
+RATELIMIT_FAIL_OPEN = True  # a cache outage must not take the API down
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework.permissions import AllowAny
 
@@ -78,3 +79,9 @@ class AutoSchema(SpectacularAutoSchema):
                 response["description"] = ERROR_DESCRIPTIONS.get(code, "Error")
                 responses[code] = response
         return responses
+
+
+class JWTScheme(SimpleJWTScheme):
+    """The bearer scheme in the schema for our JWTAuthentication subclass."""
+
+    target_class = "workshop.api.authentication.JWTAuthentication"

@@ -1,0 +1,27 @@
+"""Authentication classes of the API (kept free of view imports: DRF loads them early)."""
+
+from django.contrib.auth import get_user_model
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+
+from workshop.roles import role_subquery
+
+
+class JWTAuthentication(BaseJWTAuthentication):
+    """SimpleJWT's authentication, loading the user and their role in one query. Like the
+    original it re-reads the user on every request, so a deactivated user is refused at once."""
+
+    def get_user(self, validated_token):
+        try:
+            user_id = validated_token[jwt_settings.USER_ID_CLAIM]
+        except KeyError as exc:
+            raise InvalidToken("Token contained no recognizable user identification") from exc
+        users = get_user_model().objects.annotate(role_name=role_subquery())
+        user = users.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first()
+        if user is None:
+            raise AuthenticationFailed("User not found", code="user_not_found")
+        if not user.is_active:
+            raise AuthenticationFailed("User is inactive", code="user_inactive")
+        return user
