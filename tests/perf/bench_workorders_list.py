@@ -170,8 +170,7 @@ class Postgres:
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.run_dir} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            # The script vacuums after seeding; an autovacuum worker started mid-load would hold
-            # back the xmin horizon (the visibility map stays empty) and add noise to the runs.
+            # The script vacuums after seeding itself; an autovacuum run would only add noise.
             "-c autovacuum=off"
         )
         run(
