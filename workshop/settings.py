@@ -147,17 +147,30 @@ STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="local")
 if STORAGE_BACKEND not in {"local", "s3"}:
     raise ImproperlyConfigured("STORAGE_BACKEND must be 'local' or 's3'.")
 if STORAGE_BACKEND == "s3":
+    from botocore.config import Config as BotocoreConfig
+
+    _endpoint = env.str("AWS_S3_ENDPOINT_URL", default="") or None
     _default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
             "region_name": env.str("AWS_S3_REGION_NAME", default="us-east-1"),
-            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
-            "file_overwrite": False,
-            "signature_version": "s3v4",
-            "addressing_style": "path" if env.str("AWS_S3_ENDPOINT_URL", default="") else None,
-            "querystring_expire": 300,
+            "endpoint_url": _endpoint,
+            "file_overwrite": False,  # a second upload of the same name never replaces the first
+            "querystring_expire": 300,  # presigned download links live five minutes
             "default_acl": None,
+            "client_config": BotocoreConfig(
+                # Path-style for S3-compatible servers on an endpoint (no bucket subdomain DNS).
+                s3={"addressing_style": "path" if _endpoint else "auto"},
+                signature_version="s3v4",
+                # Checksums only where S3 requires them: some S3-compatible servers refuse
+                # boto3's default CRC headers.
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+                connect_timeout=3,
+                read_timeout=10,
+                retries={"max_attempts": 2},
+            ),
         },
     }
 else:
