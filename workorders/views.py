@@ -3,7 +3,9 @@ from django.db.models import Prefetch
 from inspections.models import Inspection
 from workorders.filters import WorkOrderFilter
 from workorders.models import WorkOrder
+from workorders.selectors import workorder_list_rows
 from workorders.serializers import WorkOrderSerializer
+from workshop.api.serializers import selected_fields
 from workshop.api.viewsets import ModelViewSet
 from workshop.imports.export import ExcelExportMixin
 from workshop.imports.views import ExcelImportMixin
@@ -27,3 +29,11 @@ class WorkOrderViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
     filterset_class = WorkOrderFilter
     search_fields = ["order_id", "client", "description"]
     ordering_fields = ["order_id", "client", "status", "due_date", "created_at", "updated_at"]
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        wanted = selected_fields(request, list(self.get_serializer_class()().fields))
+        rows = self.paginator.paginate_queryset(queryset, request, view=self, fetch=workorder_list_rows)
+        if wanted is not None:
+            rows = [{name: row[name] for name in wanted} for row in rows]
+        return self.get_paginated_response(rows)

@@ -33,7 +33,9 @@ def _int_param(params, name: str, low: int, high: int | None = None) -> int | No
 
 
 class EnvelopePagination(BasePagination):
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset, request, view=None, fetch=list):
+        """The page's rows; `fetch` turns the page's slice of the queryset into them (a list of
+        model instances by default, or e.g. dicts from `.values()` for a fast list)."""
         params = request.query_params
         size = _int_param(params, "page_size", 1, MAX_PAGE_SIZE)
         limit = _int_param(params, "limit", 1, MAX_PAGE_SIZE)
@@ -47,7 +49,7 @@ class EnvelopePagination(BasePagination):
         self.total = queryset.count()
         if offset >= self.total:
             return []
-        return list(queryset[offset : offset + self.page_size])
+        return fetch(queryset[offset : offset + self.page_size])
 
     def get_paginated_response(self, data):
         return Response(

@@ -33,6 +33,20 @@ def requested_fields(request) -> list[str] | None:
     return names
 
 
+def selected_fields(request, allowed: list[str]) -> list[str] | None:
+    """The `fields=` selection checked against the representation's fields (422 for an
+    unknown name), or None for all."""
+    wanted = requested_fields(request)
+    if wanted is None:
+        return None
+    unknown = [name for name in wanted if name not in allowed]
+    if unknown:
+        raise UnprocessableEntity(
+            {"fields": [f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(allowed)}."]}
+        )
+    return wanted
+
+
 class ModelSerializer(serializers.ModelSerializer):
     serializer_choice_field = LenientChoiceField
     serializer_field_mapping = {
@@ -46,13 +60,8 @@ class ModelSerializer(serializers.ModelSerializer):
             if name in fields:
                 fields[name].read_only = True
         if self.parent is None or isinstance(self.parent, serializers.ListSerializer):
-            wanted = requested_fields(self.context.get("request"))
+            wanted = selected_fields(self.context.get("request"), list(fields))
             if wanted is not None:
-                unknown = [name for name in wanted if name not in fields]
-                if unknown:
-                    raise UnprocessableEntity(
-                        {"fields": [f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(fields)}."]}
-                    )
                 fields = {name: fields[name] for name in wanted}
         return fields
 

@@ -1,0 +1,74 @@
+"""Reads of work orders that need more than the default queryset."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from rest_framework import serializers
+
+from inspections.models import Inspection
+from workorders.models import CLOSED_STATUSES
+
+# The page is read with .values(): the list is the API's hottest read, and building 50
+# model instances and running them through the serializer cost three times the query
+# (tests/perf/bench_workorders_list.py). The rows are exactly WorkOrderSerializer's output;
+# the contract test `test_list_items_equal_details` holds them to it.
+_COLUMNS = (
+    "id",
+    "order_id",
+    "client",
+    "description",
+    "status",
+    "due_date",
+    "assigned_welder__employee_id",
+    "assigned_welder__name",
+    "created_at",
+    "updated_at",
+    "created_by_id",
+)
+_DATE = serializers.DateField()
+_DATETIME = serializers.DateTimeField()
+
+
+def workorder_list_rows(page: QuerySet) -> list[dict]:
+    """The API representation of a page of work orders, in two queries."""
+    rows = list(page.prefetch_related(None).values(*_COLUMNS))
+    inspections: dict[int, list[dict]] = defaultdict(list)
+    found = (
+        Inspection.objects.filter(work_order_id__in=[row["id"] for row in rows])
+        .order_by("id")
+        .values_list("work_order_id", "id", "inspection_id", "result", "defect_type", "inspected_at")
+    )
+    for work_order_id, pk, inspection_id, result, defect_type, inspected_at in found:
+        inspections[work_order_id].append(
+            {
+                "id": pk,
+                "inspection_id": inspection_id,
+                "result": result,
+                "defect_type": defect_type,
+                "inspected_at": _DATETIME.to_representation(inspected_at),
+            }
+        )
+    today = timezone.localdate()
+    return [
+        {
+            "id": row["id"],
+            "order_id": row["order_id"],
+            "client": row["client"],
+            "description": row["description"],
+            "status": row["status"],
+            "due_date": _DATE.to_representation(row["due_date"]) if row["due_date"] else None,
+            "assigned_welder": row["assigned_welder__employee_id"],
+            "assigned_welder_name": row["assigned_welder__name"],
+            "is_overdue": row["due_date"] is not None
+            and row["due_date"] < today
+            and row["status"] not in CLOSED_STATUSES,
+            "inspections": inspections.get(row["id"], []),
+            "created_at": _DATETIME.to_representation(row["created_at"]),
+            "updated_at": _DATETIME.to_representation(row["updated_at"]),
+            "created_by": row["created_by_id"],
+        }
+        for row in rows
+    ]
