@@ -29,7 +29,14 @@ _COLUMNS = (
     "created_by_id",
 )
 _DATE = serializers.DateField()
-_DATETIME = serializers.DateTimeField()
+
+
+def _datetime(value) -> str | None:
+    """As DRF's DateTimeField writes it: ISO 8601 in the current time zone, `Z` for UTC."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def workorder_list_rows(page: QuerySet) -> list[dict]:
@@ -48,7 +55,7 @@ def workorder_list_rows(page: QuerySet) -> list[dict]:
                 "inspection_id": inspection_id,
                 "result": result,
                 "defect_type": defect_type,
-                "inspected_at": _DATETIME.to_representation(inspected_at),
+                "inspected_at": _datetime(inspected_at),
             }
         )
     today = timezone.localdate()
@@ -66,8 +73,8 @@ def workorder_list_rows(page: QuerySet) -> list[dict]:
             and row["due_date"] < today
             and row["status"] not in CLOSED_STATUSES,
             "inspections": inspections.get(row["id"], []),
-            "created_at": _DATETIME.to_representation(row["created_at"]),
-            "updated_at": _DATETIME.to_representation(row["updated_at"]),
+            "created_at": _datetime(row["created_at"]),
+            "updated_at": _datetime(row["updated_at"]),
             "created_by": row["created_by_id"],
         }
         for row in rows

@@ -32,7 +32,9 @@ class WorkOrderViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
-        wanted = selected_fields(request, list(self.get_serializer_class()().fields))
+        wanted = None
+        if "fields" in request.query_params:  # building the serializer's fields costs ~1 ms
+            wanted = selected_fields(request, list(self.get_serializer_class()().fields))
         rows = self.paginator.paginate_queryset(queryset, request, view=self, fetch=workorder_list_rows)
         if wanted is not None:
             rows = [{name: row[name] for name in wanted} for row in rows]
