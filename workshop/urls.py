@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from machines.views import ImportTemplateViewSet
 from workshop import auth, health
@@ -16,8 +16,10 @@ auth_urls = [
 ]
 
 urlpatterns = [
+    path("admin/dashboard/", include("dashboard.admin_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/", include((auth_urls, "auth"))),
+    path("api/v1/dashboard/", include("dashboard.urls")),
     path("api/v1/", include(router.urls)),
     # The prototype's URL for a template upload, kept for existing clients.
     re_path(
@@ -26,7 +28,7 @@ urlpatterns = [
         name="template-upload-legacy",
     ),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
-    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    re_path(r"^api/docs/?$", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     re_path(r"^api/redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     re_path(r"^health/?$", health.HealthView.as_view(), name="health"),
     re_path(r"^health/db/?$", health.HealthDatabaseView.as_view(), name="health-db"),
