@@ -21,8 +21,8 @@ from machines.serializers import (
 )
 from machines.services import excel_import_delete, excel_import_file_response
 from workshop.api.viewsets import ModelViewSet, ReadDeleteViewSet, ReadUpdateDeleteViewSet
-from workshop.imports.service import previous_import, store_import, template_runner
-from workshop.imports.views import IDEMPOTENCY_PARAMETER, ImportUploadSerializer, idempotency_key
+from workshop.imports.service import store_import, template_runner
+from workshop.imports.views import IDEMPOTENCY_PARAMETER, ImportUploadSerializer, replayed_import
 
 
 class MachineViewSet(ModelViewSet):
@@ -71,8 +71,7 @@ class ImportTemplateViewSet(ModelViewSet):
     )
     def upload(self, request, pk=None):
         template = self.get_object()
-        key = idempotency_key(request)
-        record = previous_import(user=request.user, idempotency_key=key)
+        key, record = replayed_import(request, template_id=template.pk)
         if record is None:
             form = ImportUploadSerializer(data=request.data)
             form.is_valid(raise_exception=True)

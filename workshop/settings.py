@@ -143,6 +143,9 @@ IMPORT_DROP_PREFIX = env.str("IMPORT_DROP_PREFIX", default="dropbox/")
 # Caps on untrusted workbooks (see workshop/imports/reader.py).
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
 IMPORT_MAX_UNCOMPRESSED_MB = env.int("IMPORT_MAX_UNCOMPRESSED_MB", default=200)
+IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=5_000_000)  # rows × columns a sheet may span
+IMPORT_MAX_ZIP_ENTRIES = env.int("IMPORT_MAX_ZIP_ENTRIES", default=1000)
+IMPORT_MAX_COMPRESSION_RATIO = env.int("IMPORT_MAX_COMPRESSION_RATIO", default=200)
 UPLOAD_MAX_MB = env.int("UPLOAD_MAX_MB", default=10)
 
 STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="local")

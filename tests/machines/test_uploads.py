@@ -122,6 +122,15 @@ class TestTemplateUpload:
         assert first.json()["id"] == again.json()["id"]
         assert WorkshopEntry.objects.count() == 2 and ExcelImport.objects.count() == 1
 
+    def test_an_idempotency_key_is_for_one_kind_of_request(self, api):
+        first = ImportTemplateFactory(mapping={"Date": "date"})
+        other = ImportTemplateFactory(mapping={"Date": "date"})
+        rows = [["Date"], ["a"]]
+        assert upload(api, first, rows, key="k-1").status_code == 201
+        body = assert_error(upload(api, other, rows, key="k-1"), 422, "VALIDATION_ERROR")
+        assert "Idempotency-Key" in body["errors"]
+        assert WorkshopEntry.objects.filter(template=other).count() == 0
+
     def test_storage_down_is_503_and_writes_nothing(self, api, monkeypatch):
         template = ImportTemplateFactory(mapping={"Date": "date"})
 

@@ -4,12 +4,16 @@ all-or-nothing.
 Every cell goes through the resource's own API serializer field (so the rules are the
 API's: tolerant choices, lenient dates, lengths, ranges), rows through the model's
 `clean()`, and records that name other records (a welder, a work order) are found in bulk.
-Nothing is written unless every row is valid; then new rows are inserted and changed rows
-updated with bulk operations. Importing the same file twice changes nothing the second time.
+Through the API, each row is also held to what the user's role may do there (an operator
+changes only their own records). New rows are inserted and changed rows updated with bulk
+operations, a batch at a time as the rows pass, in one transaction that any bad row rolls
+back: nothing is written unless every row is valid. Importing the same file twice changes
+nothing the second time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 from collections import defaultdict
@@ -21,6 +25,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from rest_framework import serializers
 from rest_framework.fields import SkipField, empty
 from rest_framework.validators import UniqueValidator
@@ -33,7 +38,9 @@ log = structlog.get_logger(__name__)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 NULL_WORDS = {"none", "null"}
 MAX_REPORTED_ERRORS = 1000
-BATCH = 1000
+BATCH = 1000  # rows per INSERT / UPDATE statement
+WRITE_BATCH = 5000  # records held before they are written
+LOOKUP_CHUNK = 5000  # values per `IN (…)` query
 
 
 @dataclass
@@ -130,8 +137,14 @@ def _clean_cell(value: Any, field_obj: serializers.Field) -> Any:
         ):
             return ""
         return None
-    if isinstance(field_obj, serializers.DateTimeField) and type(value) is dt.date:
-        return dt.datetime.combine(value, dt.time.min)
+    if isinstance(field_obj, serializers.DateTimeField):
+        if isinstance(value, str) and len(value) == 10:  # a text date, like a date cell: midnight
+            try:
+                value = parse_date(value) or value
+            except ValueError:  # 2025-13-45: the field says what is wrong
+                pass
+        if type(value) is dt.date:
+            return dt.datetime.combine(value, dt.time.min)
     if isinstance(field_obj, serializers.CharField) and not isinstance(value, str):
         if isinstance(value, dt.datetime):
             return value.isoformat()
@@ -198,13 +211,16 @@ def _resolve_related(spec: ResourceSpec, name: str, raw_values: set[str]) -> dic
     wanted = {v.lower() for v in raw_values}
     found: dict[str, Any] = {}
     for key in related.keys:
-        missing = wanted - set(found)
+        missing = sorted(wanted - set(found))
         if not missing:
             break
         matches: dict[str, list] = defaultdict(list)
-        rows = related.model.objects.annotate(_match=Lower(key)).filter(_match__in=missing)
-        for obj in rows:
-            matches[obj._match].append(obj)
+        # In chunks: PostgreSQL takes at most 65,535 parameters in one statement.
+        for start in range(0, len(missing), LOOKUP_CHUNK):
+            chunk = missing[start : start + LOOKUP_CHUNK]
+            rows = related.model.objects.annotate(_match=Lower(key)).filter(_match__in=chunk)
+            for obj in rows:
+                matches[obj._match].append(obj)
         for value, objs in matches.items():
             if len(objs) == 1:
                 found[value] = objs[0]
@@ -220,13 +236,42 @@ def required_columns(spec: ResourceSpec, fields: dict[str, serializers.Field]) -
     return {name for name, f in fields.items() if f.required} | {spec.key}
 
 
-def run_import(*, spec: ResourceSpec, sheet: Sheet, user=None, dry_run: bool = False) -> ImportOutcome:
+@dataclass(frozen=True)
+class Rights:
+    """What an API user may do to the rows of a file, as the API would let them: create
+    needs `add_<model>`; change needs `change_<model>`, or `change_own_<model>` and a record
+    the model says they own (an operator's)."""
+
+    add: bool
+    change: bool
+    change_own: bool
+
+    @classmethod
+    def of(cls, spec: ResourceSpec, user) -> Rights:
+        meta = spec.model._meta
+
+        def may(action: str) -> bool:
+            return user.has_perm(f"{meta.app_label}.{action}_{meta.model_name}")
+
+        return cls(add=may("add"), change=may("change"), change_own=may("change_own"))
+
+    @property
+    def own_only(self) -> bool:
+        return not self.change and self.change_own
+
+
+def run_import(
+    *, spec: ResourceSpec, sheet: Sheet, user=None, dry_run: bool = False, check_rights: bool = False
+) -> ImportOutcome:
     """Validates every row and, unless `dry_run`, writes them all in one transaction.
-    Raises ImportRejected with every row error when any row is bad."""
+    Raises ImportRejected with every row error when any row is bad. With `check_rights`
+    (the API), rows the user's role could not create or change through the API are errors."""
     fields = _api_fields(spec)
     layout = match_headers(spec, sheet, required_columns(spec, fields))
     checkers = {name: _CellChecker(fields[name]) for name in layout.positions if name not in spec.related}
     model_names = {name: _model_field_name(spec, fields[name], name) for name in layout.positions}
+    rights = Rights.of(spec, user) if check_rights and user is not None else None
+    related_text = serializers.CharField(allow_null=True)
 
     errors: list[dict] = []
     rows: list[tuple[int, dict[str, Any]]] = []
@@ -240,7 +285,7 @@ def run_import(*, spec: ResourceSpec, sheet: Sheet, user=None, dry_run: bool = F
             raw = values[index] if index < len(values) else None
             header = layout.headers[name]
             if name in spec.related:
-                text = _clean_cell(raw, serializers.CharField(allow_null=True))
+                text = _clean_cell(raw, related_text)
                 if text is None:
                     if fields[name].required:
                         errors.append(error(number, header, "This field is required."))
@@ -276,11 +321,93 @@ def run_import(*, spec: ResourceSpec, sheet: Sheet, user=None, dry_run: bool = F
         )
 
     resolved = {name: _resolve_related(spec, name, raw) for name, raw in related_raw.items()}
-    existing = _existing(spec, [r[spec.key] for _, r in rows if isinstance(r.get(spec.key), str)])
+    # An operator's ownership is judged on the record as stored (a work order assigned to
+    # their employee record): load what `is_owned_by` reads with it.
+    owner_paths = tuple(
+        f.name for f in spec.model._meta.concrete_fields if f.many_to_one and f.name != "created_by"
+    )
+    existing = _existing(
+        spec,
+        [r[spec.key] for _, r in rows if isinstance(r.get(spec.key), str)],
+        related=owner_paths if rights is not None and rights.own_only else (),
+    )
 
-    new_objects, changed = [], []
+    writer = _Writer(spec, user, errors, write=not dry_run)
     unchanged = 0
-    for number, record in rows:
+    # Records are written in batches as their rows pass, inside one transaction: a bad row
+    # met later rolls every batch back (all-or-nothing), and memory holds one batch of
+    # records, not the file's.
+    transaction_or_not = contextlib.nullcontext() if dry_run else transaction.atomic()
+    with transaction_or_not:
+        unchanged = _build_and_write(
+            spec, rows, resolved, existing, layout, model_names, fields, rights, user, writer, errors
+        )
+        if errors:
+            errors.sort(key=lambda e: (e["row"], e["column"]))
+            raise ImportRejected(errors[:MAX_REPORTED_ERRORS], total_rows=total)
+        writer.flush()
+
+    outcome = ImportOutcome(
+        rows_total=total,
+        created=writer.created,
+        updated=writer.updated,
+        unchanged=unchanged,
+        ignored_columns=layout.ignored,
+    )
+    log.info(
+        "import.validated" if dry_run else "import.written",
+        resource=spec.resource,
+        rows=total,
+        created=outcome.created,
+        updated=outcome.updated,
+        unchanged=unchanged,
+    )
+    return outcome
+
+
+class _Writer:
+    """Takes the records of valid rows and writes them a batch at a time (or, in a dry run,
+    only counts them). Once any row is bad nothing more is written or kept: the import will
+    be rejected and its transaction rolled back."""
+
+    def __init__(self, spec: ResourceSpec, user, errors: list[dict], write: bool):
+        self.spec, self.user, self.errors, self.write = spec, user, errors, write
+        self.new: list = []
+        self.changed: list[tuple[Any, set[str], dict]] = []
+        self.created = self.updated = 0
+
+    def add(self, obj, diff: set[str], before: dict, is_new: bool) -> None:
+        if is_new:
+            self.created += 1
+        else:
+            self.updated += 1
+        if self.errors or not self.write:
+            self.new, self.changed = [], []
+            return
+        if is_new:
+            self.new.append(obj)
+        else:
+            self.changed.append((obj, diff, before))
+        if len(self.new) + len(self.changed) >= WRITE_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.write and not self.errors and (self.new or self.changed):
+            _write(self.spec, self.new, self.changed, self.user)
+        self.new, self.changed = [], []
+
+
+def _build_and_write(
+    spec, rows, resolved, existing, layout, model_names, fields, rights, user, writer, errors
+) -> int:
+    """The second pass: each row's record built (related records found, the upsert's diff,
+    what the user may change, the model's clean()) and handed to the writer. Returns the
+    number of rows that change nothing."""
+    plural = spec.model._meta.verbose_name_plural
+    unchanged = 0
+    rows.reverse()  # taken from the end: each row's dict is freed once its record is built
+    while rows:
+        number, record = rows.pop()
         attrs: dict[str, Any] = {}
         row_ok = True
         for name, value in record.items():
@@ -304,14 +431,27 @@ def run_import(*, spec: ResourceSpec, sheet: Sheet, user=None, dry_run: bool = F
             attrs[model_names[name]] = value
         if not row_ok or spec.key not in record:
             continue
-        current = existing.get(record[spec.key])
+        current = existing.pop(record[spec.key], None)  # (each key is once in a valid file)
         if current is None:
+            if rights is not None and not rights.add:
+                errors.append(error(number, layout.headers[spec.key], f"Your role may not create {plural}."))
+                continue
             obj = spec.model(**attrs)
             obj.created_by = user if user is not None and user.is_authenticated else None
             is_new, diff = True, set(attrs)
         else:
             obj = current
             diff = {name for name, value in attrs.items() if _differs(obj, name, value)}
+            if diff and rights is not None and not rights.change:
+                if not (rights.change_own and obj.is_owned_by(user)):
+                    errors.append(
+                        error(
+                            number,
+                            layout.headers[spec.key],
+                            f"Your role may not change {record[spec.key]}: only {plural} of your own.",
+                        )
+                    )
+                    continue
             before = {name: getattr(obj, name) for name in diff if not obj._meta.get_field(name).is_relation}
             for name in diff:
                 setattr(obj, name, attrs[name])
@@ -319,36 +459,13 @@ def run_import(*, spec: ResourceSpec, sheet: Sheet, user=None, dry_run: bool = F
         try:
             obj.clean()
         except DjangoValidationError as exc:
-            errors.extend(_clean_errors(exc, number, layout, model_names))
+            errors.extend(_clean_errors(exc, number, spec, layout, fields))
             continue
-        if is_new:
-            new_objects.append(obj)
-        elif diff:
-            changed.append((obj, diff, before))
+        if is_new or diff:
+            writer.add(obj, diff, before if not is_new else {}, is_new)
         else:
             unchanged += 1
-    if errors:
-        errors.sort(key=lambda e: (e["row"], e["column"]))
-        raise ImportRejected(errors[:MAX_REPORTED_ERRORS], total_rows=total)
-
-    outcome = ImportOutcome(
-        rows_total=total,
-        created=len(new_objects),
-        updated=len(changed),
-        unchanged=unchanged,
-        ignored_columns=layout.ignored,
-    )
-    if not dry_run:
-        _write(spec, new_objects, changed, user)
-    log.info(
-        "import.validated" if dry_run else "import.written",
-        resource=spec.resource,
-        rows=total,
-        created=outcome.created,
-        updated=outcome.updated,
-        unchanged=unchanged,
-    )
-    return outcome
+    return unchanged
 
 
 def _differs(obj, name: str, new: Any) -> bool:
@@ -360,17 +477,27 @@ def _differs(obj, name: str, new: Any) -> bool:
     return getattr(obj, name) != new
 
 
-def _existing(spec: ResourceSpec, keys: list[str]) -> dict[str, Any]:
+def _existing(spec: ResourceSpec, keys: list[str], related: tuple[str, ...] = ()) -> dict[str, Any]:
     found = {}
-    for start in range(0, len(keys), 5000):
-        chunk = keys[start : start + 5000]
-        for obj in spec.model.objects.filter(**{f"{spec.key}__in": chunk}):
+    rows = spec.model.objects.select_related(*related) if related else spec.model.objects.all()
+    for start in range(0, len(keys), LOOKUP_CHUNK):
+        chunk = keys[start : start + LOOKUP_CHUNK]
+        for obj in rows.filter(**{f"{spec.key}__in": chunk}):
             found[getattr(obj, spec.key)] = obj
     return found
 
 
-def _clean_errors(exc: DjangoValidationError, number: int, layout: Layout, model_names: dict) -> list[dict]:
-    by_model_name = {model_name: layout.headers[name] for name, model_name in model_names.items()}
+def _clean_errors(
+    exc: DjangoValidationError, number: int, spec: ResourceSpec, layout: Layout, fields: dict
+) -> list[dict]:
+    """The model's `clean()` errors, under the column as the file names it (or as exports
+    name it, when the file has no such column)."""
+    by_model_name = {
+        _model_field_name(spec, fields[column.field], column.field): layout.headers.get(
+            column.field, column.header
+        )
+        for column in spec.columns
+    }
     result = []
     if hasattr(exc, "error_dict"):
         for name, messages in exc.error_dict.items():

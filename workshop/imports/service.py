@@ -65,6 +65,8 @@ def store_import(
                     f"{len(exc.errors)} problem(s) in the file; nothing was imported.",
                     errors=exc.errors,
                 ) from exc
+            except ExcelFileError as exc:  # met while reading the rows (e.g. an enormous cell)
+                raise RequestRejected(exc.status_code, exc.message) from exc
             record = ExcelImport(
                 template=template,
                 resource=resource,
@@ -111,13 +113,14 @@ def store_import(
     return record
 
 
-def resource_runner(spec: ResourceSpec, user, progress=None) -> Runner:
-    """Runs the rows into a resource; `progress` may wrap the row iterator (a progress bar)."""
+def resource_runner(spec: ResourceSpec, user, progress=None, check_rights: bool = False) -> Runner:
+    """Runs the rows into a resource; `progress` may wrap the row iterator (a progress bar).
+    `check_rights` (the API) holds each row to what the user's role may create or change."""
 
     def run(sheet: Sheet, dry_run: bool) -> ImportOutcome:
         if progress is not None:
             sheet.rows = progress(sheet.rows)
-        return run_import(spec=spec, sheet=sheet, user=user, dry_run=dry_run)
+        return run_import(spec=spec, sheet=sheet, user=user, dry_run=dry_run, check_rights=check_rights)
 
     return run
 

@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.fields import empty
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
@@ -20,7 +21,10 @@ IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
 class ImportUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="An Excel workbook (.xlsx or .xls); the first sheet is read.")
+    # An empty file reaches the reader, which answers 415 like for any other non-Excel file.
+    file = serializers.FileField(
+        allow_empty_file=True, help_text="An Excel workbook (.xlsx or .xls); the first sheet is read."
+    )
     dry_run = serializers.BooleanField(default=False, help_text="Check every row, write nothing.")
 
 
@@ -31,6 +35,23 @@ def idempotency_key(request) -> str | None:
     if not IDEMPOTENCY_KEY.match(key):
         raise UnprocessableEntity({"Idempotency-Key": ["1–128 letters, digits, '.', '_', ':' or '-'."]})
     return key
+
+
+def replayed_import(request, *, resource: str = "", template_id: int | None = None):
+    """The request's Idempotency-Key and the import it already made, if any. A key answers
+    its first import again only for the same kind of request — the same resource or
+    template, and a dry run for a dry run — else it is a 422 (a real import must never
+    silently not happen)."""
+    key = idempotency_key(request)
+    replay = previous_import(user=request.user, idempotency_key=key)
+    if replay is not None:
+        dry_run = serializers.BooleanField(default=False).run_validation(request.data.get("dry_run", empty))
+        same = replay.resource == resource and replay.template_id == template_id and replay.dry_run == dry_run
+        if not same:
+            raise UnprocessableEntity(
+                {"Idempotency-Key": ["This key was already used for another request; send a new key."]}
+            )
+    return key, replay
 
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -83,8 +104,7 @@ class ExcelImportMixin:
         extra_error_codes=("413", "415"),
     )
     def import_excel(self, request, *args, **kwargs):
-        key = idempotency_key(request)
-        replay = previous_import(user=request.user, idempotency_key=key)
+        key, replay = replayed_import(request, resource=self.excel_resource)
         if replay is None:
             form = ImportUploadSerializer(data=request.data)
             form.is_valid(raise_exception=True)
@@ -94,7 +114,7 @@ class ExcelImportMixin:
                 filename=upload.name,
                 user=request.user,
                 dry_run=form.validated_data["dry_run"],
-                run=resource_runner(self.excel_spec, request.user),
+                run=resource_runner(self.excel_spec, request.user, check_rights=True),
                 resource=self.excel_resource,
                 idempotency_key=key,
             )
