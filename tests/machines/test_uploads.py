@@ -18,14 +18,10 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def upload(client, template, rows, url=None, **extra):
+def upload(client, template, rows, url=None, key=None):
     url = url or f"/api/v1/templates/{template.pk}/upload/"
-    return client.post(
-        url,
-        {"file": workbook_upload(rows, "robot log.xlsx"), **extra},
-        format="multipart",
-        **(extra.pop("headers", {}) or {}),
-    )
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return client.post(url, {"file": workbook_upload(rows, "robot log.xlsx")}, format="multipart", **headers)
 
 
 @pytest.mark.django_db
