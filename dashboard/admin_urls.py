@@ -1,0 +1,8 @@
+"""`/admin/dashboard/` (included by workshop/urls.py before the admin site's own URLs)."""
+
+from django.contrib import admin
+from django.urls import path
+
+from dashboard.admin import dashboard_page
+
+urlpatterns = [path("", admin.site.admin_view(dashboard_page), name="admin-dashboard")]
