@@ -140,6 +140,9 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 IMPORT_DROP_DIR = Path(env.str("IMPORT_DROP_DIR", default=str(MEDIA_ROOT / "dropbox")))
 # With STORAGE_BACKEND=s3, scheduled imports read `<IMPORT_DROP_PREFIX><source>` in the bucket.
 IMPORT_DROP_PREFIX = env.str("IMPORT_DROP_PREFIX", default="dropbox/")
+# Dashboard: seconds a result stays cached (a write clears it at once), rows per list.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
+DASHBOARD_LIST_LIMIT = env.int("DASHBOARD_LIST_LIMIT", default=20)
 # Caps on untrusted workbooks (see workshop/imports/reader.py).
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
 IMPORT_MAX_UNCOMPRESSED_MB = env.int("IMPORT_MAX_UNCOMPRESSED_MB", default=200)
@@ -251,13 +254,35 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 
+
 # Rate limits (workshop/api/ratelimit.py): counters in the default cache, shared through Redis.
+def _rate(name: str, default: str) -> str:
+    """A rate as django-ratelimit reads it — `<count>/<period>`, the period `s`, `m`, `h` or
+    `d` with an optional multiplier (`10/5m`) — or a refusal to start: django-ratelimit itself
+    would read `100/M` or `100` as 100 a second, and fail open on anything it cannot parse."""
+    value = env.str(name, default=default).strip()
+    count, slash, period = value.partition("/")
+    multiplier, unit = period[:-1], period[-1:]
+    if not (
+        slash
+        and count.isdecimal()
+        and unit in ("s", "m", "h", "d")
+        and (multiplier == "" or (multiplier.isdecimal() and int(multiplier) > 0))
+    ):
+        raise ImproperlyConfigured(
+            f"{name} must look like 100/m (a count, '/', then s, m, h or d); got {value!r}."
+        )
+    return value
+
+
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
-RATELIMIT_GENERAL = env.str("RATELIMIT_GENERAL", default="100/m")
-RATELIMIT_UPLOAD = env.str("RATELIMIT_UPLOAD", default="10/m")
-RATELIMIT_AUTH = env.str("RATELIMIT_AUTH", default="5/m")
+RATELIMIT_GENERAL = _rate("RATELIMIT_GENERAL", "100/m")
+RATELIMIT_UPLOAD = _rate("RATELIMIT_UPLOAD", "10/m")
+RATELIMIT_AUTH = _rate("RATELIMIT_AUTH", "5/m")
 RATELIMIT_FAIL_OPEN = True  # a cache outage must not take the API down
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
+if TRUSTED_PROXY_HOPS < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_HOPS must be 0 or more.")
 
 # --- security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
