@@ -6,6 +6,8 @@ import uuid
 
 import structlog
 
+from workshop.api.ratelimit import client_ip
+
 log = structlog.get_logger("workshop.request")
 
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -41,6 +43,7 @@ class RequestContextMiddleware:
             status=response.status_code,
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
             user_id=user.pk if user is not None and user.is_authenticated else None,
+            client_ip=client_ip(request),  # X-Forwarded-For only as TRUSTED_PROXY_HOPS allows
         )
         structlog.contextvars.clear_contextvars()
         return response

@@ -9,9 +9,14 @@ Over a limit → `429 RATE_LIMITED` with `Retry-After`; limited responses, like 
 one, carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (set by the
 request middleware from `request.ratelimit`). A cache outage fails open: the request goes
 through and the outage is logged.
+
+The client IP is REMOTE_ADDR, or the `X-Forwarded-For` entry `TRUSTED_PROXY_HOPS` from the
+right; an IPv6 client counts by its /64.
 """
 
 from __future__ import annotations
+
+import ipaddress
 
 import structlog
 from django.conf import settings
@@ -23,11 +28,32 @@ log = structlog.get_logger(__name__)
 UPLOAD_ACTIONS = {"import_excel", "upload"}
 
 
+def _address(text: str) -> str:
+    """An address as written by a peer or a proxy, normalised: `[v6]:port` and `v4:port`
+    lose the port, an IPv4-mapped IPv6 address becomes the IPv4 one. Anything else that is
+    not an address is kept as it is (it still counts as one client)."""
+    text = text.strip()
+    candidates = [text]
+    if text.startswith("[") and "]" in text:
+        candidates.append(text[1 : text.index("]")])
+    elif text.count(":") == 1:
+        candidates.append(text.split(":", 1)[0])
+    for candidate in candidates:
+        try:
+            ip = ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return str(ip)
+    return text
+
+
 def client_ip(request) -> str:
     """The client's address: REMOTE_ADDR, or — behind `TRUSTED_PROXY_HOPS` proxies — the
     address the outermost trusted proxy saw, from `X-Forwarded-For`."""
     hops = settings.TRUSTED_PROXY_HOPS
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    remote = _address(request.META.get("REMOTE_ADDR", "")) or "unknown"
     if hops <= 0:
         return remote
     forwarded = [
@@ -36,18 +62,33 @@ def client_ip(request) -> str:
     if not forwarded:
         return remote
     # Each trusted proxy appended the address it saw; the client is `hops` from the right.
-    return forwarded[-hops] if len(forwarded) >= hops else forwarded[0]
+    return _address(forwarded[-hops] if len(forwarded) >= hops else forwarded[0])
+
+
+def _client_key(request) -> str:
+    """The client IP as a counter key. An IPv6 client is counted by its network
+    (`RATELIMIT_IPV6_MASK`, /64 as in django-ratelimit): one host usually holds a whole /64
+    and could otherwise step around a per-address limit."""
+    address = client_ip(request)
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return f"ip:{address}"
+    if isinstance(ip, ipaddress.IPv6Address):
+        mask = getattr(settings, "RATELIMIT_IPV6_MASK", 64)
+        return f"ip:{ipaddress.IPv6Network((int(ip), mask), strict=False)}"
+    return f"ip:{ip}"
 
 
 def _user_or_ip(group, request) -> str:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
-    return f"ip:{client_ip(request)}"
+    return _client_key(request)
 
 
 def _ip(group, request) -> str:
-    return f"ip:{client_ip(request)}"
+    return _client_key(request)
 
 
 def scopes(view) -> list[tuple[str, str, object]]:
