@@ -21,3 +21,24 @@ class TimeStampedAdmin(admin.ModelAdmin):
 admin.site.site_header = "Weldshop administration"
 admin.site.site_title = "Weldshop admin"
 admin.site.index_title = "Workshop"
+
+
+def _admin_login_key(group, request) -> str:
+    from workshop.api.ratelimit import client_ip
+
+    return f"ip:{client_ip(request)}"
+
+
+def _limit_admin_login() -> None:
+    """The admin's login form has the API login's per-IP limit (`RATELIMIT_AUTH`, counted
+    apart); over it, a 403 page (django-ratelimit's block)."""
+    from django.conf import settings
+    from django_ratelimit.decorators import ratelimit
+
+    login = admin.site.login
+    admin.site.login = ratelimit(
+        group="auth", key=_admin_login_key, rate=lambda group, request: settings.RATELIMIT_AUTH, method="POST"
+    )(login)
+
+
+_limit_admin_login()

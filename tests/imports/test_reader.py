@@ -11,7 +11,6 @@ import random
 import struct
 import time
 import zipfile
-from pathlib import Path
 
 import pytest
 
@@ -35,9 +34,13 @@ def _media_in_tmp(settings, tmp_path):
     settings.RATELIMIT_ENABLE = False  # these tests send many files a minute
 
 
-def stored_files(settings) -> list[Path]:
-    root = Path(settings.MEDIA_ROOT)
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+def stored_files(settings=None) -> list[str]:
+    """Upload files in the configured storage (local folder or S3 bucket)."""
+    from django.core.files.storage import default_storage
+
+    from workshop.management.commands.cleanup_uploads import walk
+
+    return list(walk(default_storage, "imports"))
 
 
 def post(client, data: bytes, name: str = "items.xlsx", url: str = URL):

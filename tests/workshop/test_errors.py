@@ -81,3 +81,10 @@ def test_validation_errors_carry_field_messages(api):
     )
     assert body["errors"] == {"order_id": ["This field is required."]}
     assert body["detail"].startswith("order_id:")
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/", "/api/schema/"])
+def test_errors_on_the_docs_views_are_json(anon, path):
+    response = anon.post(path, {}, format="json")
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert response["Content-Type"].startswith("application/json")

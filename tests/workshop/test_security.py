@@ -97,3 +97,12 @@ def test_json_body_over_the_limit_is_413(api):
     body = '{"order_id": "WO-1", "client": "' + "x" * (3 * 1024 * 1024) + '"}'
     response = api.post("/api/v1/workorders/", body, content_type="application/json")
     assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+
+
+@pytest.mark.django_db
+def test_admin_login_is_rate_limited_per_ip(client, settings):
+    settings.RATELIMIT_AUTH = "3/h"
+    for _ in range(3):
+        response = client.post("/admin/login/", {"username": "x", "password": "wrong"})
+        assert response.status_code == 200  # the form again, with its error
+    assert client.post("/admin/login/", {"username": "x", "password": "wrong"}).status_code == 403

@@ -21,6 +21,7 @@ from django.db import DatabaseError, IntegrityError, InterfaceError, Operational
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import set_rollback
@@ -160,6 +161,10 @@ def exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every exception a view raises becomes the error body."""
     request = context.get("request")
     response = _handle(exc, request)
+    if request is not None and hasattr(request, "accepted_renderer"):
+        # Errors are JSON whatever the view renders (Swagger UI's HTML, the schema's YAML).
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = "application/json"
     if response.status_code >= 500:
         log.error(
             "request.error",
