@@ -2,7 +2,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
-from rest_framework.response import Response
 
 from machines.filters import (
     ExcelImportFilter,
@@ -21,8 +20,8 @@ from machines.serializers import (
 )
 from machines.services import excel_import_delete, excel_import_file_response
 from workshop.api.viewsets import ModelViewSet, ReadDeleteViewSet, ReadUpdateDeleteViewSet
-from workshop.imports.service import store_import, template_runner
-from workshop.imports.views import IDEMPOTENCY_PARAMETER, ImportUploadSerializer, replayed_import
+from workshop.imports.service import template_runner
+from workshop.imports.views import IDEMPOTENCY_PARAMETER, ImportUploadSerializer, upload_response
 
 
 class MachineViewSet(ModelViewSet):
@@ -71,21 +70,7 @@ class ImportTemplateViewSet(ModelViewSet):
     )
     def upload(self, request, pk=None):
         template = self.get_object()
-        key, record = replayed_import(request, template_id=template.pk)
-        if record is None:
-            form = ImportUploadSerializer(data=request.data)
-            form.is_valid(raise_exception=True)
-            upload = form.validated_data["file"]
-            record = store_import(
-                upload=upload,
-                filename=upload.name,
-                user=request.user,
-                dry_run=form.validated_data["dry_run"],
-                run=template_runner(template, request.user),
-                template=template,
-                idempotency_key=key,
-            )
-        return Response(ExcelImportSerializer(record, context=self.get_serializer_context()).data, status=201)
+        return upload_response(self, request, run=template_runner(template, request.user), template=template)
 
 
 class WorkshopEntryViewSet(ReadUpdateDeleteViewSet):
@@ -130,6 +115,9 @@ class ExcelImportViewSet(ReadDeleteViewSet):
         description="The file as uploaded: streamed from local storage, or a redirect to a "
         "short-lived presigned link on S3.",
         responses={
+            # FileResponse names the type after the stored file's extension.
+            (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY,
+            (200, "application/vnd.ms-excel"): OpenApiTypes.BINARY,
             (200, "application/octet-stream"): OpenApiTypes.BINARY,
             302: OpenApiResponse(description="Redirect to a presigned S3 link."),
         },

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -54,9 +53,30 @@ def replayed_import(request, *, resource: str = "", template_id: int | None = No
     return key, replay
 
 
+def upload_response(view, request, *, run, resource: str = "", template=None) -> Response:
+    """An upload or import request end to end: the Idempotency-Key's earlier answer, or the
+    form checked, the file run and stored; `201` with the ExcelImport record."""
+    key, record = replayed_import(request, resource=resource, template_id=getattr(template, "pk", None))
+    if record is None:
+        form = ImportUploadSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        upload = form.validated_data["file"]
+        record = store_import(
+            upload=upload,
+            filename=upload.name,
+            user=request.user,
+            dry_run=form.validated_data["dry_run"],
+            run=run,
+            resource=resource,
+            template=template,
+            idempotency_key=key,
+        )
+    return Response(ExcelImportSerializer(record, context=view.get_serializer_context()).data, status=201)
+
+
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "pattern": IDEMPOTENCY_KEY.pattern},
     OpenApiParameter.HEADER,
     required=False,
     description="Send the same key again (e.g. after a time-out) to get the first answer back "
@@ -104,18 +124,9 @@ class ExcelImportMixin:
         extra_error_codes=("413", "415"),
     )
     def import_excel(self, request, *args, **kwargs):
-        key, replay = replayed_import(request, resource=self.excel_resource)
-        if replay is None:
-            form = ImportUploadSerializer(data=request.data)
-            form.is_valid(raise_exception=True)
-            upload = form.validated_data["file"]
-            replay = store_import(
-                upload=upload,
-                filename=upload.name,
-                user=request.user,
-                dry_run=form.validated_data["dry_run"],
-                run=resource_runner(self.excel_spec, request.user, check_rights=True),
-                resource=self.excel_resource,
-                idempotency_key=key,
-            )
-        return Response(ExcelImportSerializer(replay, context=self.get_serializer_context()).data, status=201)
+        return upload_response(
+            self,
+            request,
+            run=resource_runner(self.excel_spec, request.user, check_rights=True),
+            resource=self.excel_resource,
+        )
