@@ -14,7 +14,6 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -25,6 +24,7 @@ from dashboard import serializers as out
 from dashboard.cache import cached
 from dashboard.examples import EXAMPLES
 from dashboard.serializers import MAX_LIMIT, DashboardQuery
+from workshop.api.filters import DATE_QUERY_SCHEMA
 from workshop.api.viewsets import ApiViewMixin
 
 DEFAULT_LIST_LIMIT = 20
@@ -123,15 +123,17 @@ def _parameters(period_doc: str | None) -> list[OpenApiParameter]:
     return [
         OpenApiParameter(
             "from",
-            OpenApiTypes.DATE,
+            DATE_QUERY_SCHEMA,
             description=f"First day, inclusive (`YYYY-MM-DD` or an ISO datetime). {period_doc}",
         ),
         OpenApiParameter(
             "to",
-            OpenApiTypes.DATE,
+            DATE_QUERY_SCHEMA,
             description=f"Last day, inclusive; not before `from`. {period_doc}",
         ),
-        OpenApiParameter("limit", OpenApiTypes.INT, description=limit_doc),
+        OpenApiParameter(
+            "limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, description=limit_doc
+        ),
     ]
 
 

@@ -1,13 +1,11 @@
-from rest_framework import serializers
-
 from inspections.models import DefectType, Inspection
 from workorders.models import WorkOrder
-from workshop.api.fields import LenientChoiceField
+from workshop.api.fields import LenientChoiceField, SlugRelatedField
 from workshop.api.serializers import ModelSerializer
 
 
 class InspectionSerializer(ModelSerializer):
-    order_id = serializers.SlugRelatedField(
+    order_id = SlugRelatedField(
         slug_field="order_id",
         source="work_order",
         queryset=WorkOrder.objects.all(),

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from inventory.models import Item, MovementReason, StockMovement
 from inventory.services import MAX_QUANTITY
 from workorders.models import WorkOrder
-from workshop.api.fields import LenientChoiceField
+from workshop.api.fields import LenientChoiceField, SlugRelatedField, TextField
 from workshop.api.serializers import ModelSerializer
 
 
@@ -38,9 +38,7 @@ class ItemSerializer(ModelSerializer):
 
 
 class StockMovementSerializer(ModelSerializer):
-    item = serializers.SlugRelatedField(
-        slug_field="item_id", read_only=True, help_text="The item's `item_id`."
-    )
+    item = SlugRelatedField(slug_field="item_id", read_only=True, help_text="The item's `item_id`.")
     order_id = serializers.CharField(
         source="work_order.order_id",
         read_only=True,
@@ -76,7 +74,7 @@ class StockAdjustmentSerializer(serializers.Serializer):
         "either for a correction.",
     )
     reason = LenientChoiceField(choices=MovementReason.choices, help_text="The value or its label, any case.")
-    order_id = serializers.SlugRelatedField(
+    order_id = SlugRelatedField(
         slug_field="order_id",
         queryset=WorkOrder.objects.all(),
         source="work_order",
@@ -84,7 +82,7 @@ class StockAdjustmentSerializer(serializers.Serializer):
         required=False,
         help_text="An existing work order's `order_id` (the job the stock went to), or null.",
     )
-    note = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
+    note = TextField(max_length=500, allow_blank=True, required=False, default="")
 
 
 class StockAdjustmentResultSerializer(serializers.Serializer):

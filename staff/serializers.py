@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from staff.models import CertificationStatus, Employee
+from workshop.api.fields import SlugRelatedField
 from workshop.api.serializers import ModelSerializer
 from workshop.roles import ROLES, user_role
 
@@ -35,7 +36,7 @@ class UserSerializer(ModelSerializer):
     validators; `role` puts the user in exactly one role group."""
 
     role = serializers.ChoiceField(choices=ROLES, allow_null=True, required=False)
-    employee_id = serializers.SlugRelatedField(
+    employee_id = SlugRelatedField(
         source="employee",
         slug_field="employee_id",
         queryset=Employee.objects.all(),

@@ -4,6 +4,7 @@ from rest_framework import serializers
 from inspections.models import Inspection
 from staff.models import Employee
 from workorders.models import WorkOrder
+from workshop.api.fields import SlugRelatedField
 from workshop.api.serializers import ModelSerializer
 
 
@@ -15,14 +16,17 @@ class InspectionSummarySerializer(serializers.ModelSerializer):
 
 
 class WorkOrderSerializer(ModelSerializer):
-    assigned_welder = serializers.SlugRelatedField(
+    assigned_welder = SlugRelatedField(
         slug_field="employee_id",
         queryset=Employee.objects.all(),
         allow_null=True,
         required=False,
         help_text="The assigned employee's `employee_id` (e.g. `EMP-01`), or null.",
     )
-    assigned_welder_name = serializers.CharField(source="assigned_welder.name", read_only=True, default=None)
+    # allow_null and no default: with a default, DRF drops the field from PATCH answers.
+    assigned_welder_name = serializers.CharField(
+        source="assigned_welder.name", read_only=True, allow_null=True
+    )
     is_overdue = serializers.SerializerMethodField(
         help_text="Due before today and not completed or cancelled."
     )

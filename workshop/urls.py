@@ -29,7 +29,11 @@ urlpatterns = [
     ),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/docs/?$", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
-    re_path(r"^api/redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    re_path(
+        r"^api/redoc/?$",
+        SpectacularRedocView.as_view(url_name="schema", template_name="weldshop/redoc.html"),
+        name="redoc",
+    ),
     re_path(r"^health/?$", health.HealthView.as_view(), name="health"),
     re_path(r"^health/db/?$", health.HealthDatabaseView.as_view(), name="health-db"),
     re_path(r"^health/status/?$", health.HealthStatusView.as_view(), name="health-status"),

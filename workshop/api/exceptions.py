@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -231,6 +232,7 @@ def _handle(exc, request) -> Response:
     return response
 
 
+@csrf_exempt  # an unknown URL is a JSON 404, whatever the method or cookies
 def not_found(request, *args, **kwargs):
     """The catch-all route for unknown URLs under /api/, /health and /auth."""
     return JsonResponse(error_body(request, 404, f"No such URL: {request.path}"), status=404)

@@ -15,6 +15,7 @@ import re
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 NULL_WORDS = {"", "none", "null", "n/a", "-"}
 
@@ -91,3 +92,29 @@ class LenientDateField(serializers.DateField):
         if parsed is None:
             self.fail("invalid")
         return parsed
+
+
+class TextField(serializers.CharField):
+    """Text only, from an API request: DRF's CharField turns `12` or `12.5` into `"12"`, so a
+    JSON number where the schema says string would slip through. Without a request — the Excel
+    import checks each cell with these fields — a number stays welcome (a cell holding 1001 is
+    the text "1001")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) and self.context.get("request") is not None:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class SlugRelatedField(serializers.SlugRelatedField):
+    """A record by its business key, as text. From an API request, DRF's leniencies are refused
+    as the schema says: an empty string is not null (send null for "none") and a number is not
+    the key `"0"`. The Excel import (no request) keeps reading numeric cells as keys."""
+
+    def run_validation(self, data=empty):
+        if self.context.get("request") is not None and data is not empty and data is not None:
+            if not isinstance(data, str):
+                self.fail("invalid")
+            if data == "":
+                self.fail("does_not_exist", slug_name=self.slug_field, value="")
+        return super().run_validation(data)

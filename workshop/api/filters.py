@@ -39,7 +39,12 @@ class LenientDateFormField(forms.DateField):
         return parsed
 
 
-@extend_schema_field(OpenApiTypes.DATE)
+# A date query parameter: `YYYY-MM-DD`, or empty for no bound (what an HTML filter form sends
+# for a field left blank).
+DATE_QUERY_SCHEMA = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}]}
+
+
+@extend_schema_field(DATE_QUERY_SCHEMA)
 class LenientDateFilter(django_filters.DateFilter):
     field_class = LenientDateFormField
 
@@ -66,12 +71,22 @@ class StrictBooleanFilter(django_filters.Filter):
     field_class = StrictBooleanFormField
 
 
-@extend_schema_field(OpenApiTypes.INT)
+ID_MAX = 2**63 - 1  # a 64-bit id column (BigAutoField); a larger number cannot be bound
+
+
+class IdFormField(forms.IntegerField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", -ID_MAX - 1)
+        kwargs.setdefault("max_value", ID_MAX)
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": -ID_MAX - 1, "maximum": ID_MAX})
 class IdFilter(django_filters.Filter):
     """A related record's id: a whole number (anything else is a 422); an id that does not
     exist simply matches nothing."""
 
-    field_class = forms.IntegerField
+    field_class = IdFormField
 
 
 class ChoiceListFormField(forms.CharField):
@@ -97,8 +112,11 @@ class ChoiceListFormField(forms.CharField):
                 continue
             key = normalise_label(part)
             if key not in self.lookup:
+                # The input goes in as a parameter: a `%` in it must not be read as a format.
                 raise forms.ValidationError(
-                    f"'{part.strip()}' is not one of: {', '.join(self.valid)}.", code="invalid_choice"
+                    "'%(value)s' is not one of: %(valid)s.",
+                    code="invalid_choice",
+                    params={"value": part.strip(), "valid": ", ".join(self.valid)},
                 )
             result.append(self.lookup[key])
         return result or None

@@ -15,7 +15,7 @@ from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from workshop.api.exceptions import UnprocessableEntity
-from workshop.api.fields import LenientChoiceField, LenientDateField
+from workshop.api.fields import LenientChoiceField, LenientDateField, TextField
 
 READ_ONLY_BOOKKEEPING = ("id", "created_at", "updated_at", "created_by")
 
@@ -52,6 +52,8 @@ class ModelSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateField: LenientDateField,
+        models.CharField: TextField,
+        models.TextField: TextField,
     }
 
     def get_fields(self):

@@ -325,7 +325,7 @@ FORMAT_PARAMETER = OpenApiParameter(
 )
 FIELDS_PARAMETER = OpenApiParameter(
     "fields",
-    str,
+    {"type": "string", "pattern": r"[^\s,]"},  # at least one field name
     OpenApiParameter.QUERY,
     required=False,
     description="Comma list of the columns to write, by field name (default: every column). "

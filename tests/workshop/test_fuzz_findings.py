@@ -1,0 +1,121 @@
+"""What schemathesis (scripts/fuzz) found, pinned as plain HTTP tests: each case answered
+something the OpenAPI schema does not allow."""
+
+import datetime as dt
+
+import pytest
+from rest_framework.test import APIClient
+
+from staff.models import Employee
+from tests.factories import EmployeeFactory, EquipmentFactory, ItemFactory, WorkOrderFactory
+from workorders.models import WorkOrder
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unknown_url_with_a_session_cookie_is_a_json_404_not_a_csrf_page(admin_user):
+    # An unsafe method with a session cookie used to meet Django's CSRF check first: HTML 403.
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    response = client.delete("/api/v1/workorders/0.5/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error_code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize("fmt", ["multipart", "urlencoded"])
+def test_write_endpoints_take_json_only(api, fmt):
+    # Forms turned "" into null and "0" into text where the schema says otherwise.
+    if fmt == "multipart":
+        response = api.post("/api/v1/workorders/", {"order_id": "WO-9", "client": "X"}, format="multipart")
+    else:
+        response = api.generic(
+            "POST",
+            "/api/v1/workorders/",
+            "order_id=WO-9&client=X",
+            content_type="application/x-www-form-urlencoded",
+        )
+    assert response.status_code == 415
+    assert response.json()["error_code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert not WorkOrder.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "payload"),
+    [
+        ("/api/v1/employees/", {"employee_id": 7, "name": "Ann"}),
+        ("/api/v1/employees/", {"employee_id": "EMP-7", "name": "Ann", "role": 0}),
+        ("/api/v1/items/", {"item_id": "INV-7", "item_name": "Rods", "quantity": 1, "unit": 5}),
+    ],
+)
+def test_a_json_number_is_not_text(api, url, payload):
+    before = Employee.objects.count()
+    response = api.post(url, payload, format="json")
+    assert response.status_code == 422
+    assert response.json()["error_code"] == "VALIDATION_ERROR"
+    assert set(response.json()["errors"]) & set(payload)
+    assert Employee.objects.count() == before
+
+
+def test_stock_adjustment_note_must_be_text(api):
+    item = ItemFactory(quantity=5)
+    response = api.post(
+        f"/api/v1/items/{item.pk}/adjust/", {"delta": 1, "reason": "receipt", "note": 0}, format="json"
+    )
+    assert response.status_code == 422
+    assert "note" in response.json()["errors"]
+    item.refresh_from_db()
+    assert item.quantity == 5
+
+
+@pytest.mark.parametrize("welder", ["", 0])
+def test_business_key_reference_must_be_a_non_empty_text(api, welder):
+    EmployeeFactory(employee_id="0")  # a number must not find it either
+    order = WorkOrderFactory()
+    response = api.patch(f"/api/v1/workorders/{order.pk}/", {"assigned_welder": welder}, format="json")
+    assert response.status_code == 422
+    assert "assigned_welder" in response.json()["errors"]
+    order.refresh_from_db()
+    assert order.assigned_welder is not None
+
+
+def test_business_key_reference_null_still_clears_it(api):
+    order = WorkOrderFactory()
+    response = api.patch(f"/api/v1/workorders/{order.pk}/", {"assigned_welder": None}, format="json")
+    assert response.status_code == 200
+    # The PATCH answer keeps every documented field (DRF dropped a read-only one with a default).
+    assert response.json()["assigned_welder"] is None
+    assert "assigned_welder_name" in response.json()
+    assert response.json()["assigned_welder_name"] is None
+
+
+def test_dates_before_year_1000_are_written_as_iso_dates(api):
+    equipment = EquipmentFactory()
+    response = api.patch(
+        f"/api/v1/equipment/{equipment.pk}/", {"last_service_date": "0298-01-27"}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["last_service_date"] == "0298-01-27"  # strftime gave "298-01-27"
+    equipment.refresh_from_db()
+    assert equipment.last_service_date == dt.date(298, 1, 27)
+
+
+def test_dashboard_limit_bounds_are_in_the_schema(api):
+    schema = api.get("/api/schema/?format=json").json()
+    params = schema["paths"]["/api/v1/dashboard/stats/"]["get"]["parameters"]
+    limit = next(p for p in params if p["name"] == "limit")
+    assert limit["schema"]["minimum"] == 1
+    assert limit["schema"]["maximum"] >= 1
+    assert api.get("/api/v1/dashboard/stats/?limit=0").status_code == 422
+
+
+def test_an_id_filter_beyond_64_bits_is_a_422_not_a_500(api):
+    response = api.get("/api/v1/templates/?machine_id=9245560380131326820352")
+    assert response.status_code == 422
+    assert "machine_id" in response.json()["errors"]
+
+
+def test_a_percent_sign_in_a_bad_choice_is_echoed_not_a_500(api):
+    response = api.get("/api/v1/inspections/?defect_type=%25A%5E3")
+    assert response.status_code == 422
+    assert "'%A^3' is not one of" in response.json()["errors"]["defect_type"][0]
