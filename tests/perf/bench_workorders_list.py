@@ -760,6 +760,8 @@ def main(argv: list[str] | None = None) -> int:
             "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
             # Limits raised, not off: the limiter's own cost stays in the measurement.
             "RATELIMIT_GENERAL": "100000000/m",
+            # Plain HTTP on loopback, as behind a TLS-terminating load balancer.
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
         }
     )
     tmp = Path(tempfile.mkdtemp(prefix="weldshop-bench."))
