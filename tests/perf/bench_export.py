@@ -218,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         {
             "DJANGO_SETTINGS_MODULE": "tests.perf.settings",
             "DJANGO_DEBUG": "false",
+            "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP, as behind a TLS-terminating proxy
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
             "JWT_SIGNING_KEY": secrets.token_urlsafe(64),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
