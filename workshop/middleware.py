@@ -47,3 +47,9 @@ class RequestContextMiddleware:
         )
         structlog.contextvars.clear_contextvars()
         return response
+
+    def process_exception(self, request, exception):
+        """An exception a non-DRF view raised (DRF views answer their own): JSON on API paths."""
+        from workshop.api.exceptions import response_for_unhandled
+
+        return response_for_unhandled(request, exception)

@@ -39,3 +39,5 @@ urlpatterns = [
     re_path(r"^health/status/?$", health.HealthStatusView.as_view(), name="health-status"),
     re_path(r"^(?:api|health|auth)(?:/.*)?$", not_found),
 ]
+
+handler500 = "workshop.api.exceptions.server_error"

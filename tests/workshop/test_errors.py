@@ -88,3 +88,83 @@ def test_errors_on_the_docs_views_are_json(anon, path):
     response = anon.post(path, {}, format="json")
     assert_error(response, 405, "METHOD_NOT_ALLOWED")
     assert response["Content-Type"].startswith("application/json")
+
+
+def test_database_down_for_real_is_503_json_and_health_stays_up():
+    """A real unreachable PostgreSQL (a closed port), in a fresh process in production mode."""
+    import os
+    import secrets
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = """
+import json, django
+django.setup()
+from django.test import Client
+from rest_framework_simplejwt.tokens import AccessToken
+token = AccessToken()
+token["user_id"] = 1
+client = Client()
+bearer = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+out = {}
+for name, path, headers in [
+    ("list", "/api/v1/workorders/", bearer),
+    ("health", "/health", {}),
+    ("health_db", "/health/db", {}),
+    ("login", "/api/v1/auth/login", {}),
+]:
+    if name == "login":
+        r = client.post(path, {"username": "a", "password": "b"}, content_type="application/json")
+    else:
+        r = client.get(path, **headers)
+    out[name] = [r.status_code, r.content.decode()]
+print(json.dumps(out))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="workshop.settings",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        JWT_SIGNING_KEY=secrets.token_urlsafe(64),
+        DJANGO_ALLOWED_HOSTS="testserver",
+        DJANGO_SECURE_SSL_REDIRECT="false",
+        DATABASE_URL="postgres://nobody@127.0.0.1:1/nothing",
+        STORAGE_BACKEND="local",
+        LOG_LEVEL="CRITICAL",
+    )
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    for name in ("list", "health_db", "login"):
+        status, body = out[name]
+        assert status == 503, (name, status, body)
+        parsed = json.loads(body)
+        assert parsed["error_code"] == "SERVICE_UNAVAILABLE"
+        assert "Traceback" not in body and "psycopg" not in body and "127.0.0.1" not in body
+    assert out["health"][0] == 200
+
+
+def test_exceptions_outside_drf_views_are_json_on_api_paths(rf):
+    from django.db import OperationalError as DbDown
+
+    from workshop.api.exceptions import server_error
+    from workshop.middleware import RequestContextMiddleware
+
+    middleware = RequestContextMiddleware(lambda request: None)
+    request = rf.get("/api/v1/anything")
+    request.request_id = "rid-1"
+    response = middleware.process_exception(request, RuntimeError("boom /etc/secret"))
+    body = json.loads(response.content)
+    assert (
+        response.status_code == 500
+        and body["error_code"] == "SERVER_ERROR"
+        and "secret" not in response.content.decode()
+    )
+    response = middleware.process_exception(request, DbDown("down"))
+    assert response.status_code == 503 and json.loads(response.content)["error_code"] == "SERVICE_UNAVAILABLE"
+    assert middleware.process_exception(rf.get("/admin/"), RuntimeError("x")) is None  # Django's page there
+    assert json.loads(server_error(request).content)["error_code"] == "SERVER_ERROR"

@@ -238,6 +238,34 @@ def not_found(request, *args, **kwargs):
     return JsonResponse(error_body(request, 404, f"No such URL: {request.path}"), status=404)
 
 
+API_PREFIXES = ("/api/", "/health", "/auth")
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIXES)
+
+
 def json_error_response(request, status_code: int, detail: str) -> JsonResponse:
     """For Django-level errors outside DRF views (middleware, handler500)."""
     return JsonResponse(error_body(request, status_code, detail), status=status_code)
+
+
+def response_for_unhandled(request, exc: Exception) -> JsonResponse | None:
+    """The JSON answer to an exception no DRF view handled, on API paths (None elsewhere:
+    the admin keeps Django's pages)."""
+    if not is_api_path(request.path):
+        return None
+    if isinstance(exc, OperationalError | InterfaceError):
+        log.error("request.database_unavailable", error=type(exc).__name__)
+        return json_error_response(request, 503, "The database is unavailable. Try again shortly.")
+    log.error("request.error", status=500, error=type(exc).__name__, exc_info=exc)
+    return json_error_response(request, 500, "The server could not complete the request.")
+
+
+def server_error(request, *args, **kwargs):
+    """handler500: JSON under the API's paths, Django's page elsewhere."""
+    from django.views.defaults import server_error as html_server_error
+
+    if is_api_path(request.path):
+        return json_error_response(request, 500, "The server could not complete the request.")
+    return html_server_error(request, *args, **kwargs)
