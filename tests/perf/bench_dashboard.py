@@ -32,7 +32,6 @@ import datetime as dt
 import os
 import secrets
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -47,7 +46,15 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 elif str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.perf.bench_workorders_list import Postgres, say, step  # noqa: E402
+from tests.perf.bench_workorders_list import (  # noqa: E402
+    Postgres,
+    exit_cleanly_on_sigterm,
+    say,
+    setup_django,
+    step,
+    stop_database,
+    use_database,
+)
 
 TARGET_RATIO = 1.5
 LIMIT = 20
@@ -659,25 +666,12 @@ def main(argv: list[str] | None = None) -> int:
     (tmp / "static").mkdir()
     os.environ["STATIC_ROOT"] = str(tmp / "static")
 
-    def on_term(signum, frame):
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, on_term)
+    exit_cleanly_on_sigterm()
     postgres = Postgres(tmp)
     try:
         say(f"Weldshop dashboard benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-        if os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql")):
-            step("Using the PostgreSQL database in DATABASE_URL")
-        else:
-            os.environ["DATABASE_URL"] = postgres.start()
-
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        started = time.perf_counter()
-        call_command("migrate", interactive=False, verbosity=0)
-        step(f"Migrated ({time.perf_counter() - started:.1f} s)")
+        use_database(postgres)
+        setup_django()
 
         from django.db import connection
         from django.utils import timezone
@@ -699,13 +693,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"ERROR: {exc}")
         return 1
     finally:
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: S110 - Django may not be set up yet
-            pass
-        postgres.stop()
+        stop_database(postgres)
         if args.keep_tmp:
             step(f"Temp folder kept: {tmp}")
         else:

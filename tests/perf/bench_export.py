@@ -35,7 +35,6 @@ import io
 import os
 import secrets
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -51,12 +50,15 @@ elif str(ROOT) not in sys.path:
 from tests.perf.bench_workorders_list import (  # noqa: E402
     PYINSTRUMENT_REQ,
     Postgres,
+    exit_cleanly_on_sigterm,
     give_role,
     pip_install,
     say,
     seed,
-    silence_request_log,
+    setup_django,
     step,
+    stop_database,
+    use_database,
 )
 
 TARGET_RATIO = 1.5
@@ -230,26 +232,12 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["STATIC_ROOT"] = str(tmp / "static")
     os.environ.pop("REDIS_URL", None)
 
-    def on_term(signum, frame):
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, on_term)
+    exit_cleanly_on_sigterm()
     postgres = Postgres(tmp)
     try:
         say(f"Weldshop export benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-        if os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql")):
-            step("Using the PostgreSQL database in DATABASE_URL")
-        else:
-            os.environ["DATABASE_URL"] = postgres.start()
-
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        silence_request_log()
-        started = time.perf_counter()
-        call_command("migrate", interactive=False, verbosity=0)
-        step(f"Migrated ({time.perf_counter() - started:.1f} s)")
+        use_database(postgres)
+        setup_django(quiet_requests=True)
 
         import openpyxl
         from django.test import Client
@@ -312,13 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"ERROR: {exc}")
         return 1
     finally:
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: S110 - Django may not be set up yet
-            pass
-        postgres.stop()
+        stop_database(postgres)
         if args.keep_tmp:
             step(f"Temp folder kept: {tmp}")
         else:

@@ -38,7 +38,6 @@ import os
 import random
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -55,9 +54,12 @@ elif str(ROOT) not in sys.path:
 from tests.perf.bench_workorders_list import (  # noqa: E402
     PYINSTRUMENT_REQ,
     Postgres,
+    exit_cleanly_on_sigterm,
     pip_install,
     say,
+    setup_django,
     step,
+    use_database,
 )
 
 TIME_TARGET = 2.0
@@ -360,25 +362,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     os.environ.pop("REDIS_URL", None)
 
-    def on_term(signum, frame):
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, on_term)
+    exit_cleanly_on_sigterm()
     postgres = Postgres(tmp)
     try:
         say(f"Weldshop import benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-        if os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql")):
-            step("Using the PostgreSQL database in DATABASE_URL (imports are rolled back)")
-        else:
-            os.environ["DATABASE_URL"] = postgres.start()
-
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        started = time.perf_counter()
-        call_command("migrate", interactive=False, verbosity=0)
-        step(f"Migrated ({time.perf_counter() - started:.1f} s)")
+        use_database(postgres, " (imports are rolled back)")
+        setup_django()
 
         from importlib.metadata import version
 

@@ -33,7 +33,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -54,6 +53,7 @@ from tests.perf.bench_workorders_list import (  # noqa: E402
     Gunicorn,
     Postgres,
     apt_install,
+    exit_cleanly_on_sigterm,
     fetch_json,
     free_port,
     give_role,
@@ -62,8 +62,9 @@ from tests.perf.bench_workorders_list import (  # noqa: E402
     run,
     say,
     seed,
-    silence_request_log,
+    setup_django,
     step,
+    use_database,
 )
 
 LIST_PATH = "/api/v1/workorders/?page_size=50&status=pending&sort_by=due_date"
@@ -415,10 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     (tmp / "static").mkdir()
     os.environ["STATIC_ROOT"] = str(tmp / "static")
 
-    def on_term(signum, frame):
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, on_term)
+    exit_cleanly_on_sigterm()
 
     postgres = Postgres(tmp)
     redis = Redis(tmp)
@@ -427,20 +425,9 @@ def main(argv: list[str] | None = None) -> int:
         say(f"Weldshop load benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
         if shutil.which("wrk") is None and not apt_install("wrk"):
             raise RuntimeError("wrk is not installed (Debian package wrk).")
-        if os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql")):
-            step("Using the PostgreSQL database in DATABASE_URL")
-        else:
-            os.environ["DATABASE_URL"] = postgres.start()
+        use_database(postgres)
         os.environ["REDIS_URL"] = redis.start()  # before Django reads its settings
-
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        silence_request_log()
-        started = time.perf_counter()
-        call_command("migrate", interactive=False, verbosity=0)
-        step(f"Migrated ({time.perf_counter() - started:.1f} s)")
+        setup_django(quiet_requests=True)
 
         from django.conf import settings
         from django.db import connections

@@ -569,6 +569,47 @@ def load_test(base: str, token: str, args) -> dict:
 
 
 # ------------------------------------------------------------------------------- in-process
+def exit_cleanly_on_sigterm() -> None:
+    """SIGTERM ends the run through the `finally` blocks, so nothing is left running."""
+
+    def on_term(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_term)
+
+
+def use_database(postgres: Postgres, note: str = "") -> None:
+    """The PostgreSQL in DATABASE_URL if there is one, else `postgres` started for the run."""
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql")):
+        step(f"Using the PostgreSQL database in DATABASE_URL{note}")
+    else:
+        os.environ["DATABASE_URL"] = postgres.start()
+
+
+def setup_django(*, quiet_requests: bool = False) -> None:
+    """django.setup() with the environment set so far, then migrate."""
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    if quiet_requests:
+        silence_request_log()
+    started = time.perf_counter()
+    call_command("migrate", interactive=False, verbosity=0)
+    step(f"Migrated ({time.perf_counter() - started:.1f} s)")
+
+
+def stop_database(postgres: Postgres) -> None:
+    """Close Django's connections (if Django got that far) and stop the PostgreSQL."""
+    try:
+        from django.db import connections
+
+        connections.close_all()
+    except Exception:  # noqa: S110 - Django may not be set up yet
+        pass
+    postgres.stop()
+
+
 def silence_request_log() -> None:
     """The per-request log line is still built (it is part of the cost), but not printed."""
     sink = open(os.devnull, "w")  # lives as long as the process
@@ -769,28 +810,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["STATIC_ROOT"] = str(tmp / "static")  # whitenoise warns when it is missing
     os.environ.pop("REDIS_URL", None)  # the list does not use the cache; keep the run self-contained
 
-    def on_term(signum, frame):
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, on_term)
-
+    exit_cleanly_on_sigterm()
     postgres = Postgres(tmp)
     server = Gunicorn(tmp, args.workers)
     try:
         say(f"Weldshop work-order list benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-        if os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql")):
-            step("Using the PostgreSQL database in DATABASE_URL")
-        else:
-            os.environ["DATABASE_URL"] = postgres.start()
-
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        silence_request_log()
-        started = time.perf_counter()
-        call_command("migrate", interactive=False, verbosity=0)
-        step(f"Migrated ({time.perf_counter() - started:.1f} s)")
+        use_database(postgres)
+        setup_django(quiet_requests=True)
 
         from django.db import connections
         from rest_framework_simplejwt.tokens import RefreshToken
@@ -815,13 +841,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         server.stop()
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: S110 - Django may not be set up yet
-            pass
-        postgres.stop()
+        stop_database(postgres)
         if args.keep_tmp:
             step(f"Temp folder kept: {tmp}")
         else:
