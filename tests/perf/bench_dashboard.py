@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import secrets
 import shutil
 import statistics
 import sys
@@ -49,6 +48,7 @@ elif str(ROOT) not in sys.path:
 from tests.perf.bench_workorders_list import (  # noqa: E402
     Postgres,
     exit_cleanly_on_sigterm,
+    production_environment,
     say,
     setup_django,
     step,
@@ -649,17 +649,9 @@ def main(argv: list[str] | None = None) -> int:
         import tests.perf.bench_workorders_list as helpers
 
         helpers.apt_install = lambda package: False
-    # Production mode (DEBUG off: Django does not record every query, as in a real request).
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "workshop.settings",
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP, as behind a TLS-terminating proxy
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-            "JWT_SIGNING_KEY": secrets.token_urlsafe(64),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "LOG_LEVEL": "WARNING",
-        }
+    production_environment(
+        DJANGO_SETTINGS_MODULE="workshop.settings",
+        LOG_LEVEL="WARNING",
     )
     os.environ.pop("REDIS_URL", None)
     tmp = Path(tempfile.mkdtemp(prefix="weldshop-dashboard-bench."))

@@ -33,7 +33,6 @@ import csv
 import gc
 import io
 import os
-import secrets
 import shutil
 import statistics
 import sys
@@ -53,6 +52,7 @@ from tests.perf.bench_workorders_list import (  # noqa: E402
     exit_cleanly_on_sigterm,
     give_role,
     pip_install,
+    production_environment,
     say,
     seed,
     setup_django,
@@ -216,17 +216,7 @@ def parse_args(argv: list[str] | None = None):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "tests.perf.settings",
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP, as behind a TLS-terminating proxy
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-            "JWT_SIGNING_KEY": secrets.token_urlsafe(64),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-            "JWT_ACCESS_MINUTES": "240",
-        }
-    )
+    production_environment()
     tmp = Path(tempfile.mkdtemp(prefix="weldshop-bench-export."))
     (tmp / "static").mkdir()
     os.environ["STATIC_ROOT"] = str(tmp / "static")

@@ -36,7 +36,6 @@ import gc
 import json
 import os
 import random
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -56,6 +55,7 @@ from tests.perf.bench_workorders_list import (  # noqa: E402
     Postgres,
     exit_cleanly_on_sigterm,
     pip_install,
+    production_environment,
     say,
     setup_django,
     step,
@@ -346,19 +346,12 @@ def main(argv: list[str] | None = None) -> int:
         child_import(args.child_import)
         return 0
     tmp = Path(tempfile.mkdtemp(prefix="weldshop-bench-import."))
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "workshop.settings",
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP, as behind a TLS-terminating proxy
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-            "JWT_SIGNING_KEY": secrets.token_urlsafe(64),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-            "MEDIA_ROOT": str(tmp / "media"),
-            "STATIC_ROOT": str(tmp / "static"),
-            "STORAGE_BACKEND": "local",
-            "LOG_LEVEL": "WARNING",
-        }
+    production_environment(
+        DJANGO_SETTINGS_MODULE="workshop.settings",
+        MEDIA_ROOT=str(tmp / "media"),
+        STATIC_ROOT=str(tmp / "static"),
+        STORAGE_BACKEND="local",
+        LOG_LEVEL="WARNING",
     )
     os.environ.pop("REDIS_URL", None)
 

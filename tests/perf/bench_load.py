@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -59,6 +58,7 @@ from tests.perf.bench_workorders_list import (  # noqa: E402
     give_role,
     has_module,
     pip_install,
+    production_environment,
     run,
     say,
     seed,
@@ -398,19 +398,10 @@ def main(argv: list[str] | None = None) -> int:
         globals()["apt_install"] = lambda package: False
         globals()["pip_install"] = lambda requirement: False
 
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "tests.perf.settings",
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-            "JWT_SIGNING_KEY": secrets.token_urlsafe(64),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "JWT_ACCESS_MINUTES": "240",
-            "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
-            # Limits raised, not off: every request still counts in Redis.
-            "RATELIMIT_GENERAL": "100000000/m",
-            "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP, as behind a TLS-terminating proxy
-        }
+    production_environment(
+        LOG_FORMAT=os.environ.get("LOG_FORMAT", "json"),
+        # Limits raised, not off: every request still counts in Redis.
+        RATELIMIT_GENERAL="100000000/m",
     )
     tmp = Path(tempfile.mkdtemp(prefix="weldshop-bench-load."))
     (tmp / "static").mkdir()

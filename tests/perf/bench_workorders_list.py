@@ -569,6 +569,24 @@ def load_test(base: str, token: str, args) -> dict:
 
 
 # ------------------------------------------------------------------------------- in-process
+def production_environment(**extra: str) -> None:
+    """Production mode, set before Django reads its settings: no browsable API, random
+    secrets, plain HTTP on loopback (as behind a TLS-terminating load balancer); `extra`
+    adds to it or overrides it."""
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.perf.settings",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+            "JWT_SIGNING_KEY": secrets.token_urlsafe(64),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+            "JWT_ACCESS_MINUTES": "240",
+            **extra,
+        }
+    )
+
+
 def exit_cleanly_on_sigterm() -> None:
     """SIGTERM ends the run through the `finally` blocks, so nothing is left running."""
 
@@ -789,21 +807,10 @@ def main(argv: list[str] | None = None) -> int:
         globals()["apt_install"] = lambda package: False
         globals()["pip_install"] = lambda requirement: False
 
-    # Production mode: no browsable API, no dev secrets. Set before Django reads its settings.
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "tests.perf.settings",
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-            "JWT_SIGNING_KEY": secrets.token_urlsafe(64),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "JWT_ACCESS_MINUTES": "240",
-            "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
-            # Limits raised, not off: the limiter's own cost stays in the measurement.
-            "RATELIMIT_GENERAL": "100000000/m",
-            # Plain HTTP on loopback, as behind a TLS-terminating load balancer.
-            "DJANGO_SECURE_SSL_REDIRECT": "false",
-        }
+    production_environment(
+        LOG_FORMAT=os.environ.get("LOG_FORMAT", "json"),
+        # Limits raised, not off: the limiter's own cost stays in the measurement.
+        RATELIMIT_GENERAL="100000000/m",
     )
     tmp = Path(tempfile.mkdtemp(prefix="weldshop-bench."))
     (tmp / "static").mkdir()
