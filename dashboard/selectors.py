@@ -24,6 +24,10 @@ Lists ("the overdue orders") are capped at `limit` rows and come with their full
 complete lists are the resource APIs with their filters (`/workorders/?overdue=true`, …).
 """
 
+# The hand-written SQL is assembled at import from constants (table names, the SQL mirrors of
+# the models' definitions); every value is a query parameter.
+# ruff: noqa: S608
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,17 +37,19 @@ from typing import Any
 
 from django.db.models import Count, F, Q, Window
 
-from equipment.models import Equipment, EquipmentStatus, service_overdue_q
+from equipment.models import SERVICE_OVERDUE_SQL, Equipment, EquipmentStatus
 from inspections.models import DefectType, Inspection, InspectionMethod, InspectionResult
 from inventory.models import Item
 from staff.models import (
+    CERTIFICATION_STATUS_SQL,
+    CERTIFICATION_STATUS_WHERE_SQL,
     EXPIRING_WITHIN_DAYS,
     CertificationStatus,
     Employee,
-    certification_status_expression,
-    certification_status_q,
+    certification_sql_params,
 )
 from workorders.models import CLOSED_STATUSES, WorkOrder, WorkOrderStatus, overdue_q
+from workshop import sql
 from workshop.api.filters import local_day_start
 
 DUE_SOON_DAYS = 7
@@ -206,39 +212,33 @@ def workorders_summary(*, today: dt.date, period: Period = ALL_TIME, limit: int)
 
 
 # ------------------------------------------------------------------------------ equipment
+# Equipment, employees and items are small tables read whole: their queries are hand-written
+# SQL (`workshop.sql`), as building them through the ORM took twice as long as running them.
+EQUIPMENT = Equipment._meta.db_table
+EQUIPMENT_COUNTS_SQL = f"""
+    SELECT status, COUNT(*), COUNT(*) FILTER (WHERE {SERVICE_OVERDUE_SQL}),
+           COUNT(*) FILTER (WHERE next_service_due IS NULL)
+    FROM {EQUIPMENT} GROUP BY status"""
+SERVICE_OVERDUE_ROWS_SQL = f"""
+    SELECT id, equipment_id, name, status, last_service_date, service_interval_days, next_service_due
+    FROM {EQUIPMENT} WHERE {SERVICE_OVERDUE_SQL}
+    ORDER BY next_service_due, id LIMIT %(limit)s"""
+
+
 def equipment_counts(*, today: dt.date) -> dict[str, int]:
     """Total, one count per status, service overdue and without a service schedule: one
     query, grouped by status."""
-    rows = list(
-        Equipment.objects.values_list("status")
-        .annotate(
-            n=_count(),
-            overdue=_count(service_overdue_q(today)),
-            unscheduled=_count(Q(next_service_due__isnull=True)),
-        )
-        .order_by()
-    )
-    counts = _per_value(((row[0], row[1]) for row in rows), EquipmentStatus.values)
-    counts["total"] = sum(row[1] for row in rows)
-    counts["service_overdue"] = sum(row[2] for row in rows)
-    counts["no_service_schedule"] = sum(row[3] for row in rows)
+    groups = sql.rows(EQUIPMENT_COUNTS_SQL, {"today": today})
+    counts = _per_value(((row[0], row[1]) for row in groups), EquipmentStatus.values)
+    counts["total"] = sum(row[1] for row in groups)
+    counts["service_overdue"] = sum(row[2] for row in groups)
+    counts["no_service_schedule"] = sum(row[3] for row in groups)
     return counts
 
 
 def service_overdue_equipment(*, today: dt.date, limit: int) -> list[dict[str, Any]]:
-    rows = list(
-        Equipment.objects.filter(service_overdue_q(today))
-        .order_by("next_service_due", "id")
-        .values(
-            "id",
-            "equipment_id",
-            "name",
-            "status",
-            "last_service_date",
-            "service_interval_days",
-            "next_service_due",
-        )[:limit]
-    )
+    """The equipment whose service is overdue, longest overdue first."""
+    rows = sql.dicts(SERVICE_OVERDUE_ROWS_SQL, {"today": today, "limit": limit})
     for row in rows:
         row["days_overdue"] = (today - row["next_service_due"]).days
     return rows
@@ -334,20 +334,26 @@ def inspections_summary(*, period: Period = ALL_TIME, limit: int) -> dict[str, A
 
 
 # ------------------------------------------------------------------------------ employees
-def _certification_groups(*, today: dt.date, by_role: bool):
-    """Employees counted by certification status (and role): one grouped query."""
-    fields = ("role", "certification") if by_role else ("certification",)
-    return (
-        Employee.objects.annotate(certification=certification_status_expression(today))
-        .values_list(*fields)
-        .annotate(n=_count())
-        .order_by()
-    )
+EMPLOYEES = Employee._meta.db_table
+CERTIFICATION_COUNTS_SQL = f"SELECT {CERTIFICATION_STATUS_SQL}, COUNT(*) FROM {EMPLOYEES} GROUP BY 1"
+CERTIFICATION_BY_ROLE_SQL = (
+    f"SELECT role, {CERTIFICATION_STATUS_SQL}, COUNT(*) FROM {EMPLOYEES} GROUP BY 1, 2"
+)
+CERTIFICATION_ROWS_SQL = {
+    status: f"""
+    SELECT id, employee_id, name, role, certification_expiry FROM {EMPLOYEES}
+    WHERE {CERTIFICATION_STATUS_WHERE_SQL[status]}
+    ORDER BY certification_expiry {direction}, id LIMIT %(limit)s"""
+    # expiring: the soonest first; expired: the most recently expired first
+    for status, direction in ((CertificationStatus.EXPIRING, "ASC"), (CertificationStatus.EXPIRED, "DESC"))
+}
 
 
 def employee_counts(*, today: dt.date) -> dict[str, int]:
     """Total and one count per certification status: one query."""
-    counts = _per_value(_certification_groups(today=today, by_role=False), CertificationStatus.values)
+    counts = _per_value(
+        sql.rows(CERTIFICATION_COUNTS_SQL, certification_sql_params(today)), CertificationStatus.values
+    )
     counts["total"] = sum(counts.values())
     return counts
 
@@ -358,7 +364,7 @@ def employees_by_role(*, today: dt.date, limit: int) -> tuple[dict[str, int], di
     picked here)."""
     roles: dict[str, dict[str, Any]] = {}
     totals = dict.fromkeys(CertificationStatus.values, 0)
-    for role, status, n in _certification_groups(today=today, by_role=True):
+    for role, status, n in sql.rows(CERTIFICATION_BY_ROLE_SQL, certification_sql_params(today)):
         row = roles.setdefault(
             role, {"role": role, "total": 0, **dict.fromkeys(CertificationStatus.values, 0)}
         )
@@ -370,8 +376,12 @@ def employees_by_role(*, today: dt.date, limit: int) -> tuple[dict[str, int], di
     return totals, {"count": len(roles), "items": top}
 
 
-def _certification_rows(queryset, *, today: dt.date, limit: int) -> list[dict[str, Any]]:
-    rows = list(queryset.values("id", "employee_id", "name", "role", "certification_expiry")[:limit])
+def certification_rows(status: str, *, today: dt.date, limit: int) -> list[dict[str, Any]]:
+    """Employees whose certification is expiring or expired (`CERTIFICATION_ROWS_SQL`)."""
+    rows = sql.dicts(
+        CERTIFICATION_ROWS_SQL[status],
+        {**certification_sql_params(today), "limit": limit},
+    )
     for row in rows:
         row["days_left"] = (row["certification_expiry"] - today).days
     return rows
@@ -380,8 +390,6 @@ def _certification_rows(queryset, *, today: dt.date, limit: int) -> list[dict[st
 def employees_summary(*, today: dt.date, limit: int) -> dict[str, Any]:
     """`GET /dashboard/employees`: 3 queries."""
     counts, by_role = employees_by_role(today=today, limit=limit)
-    expiring = Employee.objects.filter(certification_status_q(CertificationStatus.EXPIRING, today))
-    expired = Employee.objects.filter(certification_status_q(CertificationStatus.EXPIRED, today))
     return {
         "total": counts["total"],
         "certification_status": {status: counts[status] for status in CertificationStatus.values},
@@ -389,40 +397,37 @@ def employees_summary(*, today: dt.date, limit: int) -> dict[str, Any]:
         "by_role": by_role,
         "expiring": {
             "count": counts[CertificationStatus.EXPIRING],
-            "items": _certification_rows(
-                expiring.order_by("certification_expiry", "id"), today=today, limit=limit
-            ),
+            "items": certification_rows(CertificationStatus.EXPIRING, today=today, limit=limit),
         },
         "expired": {
             "count": counts[CertificationStatus.EXPIRED],
-            "items": _certification_rows(
-                expired.order_by("-certification_expiry", "id"), today=today, limit=limit
-            ),
+            "items": certification_rows(CertificationStatus.EXPIRED, today=today, limit=limit),
         },
     }
 
 
 # ------------------------------------------------------------------------------ inventory
+ITEMS = Item._meta.db_table
+INVENTORY_COUNTS_SQL = f"""
+    SELECT is_low_stock, COUNT(*), COUNT(*) FILTER (WHERE quantity = 0) FROM {ITEMS} GROUP BY 1"""
+LOW_STOCK_ROWS_SQL = f"""
+    SELECT id, item_id, item_name, quantity, reorder_level, unit, reorder_level - quantity AS shortfall
+    FROM {ITEMS} WHERE is_low_stock ORDER BY shortfall DESC, item_id LIMIT %(limit)s"""
+
+
 def inventory_counts() -> dict[str, int]:
     """Items in all, low on stock, out of stock: one query, grouped by `is_low_stock`."""
-    rows = list(
-        Item.objects.values_list("is_low_stock").annotate(n=_count(), empty=_count(Q(quantity=0))).order_by()
-    )
+    groups = sql.rows(INVENTORY_COUNTS_SQL)
     return {
-        "total_items": sum(row[1] for row in rows),
-        "low_stock": sum(row[1] for row in rows if row[0]),
-        "out_of_stock": sum(row[2] for row in rows),
+        "total_items": sum(row[1] for row in groups),
+        "low_stock": sum(row[1] for row in groups if row[0]),
+        "out_of_stock": sum(row[2] for row in groups),
     }
 
 
 def inventory_alerts(*, limit: int) -> list[dict[str, Any]]:
-    """The low-stock items, largest shortfall first: one query."""
-    return list(
-        Item.objects.filter(is_low_stock=True)
-        .annotate(shortfall=F("reorder_level") - F("quantity"))
-        .order_by("-shortfall", "item_id")
-        .values("id", "item_id", "item_name", "quantity", "reorder_level", "unit", "shortfall")[:limit]
-    )
+    """The low-stock items (`Item.is_low_stock`), largest shortfall first: one query."""
+    return sql.dicts(LOW_STOCK_ROWS_SQL, {"limit": limit})
 
 
 def inventory_summary(*, limit: int) -> dict[str, Any]:

@@ -31,6 +31,10 @@ def service_overdue_q(today: dt.date | None = None) -> models.Q:
     return models.Q(next_service_due__lt=today or timezone.localdate())
 
 
+# `service_overdue_q` in SQL (for `workshop.sql`), parameter `today`; a test holds the two equal.
+SERVICE_OVERDUE_SQL = "next_service_due < %(today)s"
+
+
 class AddDays(Func):
     """`date + n days`, as an immutable expression both databases accept in a generated
     column (PostgreSQL: `date + integer`; SQLite: `date(d, '+n days')`)."""

@@ -45,6 +45,28 @@ def certification_status_q(status: str, today: dt.date | None = None) -> Q:
     }[status]
 
 
+# `certification_status_q` and `certification_status_expression` in SQL (for `workshop.sql`),
+# parameters from `certification_sql_params`; a test holds them equal.
+CERTIFICATION_STATUS_WHERE_SQL = {
+    CertificationStatus.NONE: "certification_expiry IS NULL",
+    CertificationStatus.EXPIRED: "certification_expiry < %(today)s",
+    CertificationStatus.EXPIRING: "certification_expiry >= %(today)s AND certification_expiry <= %(expiring_until)s",
+    CertificationStatus.VALID: "certification_expiry > %(expiring_until)s",
+}
+CERTIFICATION_STATUS_SQL = (
+    "CASE "
+    + " ".join(
+        f"WHEN {CERTIFICATION_STATUS_WHERE_SQL[status]} THEN '{status.value}'"
+        for status in (CertificationStatus.NONE, CertificationStatus.EXPIRED, CertificationStatus.EXPIRING)
+    )
+    + f" ELSE '{CertificationStatus.VALID.value}' END"
+)
+
+
+def certification_sql_params(today: dt.date) -> dict[str, dt.date]:
+    return {"today": today, "expiring_until": today + dt.timedelta(days=EXPIRING_WITHIN_DAYS)}
+
+
 class Employee(TimeStampedModel):
     employee_id = business_key_field("employee ID")
     name = models.CharField(max_length=200, db_index=True)
