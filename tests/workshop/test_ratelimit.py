@@ -26,7 +26,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from machines.models import ExcelImport
 from tests.contract import assert_error
-from tests.factories import ImportTemplateFactory, UserFactory
+from tests.factories import ImportTemplateFactory, UserFactory, WorkOrderFactory
 from tests.imports import workbooks as wb
 from tests.workshop.logs import rendered_log_lines
 from workorders.models import WorkOrder
@@ -138,6 +138,47 @@ class TestGeneralLimit:
         payload["order_id"] = "WO-RL-10"
         assert_rate_limited(manager.post("/api/v1/workorders/", payload, format="json"), limit=1)
         assert list(WorkOrder.objects.values_list("order_id", flat=True)) == ["WO-RL-9"]
+
+    @pytest.mark.parametrize(
+        "credentials",
+        [{}, {"HTTP_AUTHORIZATION": "Bearer not-a-token"}, {"HTTP_AUTHORIZATION": "Basic d2VsZGVyMTp4"}],
+        ids=["no token", "garbage token", "wrong scheme"],
+    )
+    def test_refused_anonymous_requests_count_per_ip(self, settings, anon, credentials):
+        settings.RATELIMIT_GENERAL = "3/h"
+        for remaining in (2, 1, 0):
+            response = anon.get("/api/v1/workorders/", REMOTE_ADDR="198.51.100.20", **credentials)
+            assert_error(response, 401, "UNAUTHORIZED")
+            assert rate_headers(response)[:2] == (3, remaining)
+        assert_rate_limited(anon.get("/api/v1/items/", REMOTE_ADDR="198.51.100.20", **credentials), limit=3)
+        # Another address is another count.
+        assert_error(
+            anon.get("/api/v1/workorders/", REMOTE_ADDR="198.51.100.21", **credentials), 401, "UNAUTHORIZED"
+        )
+
+    def test_refused_writes_count_per_user_and_write_nothing(self, settings, client_for):
+        settings.RATELIMIT_GENERAL = "2/h"
+        viewer = client_for("viewer")
+        payload = {"order_id": "WO-RL-403", "client": "Client A"}
+        for remaining in (1, 0):
+            response = viewer.post("/api/v1/workorders/", payload, format="json")
+            assert_error(response, 403, "FORBIDDEN")
+            assert rate_headers(response)[:2] == (2, remaining)
+        assert_rate_limited(viewer.post("/api/v1/workorders/", payload, format="json"), limit=2)
+        assert_rate_limited(viewer.get("/api/v1/workorders/"), limit=2)
+        assert not WorkOrder.objects.exists()
+
+    def test_a_refusal_inside_the_view_counts_once(self, settings, client_for):
+        # The operator may PATCH work orders, but not this one: the 403 comes from the object
+        # check after the throttles ran, and must not be counted a second time.
+        settings.RATELIMIT_GENERAL = "5/h"
+        operator = client_for("operator")
+        order = WorkOrderFactory()
+        response = operator.patch(f"/api/v1/workorders/{order.pk}/", {"client": "Other"}, format="json")
+        assert_error(response, 403, "FORBIDDEN")
+        assert rate_headers(response)[:2] == (5, 4)
+        order.refresh_from_db()
+        assert order.client != "Other"
 
 
 # ============================================================================ login, refresh

@@ -158,9 +158,34 @@ def _protected_detail(exc: ProtectedError | RestrictedError) -> str:
     return f"Cannot delete this record: it still has {listed}. Remove or reassign them first."
 
 
+def _count_refused(exc, context):
+    """A request refused for its credentials or its role (401/403 from authentication or the
+    permission check, which DRF runs before the throttles) still counts against the rate
+    limits — per IP when it is anonymous or its token is bad. Past the limit it is a 429: a
+    client guessing tokens or hammering endpoints it may not use is limited like any other."""
+    view, request = context.get("view"), context.get("request")
+    if view is None or request is None or getattr(request._request, "ratelimit_counted", False):
+        return exc  # not a DRF view, or already counted (a 403 raised inside the view)
+    try:
+        view.check_throttles(request)
+    except exceptions.Throttled as throttled:
+        return throttled
+    return exc
+
+
+REFUSALS = (
+    exceptions.NotAuthenticated,
+    exceptions.AuthenticationFailed,
+    exceptions.PermissionDenied,
+    PermissionDenied,
+)
+
+
 def exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every exception a view raises becomes the error body."""
     request = context.get("request")
+    if isinstance(exc, REFUSALS):
+        exc = _count_refused(exc, context)
     response = _handle(exc, request)
     if request is not None and hasattr(request, "accepted_renderer"):
         # Errors are JSON whatever the view renders (Swagger UI's HTML, the schema's YAML).

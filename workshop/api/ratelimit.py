@@ -1,7 +1,8 @@
 """Rate limits on django-ratelimit's counters in the shared cache (Redis in production, so
 every worker and host counts together).
 
-- general: `RATELIMIT_GENERAL` (100/m) per user, per client IP when anonymous — every request;
+- general: `RATELIMIT_GENERAL` (100/m) per user, per client IP when anonymous — every request
+  to a DRF view, those refused with 401/403 included (`exceptions._count_refused`);
 - uploads and imports: `RATELIMIT_UPLOAD` (10/m) per user, on top;
 - login and refresh: `RATELIMIT_AUTH` (5/m) per client IP, on top.
 
@@ -103,6 +104,7 @@ def scopes(view) -> list[tuple[str, str, object]]:
 
 class RateLimitThrottle(BaseThrottle):
     def allow_request(self, request, view) -> bool:
+        request._request.ratelimit_counted = True  # see exceptions._count_refused
         if not settings.RATELIMIT_ENABLE or getattr(view, "ratelimit_exempt", False):
             return True
         limited = tightest = None
