@@ -20,6 +20,20 @@ class EquipmentSerializer(ModelSerializer):
         read_only=True, help_text="`next_service_due` is before today (in TIME_ZONE)."
     )
 
+    schema_example = {
+        "id": 1,
+        "equipment_id": "EQ-01",
+        "name": "MIG Welder 3000",
+        "status": "operational",
+        "last_service_date": "2025-09-15",
+        "service_interval_days": 90,
+        "next_service_due": "2025-12-14",
+        "service_overdue": False,
+        "created_at": "2025-11-20T09:15:00Z",
+        "updated_at": "2025-11-24T16:40:00Z",
+        "created_by": 2,
+    }
+
     class Meta:
         model = Equipment
         fields = [

@@ -18,6 +18,21 @@ class InspectionSerializer(ModelSerializer):
         help_text='Required for a `fail`, null for a `pass`; `"None"` or `""` mean null.',
     )
 
+    schema_example = {
+        "id": 2,
+        "inspection_id": "QC-101",
+        "order_id": "WO-1000",
+        "inspector": "Inspector X",
+        "result": "fail",
+        "defect_type": "porosity",
+        "method": "UT",
+        "inspected_at": "2025-11-24T14:30:00Z",
+        "notes": "Cluster porosity at 3 o'clock, repair and re-test.",
+        "created_at": "2025-11-20T09:15:00Z",
+        "updated_at": "2025-11-24T16:40:00Z",
+        "created_by": 2,
+    }
+
     class Meta:
         model = Inspection
         fields = [

@@ -12,6 +12,19 @@ class ItemSerializer(ModelSerializer):
         read_only=True, help_text="`quantity <= reorder_level`, computed by the database."
     )
 
+    schema_example = {
+        "id": 1,
+        "item_id": "INV-001",
+        "item_name": "Welding Rods (Type A)",
+        "quantity": 8,
+        "unit": "kg",
+        "reorder_level": 10,
+        "is_low_stock": True,
+        "created_at": "2025-11-20T09:15:00Z",
+        "updated_at": "2025-11-24T16:40:00Z",
+        "created_by": 2,
+    }
+
     class Meta:
         model = Item
         fields = [
@@ -46,6 +59,19 @@ class StockMovementSerializer(ModelSerializer):
         allow_null=True,
         help_text="The work order's `order_id`, or null.",
     )
+
+    schema_example = {
+        "id": 7,
+        "item": "INV-001",
+        "delta": -2,
+        "quantity_after": 8,
+        "reason": "consumption",
+        "order_id": "WO-1000",
+        "note": "Root and cap passes",
+        "created_at": "2025-11-20T09:15:00Z",
+        "updated_at": "2025-11-24T16:40:00Z",
+        "created_by": 2,
+    }
 
     class Meta:
         model = StockMovement

@@ -8,6 +8,17 @@ from workshop.api.serializers import ModelSerializer
 
 
 class MachineSerializer(ModelSerializer):
+    schema_example = {
+        "id": 1,
+        "name": "Robot cell 1",
+        "code": "RC-1",
+        "type": "robot",
+        "metadata": {"vendor": "Fanuc", "bay": 2},
+        "created_at": "2025-11-20T09:15:00Z",
+        "updated_at": "2025-11-24T16:40:00Z",
+        "created_by": 2,
+    }
+
     class Meta:
         model = Machine
         fields = ["id", "name", "code", "type", "metadata", "created_at", "updated_at", "created_by"]
@@ -16,6 +27,18 @@ class MachineSerializer(ModelSerializer):
 class ImportTemplateSerializer(ModelSerializer):
     """`mapping`: Excel column header → field name in the entry's data (the model's
     `clean()` checks it is a non-empty object of non-empty strings)."""
+
+    schema_example = {
+        "id": 1,
+        "name": "Robot cell daily log",
+        "description": "The robot controller's daily export",
+        "machine": 1,
+        "mapping": {"Date": "date", "Wire (kg)": "wire_kg", "Arc hours": "arc_hours"},
+        "active": True,
+        "created_at": "2025-11-20T09:15:00Z",
+        "updated_at": "2025-11-24T16:40:00Z",
+        "created_by": 2,
+    }
 
     class Meta:
         model = ImportTemplate
@@ -36,6 +59,18 @@ class WorkshopEntrySerializer(ModelSerializer):
     """Only `data` is writable: an entry stays tied to the template, machine and import
     that produced it, so deleting the import still undoes exactly what it created and the
     machine always matches the template's."""
+
+    schema_example = {
+        "id": 1,
+        "template": 1,
+        "machine": 1,
+        "excel_import": 4,
+        "imported_at": "2025-11-25T06:30:02Z",
+        "data": {"date": "2025-11-24", "wire_kg": 1.5, "arc_hours": 6.25},
+        "created_at": "2025-11-20T09:15:00Z",
+        "updated_at": "2025-11-24T16:40:00Z",
+        "created_by": 2,
+    }
 
     class Meta:
         model = WorkshopEntry
@@ -72,6 +107,25 @@ class ExcelImportSerializer(ModelSerializer):
 
     file = serializers.SerializerMethodField(help_text="Download link of the stored upload, or null.")
     errors = RowErrorsField(read_only=True)
+
+    schema_example = {
+        "id": 4,
+        "template": 1,
+        "resource": "",
+        "filename": "robot-log.xlsx",
+        "file": "https://weldshop.example.com/api/v1/imports/4/file",
+        "status": "succeeded",
+        "rows_total": 31,
+        "rows_created": 31,
+        "rows_updated": 0,
+        "rows_rejected": 0,
+        "errors": [],
+        "dry_run": False,
+        "finished_at": "2025-11-25T06:30:02Z",
+        "created_at": "2025-11-20T09:15:00Z",
+        "updated_at": "2025-11-24T16:40:00Z",
+        "created_by": 2,
+    }
 
     class Meta:
         model = ExcelImport
@@ -110,6 +164,20 @@ class ImportScheduleSerializer(ModelSerializer):
     the first run)."""
 
     last_status = LenientChoiceField(choices=ImportStatus.choices, allow_blank=True, read_only=True)
+
+    schema_example = {
+        "id": 1,
+        "template": 1,
+        "source": "robot-log.xlsx",
+        "hour": 6,
+        "minute": 30,
+        "active": True,
+        "last_run_at": "2025-11-25T06:30:02Z",
+        "last_status": "succeeded",
+        "created_at": "2025-11-20T09:15:00Z",
+        "updated_at": "2025-11-24T16:40:00Z",
+        "created_by": 2,
+    }
 
     class Meta:
         model = ImportSchedule

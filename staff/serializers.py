@@ -15,6 +15,19 @@ class EmployeeSerializer(ModelSerializer):
         queryset=get_user_model().objects.all(), allow_null=True, required=False
     )
 
+    schema_example = {
+        "id": 1,
+        "employee_id": "EMP-01",
+        "name": "John Doe",
+        "role": "Senior Welder",
+        "certification_expiry": "2026-06-30",
+        "certification_status": "valid",
+        "user": 3,
+        "created_at": "2025-11-20T09:15:00Z",
+        "updated_at": "2025-11-24T16:40:00Z",
+        "created_by": 2,
+    }
+
     class Meta:
         model = Employee
         fields = [
@@ -47,6 +60,18 @@ class UserSerializer(ModelSerializer):
     password = serializers.CharField(
         write_only=True, trim_whitespace=False, max_length=128, style={"input_type": "password"}
     )
+
+    schema_example = {
+        "id": 3,
+        "username": "jdoe",
+        "email": "john.doe@example.com",
+        "role": "operator",
+        "is_active": True,
+        "employee_id": "EMP-01",
+        "last_login": "2025-11-25T07:58:12Z",
+        "date_joined": "2025-11-20T09:15:00Z",
+    }
+    schema_request_extra = {"password": "a-long-passphrase-2025"}
 
     class Meta:
         model = get_user_model()

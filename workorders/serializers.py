@@ -32,6 +32,30 @@ class WorkOrderSerializer(ModelSerializer):
     )
     inspections = InspectionSummarySerializer(many=True, read_only=True, source="listed_inspections")
 
+    schema_example = {
+        "id": 1,
+        "order_id": "WO-1000",
+        "client": "Client A",
+        "description": "Pipe welding, 6in sch 40",
+        "status": "in_progress",
+        "due_date": "2025-12-05",
+        "assigned_welder": "EMP-01",
+        "assigned_welder_name": "John Doe",
+        "is_overdue": False,
+        "inspections": [
+            {
+                "id": 1,
+                "inspection_id": "QC-100",
+                "result": "pass",
+                "defect_type": None,
+                "inspected_at": "2025-11-24T14:30:00Z",
+            }
+        ],
+        "created_at": "2025-11-20T09:15:00Z",
+        "updated_at": "2025-11-24T16:40:00Z",
+        "created_by": 2,
+    }
+
     class Meta:
         model = WorkOrder
         fields = [

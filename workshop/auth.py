@@ -31,6 +31,8 @@ class LoginSerializer(serializers.Serializer):
 
 
 class RefreshSerializer(serializers.Serializer):
+    schema_example = {"refresh_token": "eyJhbGciOi…"}
+
     refresh_token = serializers.CharField(max_length=4096)
 
 
@@ -42,6 +44,14 @@ class TokenPairSerializer(serializers.Serializer):
 
 
 class MeSerializer(serializers.Serializer):
+    schema_example = {
+        "id": 3,
+        "username": "jdoe",
+        "email": "john.doe@example.com",
+        "role": "operator",
+        "employee_id": "EMP-01",
+    }
+
     id = serializers.IntegerField()
     username = serializers.CharField()
     email = serializers.EmailField(allow_blank=True)
@@ -135,6 +145,9 @@ class LogoutView(APIView):
         summary="Log out (revoke a refresh token)",
         request=RefreshSerializer,
         responses={200: MessageSerializer},
+        examples=[
+            OpenApiExample("Logged out", value={"message": "Logged out successfully"}, response_only=True)
+        ],
     )
     def post(self, request):
         data = RefreshSerializer(data=request.data)
@@ -150,6 +163,11 @@ class LogoutView(APIView):
 
 
 class PasswordChangeSerializer(serializers.Serializer):
+    schema_example = {
+        "old_password": "the-current-passphrase",
+        "new_password": "a-longer-new-passphrase-2025",
+    }
+
     old_password = serializers.CharField(
         max_length=128, trim_whitespace=False, style={"input_type": "password"}
     )
@@ -178,6 +196,9 @@ class PasswordChangeView(APIView):
         summary="Change your own password (other sessions' refresh tokens are revoked)",
         request=PasswordChangeSerializer,
         responses={200: MessageSerializer},
+        examples=[
+            OpenApiExample("Changed", value={"message": "Password changed successfully"}, response_only=True)
+        ],
     )
     def post(self, request):
         from staff.services import user_revoke_tokens

@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -70,11 +70,13 @@ class HealthView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
     ratelimit_exempt = True  # load balancers poll these
+    schema_error_codes = ()  # no query to check, no limit, no database
 
     @extend_schema(
         tags=["health"],
         summary="Liveness (never touches the database)",
         responses={200: inline_serializer("Health", {"status": serializers.CharField()})},
+        examples=[OpenApiExample("Alive", value={"status": "ok"})],
     )
     def get(self, request):
         return Response({"status": "ok"})
@@ -84,6 +86,7 @@ class HealthDatabaseView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
     ratelimit_exempt = True  # load balancers poll these
+    schema_error_codes = ("503",)
 
     @extend_schema(
         tags=["health"],
@@ -93,6 +96,7 @@ class HealthDatabaseView(APIView):
                 "HealthDatabase", {"status": serializers.CharField(), "latency_ms": serializers.FloatField()}
             )
         },
+        examples=[OpenApiExample("Reachable", value={"status": "ok", "latency_ms": 0.42})],
     )
     def get(self, request):
         try:
@@ -103,25 +107,74 @@ class HealthDatabaseView(APIView):
         return Response({"status": "ok", "latency_ms": latency})
 
 
+HEALTH_STATUS = inline_serializer(
+    "HealthStatus",
+    {
+        "status": serializers.ChoiceField(choices=["ok", "degraded", "unavailable"]),
+        "version": serializers.CharField(),
+        "uptime_seconds": serializers.FloatField(),
+        "checks": serializers.DictField(child=serializers.DictField()),
+    },
+)
+
+
 class HealthStatusView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
     ratelimit_exempt = True  # load balancers poll these
+    schema_error_codes = ()  # its 503 is the status report itself (documented above)
 
     @extend_schema(
         tags=["health"],
         summary="Status, version, uptime and a check per dependency",
         responses={
-            (200, "application/json"): inline_serializer(
-                "HealthStatus",
-                {
-                    "status": serializers.ChoiceField(choices=["ok", "degraded", "unavailable"]),
-                    "version": serializers.CharField(),
-                    "uptime_seconds": serializers.FloatField(),
-                    "checks": serializers.DictField(child=serializers.DictField()),
-                },
+            (200, "application/json"): HEALTH_STATUS,
+            (503, "application/json"): OpenApiResponse(
+                HEALTH_STATUS,
+                description="A critical check (database, migrations) failed: the same report.",
+                examples=[
+                    OpenApiExample(
+                        "Database down",
+                        value={
+                            "status": "unavailable",
+                            "version": "0.1.0",
+                            "uptime_seconds": 86400.0,
+                            "checks": {
+                                "database": {
+                                    "status": "error",
+                                    "critical": True,
+                                    "error": "OperationalError",
+                                },
+                                "cache": {"status": "ok", "latency_ms": 0.31},
+                                "storage": {"status": "ok", "latency_ms": 2.8},
+                                "migrations": {
+                                    "status": "error",
+                                    "critical": True,
+                                    "error": "OperationalError",
+                                },
+                            },
+                        },
+                    )
+                ],
             ),
         },
+        examples=[
+            OpenApiExample(
+                "All well",
+                value={
+                    "status": "ok",
+                    "version": "0.1.0",
+                    "uptime_seconds": 86400.0,
+                    "checks": {
+                        "database": {"status": "ok", "latency_ms": 0.42},
+                        "cache": {"status": "ok", "latency_ms": 0.31},
+                        "storage": {"status": "ok", "latency_ms": 2.8},
+                        "migrations": {"status": "ok", "latency_ms": 11.9},
+                    },
+                },
+                status_codes=["200"],
+            )
+        ],
     )
     def get(self, request):
         checks = {}

@@ -1,12 +1,22 @@
-"""OpenAPI generation: every operation gets a summary and its error responses."""
+"""OpenAPI generation: every operation gets a summary, its error responses and examples.
+
+Examples come from, in order: the view's own (`@extend_schema(examples=…)`); else the
+serializer's `schema_example` — a record as the API returns it, used for responses (lists get
+it inside the list envelope) and, cut down to the serializer's writable fields plus
+`schema_request_extra`, for request bodies; a delete's `{"message": …}`; and one error body per
+error response. `tests/workshop/test_schema_examples.py` holds every operation to it and every
+record example to what the API really returns.
+"""
 
 from __future__ import annotations
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import force_instance, is_list_serializer
+from drf_spectacular.utils import OpenApiExample
 from rest_framework.permissions import AllowAny
 
-from workshop.api.serializers import ErrorSerializer
+from workshop.api.serializers import ErrorSerializer, MessageSerializer
 
 ERROR_DESCRIPTIONS = {
     "400": "The body is not parseable JSON or multipart (`BAD_REQUEST`).",
@@ -16,11 +26,49 @@ ERROR_DESCRIPTIONS = {
     "409": "A business key already exists (`DUPLICATE_RESOURCE`) or the current state "
     "forbids it, e.g. dependents block a delete (`CONFLICT`).",
     "413": "The body or upload is over its limit (`PAYLOAD_TOO_LARGE`).",
-    "415": "The upload is not a real Excel file (`UNSUPPORTED_MEDIA_TYPE`).",
+    "415": "The body's media type is not accepted, or the upload is not a real Excel file "
+    "(`UNSUPPORTED_MEDIA_TYPE`).",
     "422": "Invalid values in the body or the query (`VALIDATION_ERROR`), with `errors`.",
     "429": "Too many requests (`RATE_LIMITED`); see `Retry-After`.",
     "503": "The database or storage is unreachable (`SERVICE_UNAVAILABLE`).",
 }
+
+EXAMPLE_TIMESTAMP = "2025-11-25T08:30:00.000000Z"
+EXAMPLE_REQUEST_ID = "3f2b8c1e9d4a4f7b8e6c5d2a1b0f9e8d"
+ERROR_EXAMPLES = {
+    "400": ("BAD_REQUEST", "JSON parse error - Expecting value: line 1 column 1 (char 0)", None),
+    "401": ("UNAUTHORIZED", "Authentication credentials were not provided.", None),
+    "403": ("FORBIDDEN", "Your role may not do this.", None),
+    "404": ("NOT_FOUND", "Not found.", None),
+    "409": (
+        "DUPLICATE_RESOURCE",
+        "work order with this order ID already exists.",
+        {"order_id": ["work order with this order ID already exists."]},
+    ),
+    "413": ("PAYLOAD_TOO_LARGE", "The request body is too large.", None),
+    "415": ("UNSUPPORTED_MEDIA_TYPE", 'Unsupported media type "text/plain" in request.', None),
+    "422": (
+        "VALIDATION_ERROR",
+        "due_date: Date has wrong format. Use YYYY-MM-DD (an ISO datetime is accepted too).",
+        {"due_date": ["Date has wrong format. Use YYYY-MM-DD (an ISO datetime is accepted too)."]},
+    ),
+    "429": ("RATE_LIMITED", "Request was throttled. Expected available in 42 seconds.", None),
+    "503": ("SERVICE_UNAVAILABLE", "The database is unavailable. Try again shortly.", None),
+}
+
+
+def error_example(code: str) -> OpenApiExample:
+    error_code, detail, errors = ERROR_EXAMPLES[code]
+    value = {
+        "detail": detail,
+        "error_code": error_code,
+        "timestamp": EXAMPLE_TIMESTAMP,
+        "request_id": EXAMPLE_REQUEST_ID,
+    }
+    if errors:
+        value["errors"] = errors
+    return OpenApiExample(error_code, value=value, response_only=True, status_codes=[code])
+
 
 ACTION_SUMMARIES = {
     "list": "List {plural}",
@@ -55,6 +103,8 @@ class AutoSchema(SpectacularAutoSchema):
 
     def error_codes(self) -> list[str]:
         """The error responses this operation can give."""
+        if getattr(self.view, "schema_error_codes", None) is not None:
+            return sorted(self.view.schema_error_codes)  # the view knows better (health checks)
         codes = ["429", "503"]
         anonymous = any(isinstance(p, AllowAny) for p in self.view.get_permissions())
         if not anonymous:
@@ -66,10 +116,49 @@ class AutoSchema(SpectacularAutoSchema):
             codes += ["400", "409", "413", "422"]
         if self.method == "DELETE":
             codes.append("409")
-        if self.method == "GET" and not has_id:
-            codes.append("422")
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes.append("415")  # a body that is neither JSON nor (for uploads) multipart
+        if self.method == "GET":
+            codes.append("422")  # unknown or bad query parameters (`fields=` on a detail too)
         codes += list(getattr(self.view, "extra_error_codes", ()))
         return sorted(set(codes))
+
+    def _get_examples(self, serializer, direction, media_type, status_code=None, extras=None):
+        examples = super()._get_examples(serializer, direction, media_type, status_code, extras)
+        if examples:
+            return examples
+        generated = self._generated_examples(serializer, direction, status_code)
+        if not generated:
+            return examples
+        return super()._get_examples(
+            serializer, direction, media_type, status_code, [*(extras or []), *generated]
+        )
+
+    def _generated_examples(self, serializer, direction, status_code) -> list[OpenApiExample]:
+        """The examples for a body the view gives none for (see the module's docstring)."""
+        if status_code and status_code >= "400":
+            return [error_example(status_code)] if status_code in ERROR_EXAMPLES else []
+        target = serializer.child if is_list_serializer(serializer) else serializer
+        if target is None:
+            return []
+        if self.method == "DELETE" and isinstance(force_instance(target), MessageSerializer):
+            names = self._model_names()
+            if names:
+                message = f"{names[0].capitalize()} deleted successfully"
+                return [OpenApiExample("Deleted", value={"message": message})]
+        record = getattr(target, "schema_example", None)
+        if record is None:
+            return []
+        names = self._model_names()
+        title = names[0].capitalize() if names else "Example"
+        if direction == "response":
+            return [OpenApiExample(title, value=record)]
+        fields = force_instance(target).fields
+        body = {
+            name: value for name, value in record.items() if name in fields and not fields[name].read_only
+        }
+        body.update(getattr(target, "schema_request_extra", {}))
+        return [OpenApiExample(title, value=body)]
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
