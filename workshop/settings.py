@@ -34,6 +34,11 @@ if not DEBUG:
         )
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set when DJANGO_DEBUG=false.")
+    if "*" in ALLOWED_HOSTS:
+        raise ImproperlyConfigured(
+            "DJANGO_ALLOWED_HOSTS must name the hosts when DJANGO_DEBUG=false, not '*' "
+            "(Host header attacks: password-reset links, cache poisoning)."
+        )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -101,10 +106,16 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout let the dev server and a management command share the file.
+    # WAL and a busy timeout let the dev server and a management command share the file;
+    # IMMEDIATE transactions take the write lock at BEGIN, so concurrent writers wait for it
+    # (up to the timeout) instead of failing at once when a read lock cannot be upgraded.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -140,8 +151,10 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 IMPORT_DROP_DIR = Path(env.str("IMPORT_DROP_DIR", default=str(MEDIA_ROOT / "dropbox")))
 # With STORAGE_BACKEND=s3, scheduled imports read `<IMPORT_DROP_PREFIX><source>` in the bucket.
 IMPORT_DROP_PREFIX = env.str("IMPORT_DROP_PREFIX", default="dropbox/")
-# Dashboard: seconds a result stays cached (a write clears it at once), rows per list.
-DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
+# Dashboard: seconds a result stays cached (a write clears it at once), rows per list. Only
+# with a shared cache by default: in one process's local memory, a write made by another
+# process (a second worker, `manage.py import_excel`) could not clear it.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60 if REDIS_URL else 0)
 DASHBOARD_LIST_LIMIT = env.int("DASHBOARD_LIST_LIMIT", default=20)
 # Caps on untrusted workbooks (see workshop/imports/reader.py).
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)

@@ -2,9 +2,13 @@
 means computing directly (never an error)."""
 
 import datetime as dt
+import os
 import socket
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -26,6 +30,13 @@ from tests.workbooks import workbook_upload
 from workorders.models import WorkOrder
 
 STATS = ENDPOINTS["stats"]
+
+
+@pytest.fixture(autouse=True)
+def _cached(settings):
+    # Caching is on by default only with a shared cache (REDIS_URL); these tests check the
+    # mechanism itself, on Redis and on local memory alike.
+    settings.DASHBOARD_CACHE_SECONDS = 60
 
 
 def queries(client, url, **params) -> tuple[int, dict]:
@@ -253,3 +264,20 @@ class TestCacheOutage:
             WorkOrderFactory()
         assert api.get(STATS).json()["work_orders"]["total"] == 2
         caches["default"].close()
+
+
+@pytest.mark.parametrize(("redis_url", "seconds"), [("", 0), ("redis://127.0.0.1:1/0", 60)])
+def test_caching_is_on_by_default_only_with_a_shared_cache(redis_url, seconds):
+    # Local memory is per process: another worker's or a command's write could not clear it.
+    env = {k: v for k, v in os.environ.items() if k != "DASHBOARD_CACHE_SECONDS"}
+    env.update(REDIS_URL=redis_url, DJANGO_SETTINGS_MODULE="workshop.settings")
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", "from django.conf import settings; print(settings.DASHBOARD_CACHE_SECONDS)"],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == str(seconds)

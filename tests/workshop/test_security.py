@@ -56,6 +56,12 @@ def test_production_refuses_to_start_with_development_secrets(missing, message):
     assert result.returncode != 0 and message in result.stderr
 
 
+@pytest.mark.parametrize("hosts", ["*", "weldshop.example.com,*"])
+def test_production_refuses_a_wildcard_host(hosts):
+    result = manage("check", **production(DJANGO_ALLOWED_HOSTS=hosts))
+    assert result.returncode != 0 and "DJANGO_ALLOWED_HOSTS" in result.stderr and "'*'" in result.stderr
+
+
 @pytest.mark.django_db
 def test_security_headers(anon):
     response = anon.get("/health")
