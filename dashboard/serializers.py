@@ -16,6 +16,7 @@ from staff.models import CertificationStatus
 from workorders.models import WorkOrderStatus
 from workshop.api.exceptions import UnprocessableEntity
 from workshop.api.fields import parse_lenient_date
+from workshop.api.filters import reject_repeated
 
 MAX_LIMIT = 1000
 
@@ -33,6 +34,8 @@ class DashboardQuery:
         errors: dict[str, list[str]] = {
             name: [f"Unknown query parameter. Allowed: {', '.join(self.ALLOWED[:3])}."] for name in unknown
         }
+        if not errors:
+            reject_repeated(query_params)
         self.start = self._date(params, "from", errors)
         self.end = self._date(params, "to", errors)
         self.limit = self._limit(params, default_limit, errors)

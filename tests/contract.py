@@ -173,6 +173,15 @@ class ResourceContract:
         assert_error(api.get(self.url, {"created_from": "yesterday"}), 422, "VALIDATION_ERROR")
         assert_error(api.get(self.url, {"fields": "id,no_such_field"}), 422, "VALIDATION_ERROR")
 
+    def test_list_parameter_given_twice_is_422(self, api):
+        self.make()
+        body = assert_error(api.get(f"{self.url}?page=1&page=2"), 422, "VALIDATION_ERROR")
+        assert list(body["errors"]) == ["page"]
+        body = assert_error(
+            api.get(f"{self.url}?created_from=2020-01-01&created_from=2030-01-01"), 422, "VALIDATION_ERROR"
+        )
+        assert list(body["errors"]) == ["created_from"]
+
     def test_list_sorting(self, api):
         for _ in range(3):
             self.make()

@@ -105,6 +105,13 @@ class TestParameters:
         assert field in body["errors"], body
 
     @pytest.mark.parametrize("name", ALL)
+    def test_a_parameter_given_twice_is_422(self, api, name):
+        body = assert_error(
+            api.get(f"{ENDPOINTS[name]}?from=2025-11-26&from=2025-11-28"), 422, "VALIDATION_ERROR"
+        )
+        assert list(body["errors"]) == ["from"]
+
+    @pytest.mark.parametrize("name", ALL)
     def test_good_values(self, api, name):
         for params in (
             {"from": "2025-06-01", "to": "2025-06-01"},

@@ -191,7 +191,21 @@ class StrictQueryParamsBackend(BaseFilterBackend):
                     for name in unknown
                 }
             )
+        reject_repeated(request.query_params)
         return queryset
+
+
+def reject_repeated(query_params) -> None:
+    """A parameter given twice (`?due_from=…&due_from=…`) is a 422: which one counts would
+    be a guess. Several values go in one comma list (`status=pending,on_hold`)."""
+    repeated = sorted(name for name in query_params if len(query_params.getlist(name)) > 1)
+    if repeated:
+        raise UnprocessableEntity(
+            {
+                name: ["Given more than once. Give it once (several values: a comma list)."]
+                for name in repeated
+            }
+        )
 
 
 class FilterBackend(DjangoFilterBackend):
