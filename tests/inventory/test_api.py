@@ -319,7 +319,7 @@ class TestItemLedger:
     def test_delete_item_with_movements_is_409(self, api):
         body = api.post(ITEMS, {"item_id": "INV-1", "item_name": "Wire", "quantity": 3}, format="json").json()
         error = assert_error(api.delete(f"{ITEMS}{body['id']}/"), 409, "CONFLICT")
-        assert "stock movements" in error["detail"]
+        assert "1 stock movement." in error["detail"]
         assert Item.objects.filter(pk=body["id"]).exists() and StockMovement.objects.count() == 1
 
     def test_update_query_count_is_bounded(self, api, django_assert_max_num_queries):

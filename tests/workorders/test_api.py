@@ -133,6 +133,15 @@ class TestWorkOrderSpecifics:
         order = WorkOrderFactory()
         assert_error(api.delete(f"/api/v1/employees/{order.assigned_welder.pk}/"), 409, "CONFLICT")
 
+    def test_a_blocked_delete_says_what_blocks_it_in_good_english(self, api):
+        one, two = WorkOrderFactory(), WorkOrderFactory()
+        InspectionFactory(work_order=one)
+        InspectionFactory.create_batch(2, work_order=two)
+        body = assert_error(api.delete(f"/api/v1/workorders/{one.pk}/"), 409, "CONFLICT")
+        assert "it still has 1 inspection." in body["detail"]
+        body = assert_error(api.delete(f"/api/v1/workorders/{two.pk}/"), 409, "CONFLICT")
+        assert "it still has 2 inspections." in body["detail"]
+
 
 @pytest.mark.django_db
 class TestOperatorOwnership:

@@ -150,11 +150,14 @@ def _first_message(errors, prefix: bool = False) -> str:
 
 def _protected_detail(exc: ProtectedError | RestrictedError) -> str:
     blockers = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
-    counts: dict[str, int] = {}
+    counts: dict[type, int] = {}
     for obj in blockers:
-        name = str(obj._meta.verbose_name_plural)
-        counts[name] = counts.get(name, 0) + 1
-    listed = ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
+        counts[type(obj)] = counts.get(type(obj), 0) + 1
+    named = sorted(
+        (str(model._meta.verbose_name if n == 1 else model._meta.verbose_name_plural), n)
+        for model, n in counts.items()
+    )
+    listed = ", ".join(f"{n} {name}" for name, n in named)
     return f"Cannot delete this record: it still has {listed}. Remove or reassign them first."
 
 
