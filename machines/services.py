@@ -32,6 +32,17 @@ def excel_import_delete(*, excel_import: ExcelImport) -> None:
     import_id = excel_import.pk
     name = excel_import.file.name if excel_import.file else ""
     storage = excel_import.file.storage
+    if name:
+        from workshop.api.exceptions import ServiceUnavailable
+
+        # The file goes after the commit (a rolled-back delete must keep it), so make sure the
+        # storage answers first: during an outage nothing is deleted, rather than a record
+        # gone and its file left behind.
+        try:
+            storage.exists(name)
+        except Exception as exc:
+            log.error("import.file_unavailable", import_id=import_id, error=type(exc).__name__)
+            raise ServiceUnavailable("The file storage is unavailable; nothing was deleted.") from exc
     excel_import.delete()
     if name:
         transaction.on_commit(lambda: _delete_stored_file(storage=storage, name=name, import_id=import_id))
