@@ -52,10 +52,12 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, sys, urllib.request as u; h = os.environ.get('DJANGO_ALLOWED_HOSTS', '').split(',')[0].strip().lstrip('.'); h = 'localhost' if h in ('', '*') else h; r = u.urlopen(u.Request('http://127.0.0.1:8000/health', headers={'Host': h}), timeout=4); sys.exit(0 if r.status == 200 else 1)"]
 
-# gunicorn reads the worker count from WEB_CONCURRENCY; no access log, since the app writes one
+# gunicorn reads the worker count from WEB_CONCURRENCY; gunicorn.conf.py renders its own log
+# lines as JSON like the app's (LOG_FORMAT, LOG_LEVEL); no access log, since the app writes one
 # JSON line per request itself; --no-control-socket because gunicorn 27
 # would otherwise create ~/.gunicorn/ (not writable here).
 CMD ["gunicorn", "workshop.wsgi", \
+     "--config", "gunicorn.conf.py", \
      "--bind", "0.0.0.0:8000", \
      "--timeout", "30", \
      "--graceful-timeout", "30", \

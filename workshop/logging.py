@@ -1,6 +1,7 @@
 """Logging: structlog for our own events, and stdlib logging rendered through the same
 processors, so every line on stdout is one JSON object (or a readable line with
-`LOG_FORMAT=console`)."""
+`LOG_FORMAT=console`). gunicorn's own lines go through the same formatter
+(`gunicorn.conf.py`)."""
 
 import logging
 import logging.config
@@ -15,27 +16,30 @@ SHARED_PROCESSORS = [
 ]
 
 
-def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
+def processor_formatter(fmt: str = "json") -> structlog.stdlib.ProcessorFormatter:
+    """The formatter of every handler: a stdlib record (Django's, gunicorn's, a library's) or
+    a structlog event becomes one JSON object, or a readable line with `fmt="console"`."""
     renderer = (
         structlog.dev.ConsoleRenderer(colors=False)
         if fmt == "console"
         else structlog.processors.JSONRenderer()
     )
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=SHARED_PROCESSORS,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+
+
+def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
     logging.config.dictConfig(
         {
             "version": 1,
             "disable_existing_loggers": False,
-            "formatters": {
-                "structlog": {
-                    "()": structlog.stdlib.ProcessorFormatter,
-                    "foreign_pre_chain": SHARED_PROCESSORS,
-                    "processors": [
-                        structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                        structlog.processors.format_exc_info,
-                        renderer,
-                    ],
-                }
-            },
+            "formatters": {"structlog": {"()": processor_formatter, "fmt": fmt}},
             "handlers": {
                 "stdout": {
                     "class": "logging.StreamHandler",

@@ -1,10 +1,14 @@
-"""Request context: a request id on every response and one log line per request."""
+"""Request context: a request id on every response and one log line per request; a chunked
+request body made readable to Django."""
 
 import re
+import tempfile
 import time
 import uuid
 
 import structlog
+from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
 
 from workshop.api.ratelimit import client_ip
 
@@ -53,3 +57,45 @@ class RequestContextMiddleware:
         from workshop.api.exceptions import response_for_unhandled
 
         return response_for_unhandled(request, exception)
+
+
+class ChunkedBodyMiddleware:
+    """A body sent with `Transfer-Encoding: chunked` and no Content-Length, read under its cap.
+
+    Django reads CONTENT_LENGTH bytes of a body and nothing else, so such a body (gunicorn
+    accepts and de-chunks it) would reach the views empty and escape the size caps. This reads
+    it up to its cap + 1 byte: `UPLOAD_MAX_MB` plus `DATA_UPLOAD_MAX_MEMORY_SIZE` (the form
+    fields) for multipart, `DATA_UPLOAD_MAX_MEMORY_SIZE` for anything else (JSON). Over the cap
+    it answers 413 `PAYLOAD_TOO_LARGE`; otherwise Django gets the bytes and their
+    CONTENT_LENGTH, as if the client had sent one. Large bodies spill to a temporary file, as
+    Django's uploads do. Only when the server says the input ends (`wsgi.input_terminated`,
+    which gunicorn sets): elsewhere reading to the end could wait on the socket.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        meta = request.META
+        chunked = "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if not chunked or meta.get("CONTENT_LENGTH") or not meta.get("wsgi.input_terminated"):
+            return self.get_response(request)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if request.content_type == "multipart/form-data":
+            limit += settings.UPLOAD_MAX_MB * 1024 * 1024
+        with tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE) as body:
+            size = 0
+            while size <= limit:
+                chunk = meta["wsgi.input"].read(min(64 * 1024, limit + 1 - size))
+                if not chunk:
+                    break
+                body.write(chunk)
+                size += len(chunk)
+            if size > limit:
+                from workshop.api.exceptions import json_error_response
+
+                return json_error_response(request, 413, "The request body is too large.")
+            body.seek(0)
+            meta["wsgi.input"], meta["CONTENT_LENGTH"] = body, str(size)
+            request._stream = LimitedStream(body, size)  # what WSGIRequest made of CONTENT_LENGTH
+            return self.get_response(request)
