@@ -75,9 +75,9 @@ class Period:
     def inspections(self) -> Q:
         """Inspections made on a day of the period, days in TIME_ZONE."""
         q = Q()
-        if self.start is not None:
+        if self.start is not None and self.start > dt.date.min:  # the first day: no bound
             q &= Q(inspected_at__gte=local_day_start(self.start))
-        if self.end is not None:
+        if self.end is not None and self.end < dt.date.max:  # the last day: no bound
             q &= Q(inspected_at__lt=local_day_start(self.end + dt.timedelta(days=1)))
         return q
 

@@ -1,4 +1,4 @@
-from inspections.models import DefectType, Inspection
+from inspections.models import DefectType, Inspection, InspectionResult
 from workorders.models import WorkOrder
 from workshop.api.fields import LenientChoiceField, SlugRelatedField
 from workshop.api.serializers import ModelSerializer
@@ -49,3 +49,11 @@ class InspectionSerializer(ModelSerializer):
             "updated_at",
             "created_by",
         ]
+
+    def validate(self, attrs):
+        # A PUT replaces the record: a defect type it does not send is the default, null (so a
+        # PUT of a failed inspection as a `pass` need not send `"defect_type": null`). A PATCH
+        # changes only what it sends, and `{"result": "pass"}` alone on a failed one is a 422.
+        if not self.partial and attrs.get("result") == InspectionResult.PASS and "defect_type" not in attrs:
+            attrs["defect_type"] = None
+        return super().validate(attrs)

@@ -2,17 +2,25 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from staff.models import CertificationStatus, Employee
-from workshop.api.fields import SlugRelatedField
+from workshop.api.fields import LenientChoiceField, PrimaryKeyRelatedField, SlugRelatedField
 from workshop.api.serializers import ModelSerializer
 from workshop.roles import ROLES, user_role
 
 
 class EmployeeSerializer(ModelSerializer):
     certification_status = serializers.ChoiceField(choices=CertificationStatus.choices, read_only=True)
-    user = serializers.PrimaryKeyRelatedField(
-        queryset=get_user_model().objects.all(), allow_null=True, required=False
+    user = PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.all(),
+        allow_null=True,
+        required=False,
+        validators=[
+            UniqueValidator(
+                queryset=Employee.objects.all(), message="This user is already linked to another employee."
+            )
+        ],
     )
 
     schema_example = {
@@ -48,7 +56,7 @@ class UserSerializer(ModelSerializer):
     """A login user (admins only). `password` is write-only and checked by Django's password
     validators; `role` puts the user in exactly one role group."""
 
-    role = serializers.ChoiceField(choices=ROLES, allow_null=True, required=False)
+    role = LenientChoiceField(choices=ROLES, allow_null=True, required=False)
     employee_id = SlugRelatedField(
         source="employee",
         slug_field="employee_id",

@@ -76,7 +76,10 @@ def parse_lenient_date(value) -> dt.date | None:
     if moment is None:
         return None
     if timezone.is_aware(moment):
-        moment = timezone.localtime(moment)
+        try:
+            moment = timezone.localtime(moment)
+        except OverflowError:  # 9999-12-31T23:00-05:00 is past the last day Python has
+            return None
     return moment.date()
 
 
@@ -117,4 +120,18 @@ class SlugRelatedField(serializers.SlugRelatedField):
                 self.fail("invalid")
             if data == "":
                 self.fail("does_not_exist", slug_name=self.slug_field, value="")
+        if isinstance(data, str):
+            data = data.strip()  # business keys are stored trimmed; so are references to them
         return super().run_validation(data)
+
+
+class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A record by its id: a whole number (or its digits as text), nothing else. DRF's own
+    would take `1.5` or `true` as record 1."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not (
+            isinstance(data, int) or (isinstance(data, str) and data.strip().isdigit())
+        ):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)

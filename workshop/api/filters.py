@@ -156,7 +156,11 @@ class LocalDayFilter(LenientDateFilter):
         if value in (None, ""):
             return qs
         if self.bound == "from":
+            if value == dt.date.min:  # from the first day there is: no bound (and no overflow)
+                return qs
             return qs.filter(**{f"{self.field_name}__gte": local_day_start(value)})
+        if value == dt.date.max:  # to the last day there is: no bound
+            return qs
         return qs.filter(**{f"{self.field_name}__lt": local_day_start(value + dt.timedelta(days=1))})
 
 

@@ -15,7 +15,7 @@ from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from workshop.api.exceptions import UnprocessableEntity
-from workshop.api.fields import LenientChoiceField, LenientDateField, TextField
+from workshop.api.fields import LenientChoiceField, LenientDateField, PrimaryKeyRelatedField, TextField
 
 READ_ONLY_BOOKKEEPING = ("id", "created_at", "updated_at", "created_by")
 
@@ -49,6 +49,7 @@ def selected_fields(request, allowed: list[str]) -> list[str] | None:
 
 class ModelSerializer(serializers.ModelSerializer):
     serializer_choice_field = LenientChoiceField
+    serializer_related_field = PrimaryKeyRelatedField
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateField: LenientDateField,
@@ -62,7 +63,8 @@ class ModelSerializer(serializers.ModelSerializer):
             if name in fields:
                 fields[name].read_only = True
         if self.parent is None or isinstance(self.parent, serializers.ListSerializer):
-            wanted = selected_fields(self.context.get("request"), list(fields))
+            readable = [name for name, field in fields.items() if not field.write_only]
+            wanted = selected_fields(self.context.get("request"), readable)
             if wanted is not None:
                 fields = {name: fields[name] for name in wanted}
         return fields

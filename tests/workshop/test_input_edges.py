@@ -1,0 +1,132 @@
+"""Bad and odd input found by probing the API from the outside: each gets a clear answer in
+the spec's error format (never a 500) and writes nothing; odd-but-meaningful input is taken."""
+
+from __future__ import annotations
+
+import pytest
+
+from inspections.models import Inspection
+from staff.models import Employee
+from tests.contract import assert_error
+from tests.factories import EmployeeFactory, InspectionFactory, UserFactory, WorkOrderFactory
+from workorders.models import WorkOrder
+
+pytestmark = pytest.mark.django_db
+
+
+# ------------------------------------------------------------------------- deeply nested JSON
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_json_nested_too_deep_is_400_even_before_login(anon):
+    body = f'{{"username": {nested(5000)}, "password": "x"}}'
+    response = anon.generic("POST", "/api/v1/auth/login", body, content_type="application/json")
+    assert_error(response, 400, "BAD_REQUEST")
+
+
+def test_json_nested_too_deep_on_a_write_is_400_and_writes_nothing(api):
+    body = f'{{"order_id": "WO-DEEP", "client": "c", "description": {nested(5000)}}}'
+    response = api.generic("POST", "/api/v1/workorders/", body, content_type="application/json")
+    assert_error(response, 400, "BAD_REQUEST")
+    assert not WorkOrder.objects.exists()
+
+
+# ------------------------------------------------------------------- the ends of the calendar
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/workorders/?created_to=9999-12-31",
+        "/api/v1/workorders/?created_from=0001-01-01",
+        "/api/v1/users/?created_to=9999-12-31",
+        "/api/v1/inspections/?inspected_to=9999-12-31",
+        "/api/v1/inspections/?inspected_from=0001-01-01",
+        "/api/v1/dashboard/stats?to=9999-12-31",
+        "/api/v1/dashboard/inspections?from=0001-01-01&to=9999-12-31",
+    ],
+)
+def test_the_first_and_last_days_are_open_ends(api, url):
+    InspectionFactory()
+    response = api.get(url)
+    assert response.status_code == 200, response.content
+    if "dashboard" not in url and "users" not in url:
+        assert response.json()["total"] == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/workorders/?due_to=9999-12-31T23:59:59-05:00",
+        "/api/v1/workorders/?created_from=0001-01-01T00:00:00%2B05:00",
+    ],
+)
+def test_a_datetime_past_the_calendar_is_422(api, url):
+    assert_error(api.get(url), 422, "VALIDATION_ERROR")
+
+
+@pytest.mark.parametrize("due_date", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"])
+def test_a_date_past_the_calendar_in_a_body_is_422_and_writes_nothing(api, due_date):
+    payload = {"order_id": "WO-BIG", "client": "c", "due_date": due_date}
+    body = assert_error(api.post("/api/v1/workorders/", payload, format="json"), 422, "VALIDATION_ERROR")
+    assert list(body["errors"]) == ["due_date"]
+    assert not WorkOrder.objects.exists()
+
+
+# ------------------------------------------------------------------------------ users, roles
+def test_fields_cannot_select_a_write_only_field(api):
+    body = assert_error(api.get("/api/v1/users/", {"fields": "id,password"}), 422, "VALIDATION_ERROR")
+    assert "password" in body["errors"]["fields"][0]
+
+
+@pytest.mark.parametrize("label", ["Manager", "MANAGER", "manager"])
+def test_a_role_is_taken_by_its_label_in_any_case(api, label):
+    payload = {"username": f"pat-{label}", "password": "a-long-passphrase-2025", "role": label}
+    response = api.post("/api/v1/users/", payload, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["role"] == "manager"
+
+
+@pytest.mark.parametrize("user", [1.5, True, "1.0", [1]])
+def test_a_user_link_is_a_whole_id(api, user):
+    UserFactory(role="viewer")
+    payload = {"employee_id": "EMP-BIG", "name": "x", "user": user}
+    body = assert_error(api.post("/api/v1/employees/", payload, format="json"), 422, "VALIDATION_ERROR")
+    assert list(body["errors"]) == ["user"]
+    assert not Employee.objects.filter(employee_id="EMP-BIG").exists()
+
+
+def test_a_user_linked_twice_is_a_409_naming_the_field(api):
+    user = UserFactory(role="operator")
+    EmployeeFactory(user=user)
+    payload = {"employee_id": "EMP-TWO", "name": "x", "user": user.pk}
+    body = assert_error(api.post("/api/v1/employees/", payload, format="json"), 409, "DUPLICATE_RESOURCE")
+    assert list(body["errors"]) == ["user"]
+    assert not Employee.objects.filter(employee_id="EMP-TWO").exists()
+
+
+# ------------------------------------------------------------------------------ references
+def test_references_to_business_keys_are_trimmed_like_the_keys(api):
+    order = WorkOrderFactory(order_id="WO-T1")
+    welder = EmployeeFactory(employee_id="EMP-T1")
+    response = api.post(
+        "/api/v1/inspections/",
+        {"inspection_id": "QC-T7", "order_id": " WO-T1 ", "result": "pass"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert Inspection.objects.get(inspection_id="QC-T7").work_order == order
+    response = api.patch(f"/api/v1/workorders/{order.pk}/", {"assigned_welder": " EMP-T1 "}, format="json")
+    assert response.status_code == 200 and response.json()["assigned_welder"] == welder.employee_id
+
+
+# ------------------------------------------------------------------------------ inspections
+def test_put_of_a_failed_inspection_as_a_pass_clears_the_defect(api):
+    inspection = InspectionFactory(failed=True)
+    payload = {
+        "inspection_id": inspection.inspection_id,
+        "order_id": inspection.work_order.order_id,
+        "result": "pass",
+    }
+    response = api.put(f"/api/v1/inspections/{inspection.pk}/", payload, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["defect_type"] is None
