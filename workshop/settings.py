@@ -223,6 +223,7 @@ REST_FRAMEWORK = {
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     # JSON in (SPEC §3); the upload and import actions set MultiPartParser themselves.
     "DEFAULT_PARSER_CLASSES": ["workshop.api.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "workshop.api.parsers.ContentNegotiation",
     "DEFAULT_SCHEMA_CLASS": "workshop.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "workshop.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["workshop.api.ratelimit.RateLimitThrottle"],

@@ -130,3 +130,14 @@ def test_put_of_a_failed_inspection_as_a_pass_clears_the_defect(api):
     response = api.put(f"/api/v1/inspections/{inspection.pk}/", payload, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["defect_type"] is None
+
+
+# ------------------------------------------------------------------------------ formats
+@pytest.mark.parametrize("url", ["/api/v1/workorders/?format=xml", "/api/v1/auth/me?format=yaml"])
+def test_an_unknown_format_is_422_naming_the_ones_there_are(api, url):
+    body = assert_error(api.get(url), 422, "VALIDATION_ERROR")
+    assert "json" in body["errors"]["format"][0]
+
+
+def test_format_json_is_fine(api):
+    assert api.get("/api/v1/workorders/?format=json").status_code == 200
