@@ -3,6 +3,7 @@
 
 - `item_create` records a non-zero initial quantity as a `receipt`.
 - `item_update` records a changed quantity as a `correction` (nothing when unchanged).
+- `item_import_ledger` does both for an Excel import, against the rows the import locked.
 - `item_adjust_stock` changes the quantity by a delta with one conditional `UPDATE`, so
   concurrent adjustments never lose an update and the quantity never goes below zero.
 """
@@ -144,7 +145,12 @@ def item_update(*, item: Item, data: dict[str, Any], user: AbstractBaseUser | No
 
 def item_import_ledger(*, created: list[Item], updated: list[tuple[Item, set[str], dict]], user=None) -> None:
     """After an Excel import of items: the same ledger entries as the API writes — a
-    `receipt` for a new item's stock, a `correction` for a changed quantity."""
+    `receipt` for a new item's stock, a `correction` for a changed quantity.
+
+    Run in the import's transaction after its writes. The engine locked the updated items
+    (`SELECT … FOR UPDATE`, in id order) before reading them, so `old["quantity"]` is the
+    quantity the import replaces — not an earlier one that a concurrent adjustment has
+    since changed — and each correction's `quantity_after` is the quantity right after it."""
     movements = [
         StockMovement(
             item=item,

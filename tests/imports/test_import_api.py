@@ -418,9 +418,39 @@ class TestAllOrNothing:
 
     def test_many_errors_are_capped_but_every_row_is_checked(self, api):
         rows = [["ItemID", "ItemName", "Quantity"]] + [[f"INV-{n}", "Rods", "x"] for n in range(1500)]
-        errors = rejected(post(api, "items", wb.xlsx(rows)), Item)
+        body = assert_error(post(api, "items", wb.xlsx(rows)), 422, "VALIDATION_ERROR")
+        assert body["detail"] == "1500 problems in the file; the first 1000 are listed. Nothing was imported."
+        errors = body["errors"]
         assert len(errors) == 1000
         assert errors[0]["row"] == 2 and errors[-1]["row"] == 1001
+        assert not Item.objects.exists() and not ExcelImport.objects.exists()
+
+    def test_errors_found_after_the_cap_are_counted_too(self, api):
+        """Cell errors (found as the rows are read) and errors found when the records are
+        built (an unknown welder) are counted alike, wherever they are in the file; the
+        first 1000 in the sheet's order are listed."""
+        EmployeeFactory(employee_id="EMP-01")
+        rows = [WO_HEADER]
+        for n in range(1500):
+            if n % 3 == 0:  # 500 rows: an unknown welder
+                rows.append([f"WO-{n}", "A", "", "pending", None, "Nobody"])
+            elif n % 3 == 1:  # 500 rows: a bad status and a bad date
+                rows.append([f"WO-{n}", "A", "", "Lost", "someday", "EMP-01"])
+            else:  # 500 good rows
+                rows.append([f"WO-{n}", "A", "", "pending", None, "EMP-01"])
+        body = assert_error(post(api, "workorders", wb.xlsx(rows)), 422, "VALIDATION_ERROR")
+        assert body["detail"] == "1500 problems in the file; the first 1000 are listed. Nothing was imported."
+        errors = body["errors"]
+        assert len(errors) == 1000
+        assert errors == sorted(errors, key=lambda e: (e["row"], e["column"]))
+        assert [e["column"] for e in errors[:3]] == ["AssignedWelder", "DueDate", "Status"]
+        assert errors[-1]["row"] == 1001  # 3 errors every 3 rows
+        assert not WorkOrder.objects.exists()
+
+    def test_at_the_cap_every_error_is_listed(self, api):
+        rows = [["ItemID", "ItemName", "Quantity"]] + [[f"INV-{n}", "Rods", "x"] for n in range(1000)]
+        errors = rejected(post(api, "items", wb.xlsx(rows)), Item)
+        assert len(errors) == 1000
 
 
 # ============================================================================ cells
@@ -608,6 +638,20 @@ class TestCellValues:
         # The API trims text (DRF's CharField), so the import does too, after the apostrophe.
         assert descriptions == {"WO-1": "-5 kg left", "WO-2": "+44 123", "WO-3": "'", "WO-4": "indented"}
 
+    def test_one_escaping_apostrophe_is_dropped(self, api):
+        """One `'` before another `'` or before a word otherwise read as empty is dropped
+        too (the export's escape of texts that really start so); just one."""
+        rows = [
+            ["OrderID", "Client", "Description"],
+            ["WO-1", "''=already quoted", "''"],
+            ["WO-2", "'None", "'null"],
+            ["WO-3", "'''x", "None"],
+        ]
+        sheet = wb.sheet_xml([wb.text_row(n, values) for n, values in enumerate(rows, start=1)])
+        created(post(api, "workorders", wb.package(sheet)))
+        got = {o: (c, d) for o, c, d in WorkOrder.objects.values_list("order_id", "client", "description")}
+        assert got == {"WO-1": ("'=already quoted", "'"), "WO-2": ("None", "null"), "WO-3": ("''x", "")}
+
     def test_text_is_trimmed_and_headers_match_loosely(self, api):
         rows = [
             ["  Order ID ", "CLIENT", "due-date", "Assigned_Welder", "Some Note"],
@@ -686,6 +730,43 @@ class TestUpsert:
         ]
         detail = api.get(f"/api/v1/items/{Item.objects.get().pk}/").json()
         assert (detail["quantity"], detail["is_low_stock"]) == (42, False)
+
+    @pytest.mark.parametrize("chunk", [5000, 7])
+    def test_the_rows_to_update_are_read_locked_in_id_order(self, api, monkeypatch, chunk):
+        """A real import locks the records it compares with the file (PostgreSQL: `FOR
+        UPDATE`, in id order, in chunks of ids when there are many keys), so its changes —
+        and the stock ledger's corrections — are measured against the rows as they are."""
+        from workshop.imports import engine
+
+        monkeypatch.setattr(engine, "LOOKUP_CHUNK", chunk)
+        items = [ItemFactory(item_id=f"INV-{n:02d}", quantity=n) for n in range(20)]
+        rows = [["ItemID", "ItemName", "Quantity"]] + [
+            [i.item_id, i.item_name, i.quantity + 1] for i in reversed(items)
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            body = created(post(api, "items", wb.xlsx(rows)))
+        assert body["rows_updated"] == 20
+        assert sorted(StockMovement.objects.values_list("item__item_id", "delta", "quantity_after")) == [
+            (f"INV-{n:02d}", 1, n + 1) for n in range(20)
+        ]
+        reads = [q["sql"] for q in queries.captured_queries if 'FROM "inventory_item"' in q["sql"]]
+        if connection.vendor == "postgresql":
+            locked = [sql for sql in reads if "FOR UPDATE" in sql]
+            assert locked and all('ORDER BY "inventory_item"."id" ASC' in sql for sql in locked)
+            assert len(locked) == (1 if chunk > 20 else 3)  # ceil(20 / 7) chunks of ids
+
+    def test_a_dry_run_locks_nothing(self, api):
+        ItemFactory(item_id="INV-01", quantity=1)
+        with CaptureQueriesContext(connection) as queries:
+            created(
+                post(
+                    api,
+                    "items",
+                    wb.xlsx([["ItemID", "ItemName", "Quantity"], ["INV-01", "Rods", 2]]),
+                    dry_run=True,
+                )
+            )
+        assert not [q for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
 
     def test_keys_are_exact(self, api):
         ItemFactory(item_id="INV-1", item_name="Rods")
@@ -772,20 +853,37 @@ class TestOperatorRows:
 @pytest.mark.django_db
 class TestIdempotencyKey:
     ROWS = [["ItemID", "ItemName", "Quantity"], ["INV-1", "Rods", 5]]
+    # Built once: openpyxl stamps the time of saving, so two builds a second apart differ.
+    FILE = wb.xlsx(ROWS)
 
     def test_the_same_key_answers_the_first_import_again(self, api):
-        first = created(post(api, "items", wb.xlsx(self.ROWS), key="import-2025-11-25.1"))
-        # Even a different file: the key says it is the same request, sent again.
-        other = wb.xlsx([["ItemID", "ItemName", "Quantity"], ["INV-1", "Rods", 99], ["INV-2", "Gloves", 1]])
-        again = created(post(api, "items", other, key="import-2025-11-25.1"))
+        first = created(post(api, "items", self.FILE, key="import-2025-11-25.1"))
+        again = created(post(api, "items", self.FILE, name="renamed.xlsx", key="import-2025-11-25.1"))
         assert again["id"] == first["id"] and again == first
         assert ExcelImport.objects.count() == 1
         assert list(Item.objects.values_list("item_id", "quantity")) == [("INV-1", 5)]
         assert StockMovement.objects.count() == 1
         assert len(stored_files(django_settings)) == 1
 
+    def test_the_same_key_with_a_different_file_is_422(self, api):
+        first = created(post(api, "items", self.FILE, key="import-2025-11-25.1"))
+        other = wb.xlsx([["ItemID", "ItemName", "Quantity"], ["INV-1", "Rods", 99], ["INV-2", "Gloves", 1]])
+        body = assert_error(post(api, "items", other, key="import-2025-11-25.1"), 422, "VALIDATION_ERROR")
+        assert body["errors"] == {
+            "Idempotency-Key": ["This Idempotency-Key was already used for a different file."]
+        }
+        # Nothing imported, and the key still answers its own file.
+        assert list(Item.objects.values_list("item_id", "quantity")) == [("INV-1", 5)]
+        assert ExcelImport.objects.count() == 1 and len(stored_files(django_settings)) == 1
+        assert created(post(api, "items", self.FILE, key="import-2025-11-25.1")) == first
+
+    def test_a_replay_still_needs_its_file(self, api):
+        created(post(api, "items", self.FILE, key="k0"))
+        response = api.post(url("items"), {}, format="multipart", HTTP_IDEMPOTENCY_KEY="k0")
+        assert "file" in assert_error(response, 422, "VALIDATION_ERROR")["errors"]
+
     def test_a_new_key_imports_again(self, api):
-        created(post(api, "items", wb.xlsx(self.ROWS), key="a"))
+        created(post(api, "items", self.FILE, key="a"))
         body = created(
             post(api, "items", wb.xlsx([["ItemID", "ItemName", "Quantity"], ["INV-1", "Rods", 6]]), key="b")
         )
@@ -794,14 +892,14 @@ class TestIdempotencyKey:
 
     @pytest.mark.parametrize("key", ["has space", "x" * 129, "ünïcode", "semi;colon", ""])
     def test_an_invalid_key_is_422(self, api, key):
-        response = post(api, "items", wb.xlsx(self.ROWS), key=key)
+        response = post(api, "items", self.FILE, key=key)
         body = assert_error(response, 422, "VALIDATION_ERROR")
         assert "Idempotency-Key" in body["errors"]
         assert not Item.objects.exists() and not ExcelImport.objects.exists()
 
     def test_users_have_their_own_keys(self, client_for):
         manager, other_manager = client_for("manager"), client_for("manager")
-        first = created(post(manager, "items", wb.xlsx(self.ROWS), key="same-key"))
+        first = created(post(manager, "items", self.FILE, key="same-key"))
         second = created(
             post(
                 other_manager,
@@ -817,21 +915,21 @@ class TestIdempotencyKey:
     def test_a_rejected_import_does_not_use_up_the_key(self, api):
         bad = wb.xlsx([["ItemID", "ItemName", "Quantity"], ["INV-1", "Rods", -1]])
         assert_error(post(api, "items", bad, key="retry-me"), 422, "VALIDATION_ERROR")
-        body = created(post(api, "items", wb.xlsx(self.ROWS), key="retry-me"))
+        body = created(post(api, "items", self.FILE, key="retry-me"))
         assert body["rows_created"] == 1
 
     def test_a_key_used_elsewhere_is_422_not_the_other_answer(self, api):
-        created(post(api, "items", wb.xlsx(self.ROWS), key="k1"))
+        created(post(api, "items", self.FILE, key="k1"))
         response = post(api, "employees", wb.xlsx([["EmployeeID", "Name"], ["EMP-1", "Ann"]]), key="k1")
         assert "Idempotency-Key" in assert_error(response, 422, "VALIDATION_ERROR")["errors"]
         assert not Employee.objects.exists()
 
     def test_a_dry_run_key_does_not_swallow_the_real_import(self, api):
-        created(post(api, "items", wb.xlsx(self.ROWS), dry_run=True, key="k2"))
-        response = post(api, "items", wb.xlsx(self.ROWS), dry_run=False, key="k2")
+        created(post(api, "items", self.FILE, dry_run=True, key="k2"))
+        response = post(api, "items", self.FILE, dry_run=False, key="k2")
         assert_error(response, 422, "VALIDATION_ERROR")
         assert not Item.objects.exists()
-        again = created(post(api, "items", wb.xlsx(self.ROWS), dry_run=True, key="k2"))
+        again = created(post(api, "items", self.FILE, dry_run=True, key="k2"))
         assert again["dry_run"] is True and ExcelImport.objects.count() == 1
 
 

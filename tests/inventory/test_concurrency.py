@@ -15,7 +15,9 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from inventory.models import Item, StockMovement
 from inventory.services import item_adjust_stock
+from machines.models import ExcelImport
 from tests.factories import ItemFactory
+from tests.imports import workbooks
 
 pytestmark = [
     pytest.mark.postgres,
@@ -115,3 +117,124 @@ def test_concurrent_edits_and_adjustments_keep_the_ledger_whole(admin_user):
         level += delta
         assert quantity_after == level
     assert level == item.quantity
+
+
+# ---------------------------------------------------------------- imports racing the API
+def assert_ledger_whole(item_id: int) -> None:
+    """The invariant: an item's movements sum to its quantity, and each movement's
+    quantity_after is the level right after it (in the order they were recorded)."""
+    item = Item.objects.get(pk=item_id)
+    level = 0
+    for delta, quantity_after in (
+        StockMovement.objects.filter(item=item).order_by("id").values_list("delta", "quantity_after")
+    ):
+        level += delta
+        assert quantity_after == level, list(
+            StockMovement.objects.filter(item=item).order_by("id").values_list("delta", "quantity_after")
+        )
+    assert level == item.quantity
+
+
+def items_file(*rows) -> bytes:
+    return workbooks.xlsx([["ItemID", "ItemName", "Quantity"], *rows])
+
+
+def import_items(client, data: bytes):
+    return client.post("/api/v1/items/import/", {"file": workbooks.upload(data)}, format="multipart")
+
+
+@pytest.fixture
+def token(admin_user, settings, tmp_path):
+    settings.RATELIMIT_ENABLE = False  # many imports and adjustments a minute
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return str(RefreshToken.for_user(admin_user).access_token)
+
+
+def bearer(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def test_an_import_racing_adjustments_keeps_the_ledger_whole(token):
+    """An import sets a quantity while adjustments keep taking stock: its correction is the
+    difference from the quantity it replaces, whatever the adjustments did meanwhile."""
+    assert import_items(bearer(token), items_file(["INV-1", "Rods", 1000])).status_code == 201
+    item_id = Item.objects.get(item_id="INV-1").pk
+    imports_done = threading.Event()
+
+    def import_or_adjust(i):
+        client = bearer(token)
+        if i == 0:
+            try:
+                statuses = [
+                    import_items(client, items_file(["INV-1", "Rods", q])).status_code for q in (500, 700)
+                ]
+            finally:
+                imports_done.set()
+            return statuses
+        statuses = []
+        while not imports_done.is_set() and len(statuses) < 40:  # adjust all through the imports
+            response = client.post(
+                f"/api/v1/items/{item_id}/adjust", {"delta": -1, "reason": "consumption"}, format="json"
+            )
+            statuses.append(response.status_code)
+        return statuses
+
+    results = run_together(import_or_adjust, 9)
+
+    assert results[0] == [201, 201]
+    assert {status for statuses in results[1:] for status in statuses} == {200}
+    assert StockMovement.objects.filter(item_id=item_id, reason="consumption").count() == sum(
+        len(statuses) for statuses in results[1:]
+    )
+    assert StockMovement.objects.filter(item_id=item_id, reason="correction").count() == 2
+    assert_ledger_whole(item_id)
+
+
+def test_parallel_imports_of_the_same_new_item_keep_the_ledger_whole(token):
+    """Six clients import the same new item over and over, each with its own quantity: one
+    creates it (the others' inserts are refused, 409), later ones correct it."""
+
+    def import_again_and_again(i):
+        client = bearer(token)
+        return [
+            import_items(client, items_file(["INV-9", "Gloves", 10 * i + n + 1])).status_code
+            for n in range(4)
+        ]
+
+    results = run_together(import_again_and_again, 6)
+
+    statuses = Counter(status for statuses in results for status in statuses)
+    assert set(statuses) <= {201, 409} and statuses[201] >= 1, statuses
+    assert StockMovement.objects.filter(reason="receipt").count() == 1
+    assert_ledger_whole(Item.objects.get(item_id="INV-9").pk)
+
+
+def test_parallel_imports_with_one_idempotency_key_import_one_file_once(token):
+    """Six clients send one Idempotency-Key at once, half of them with another file: one
+    import happens; the same file sent again gets its answer, the other file a 422."""
+    files = [items_file(["INV-5", "Rods", 5]), items_file(["INV-5", "Rods", 6])]
+
+    def send(i):
+        response = bearer(token).post(
+            "/api/v1/items/import/",
+            {"file": workbooks.upload(files[i % 2])},
+            format="multipart",
+            HTTP_IDEMPOTENCY_KEY="one-key",
+        )
+        return i % 2, response.status_code, response.json()
+
+    results = run_together(send, 6)
+
+    record = ExcelImport.objects.get()
+    won = 0 if Item.objects.get(item_id="INV-5").quantity == 5 else 1
+    for which, status, body in results:
+        if which == won:
+            assert (status, body["id"]) == (201, record.pk), body
+        else:
+            assert status == 422, body
+            assert body["errors"] == {
+                "Idempotency-Key": ["This Idempotency-Key was already used for a different file."]
+            }
+    assert_ledger_whole(Item.objects.get(item_id="INV-5").pk)

@@ -151,8 +151,21 @@ class TestExcelImportSpecifics:
         assert ids(template=a.template_id) == [a.pk, b.pk]
         assert ids(template=999999) == []
         assert ids(resource="WorkOrders") == [c.pk]
+        assert ids(resource="items,workorders") == [c.pk, d.pk]
+        assert ids(resource="equipment") == []
         assert ids(search="cell-") == [a.pk, b.pk]
         assert ids(search="items") == [d.pk]
         assert ids(sort_by="filename") == [b.pk, a.pk, c.pk, d.pk]
-        for bad in ({"status": "done"}, {"status": "failed,nope"}, {"template": "abc"}, {"template_id": 1}):
+        for bad in (
+            {"status": "done"},
+            {"status": "failed,nope"},
+            {"template": "abc"},
+            {"template_id": 1},
+            {"resource": "bogus"},
+            {"resource": "items,bogus"},
+        ):
             assert_error(api.get(URL, bad), 422, "VALIDATION_ERROR")
+        body = assert_error(api.get(URL, {"resource": "bogus"}), 422, "VALIDATION_ERROR")
+        assert body["errors"] == {
+            "resource": ["'bogus' is not one of: employees, equipment, inspections, items, workorders."]
+        }

@@ -4,11 +4,12 @@ import datetime as dt
 
 import pytest
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from machines.models import ExcelImport, WorkshopEntry
 from tests.contract import assert_error
 from tests.factories import ImportTemplateFactory
-from tests.workbooks import workbook_upload
+from tests.workbooks import XLSX, workbook_bytes, workbook_upload
 
 MAPPING = {"Date": "date", "Wire (kg)": "wire_kg", "Operator": "operator"}
 
@@ -105,17 +106,30 @@ class TestTemplateUpload:
     def test_idempotency_key_answers_the_first_upload(self, api):
         template = ImportTemplateFactory(mapping={"Date": "date"})
         url = f"/api/v1/templates/{template.pk}/upload/"
+        data = workbook_bytes([["Date"], ["a"], ["b"]])  # built once: openpyxl stamps the time
         first = api.post(
             url,
-            {"file": workbook_upload([["Date"], ["a"], ["b"]])},
+            {"file": SimpleUploadedFile("log.xlsx", data, XLSX)},
             format="multipart",
             HTTP_IDEMPOTENCY_KEY="up-1",
         )
         again = api.post(
-            url, {"file": workbook_upload([["Date"], ["c"]])}, format="multipart", HTTP_IDEMPOTENCY_KEY="up-1"
+            url,
+            {"file": SimpleUploadedFile("log again.xlsx", data, XLSX)},
+            format="multipart",
+            HTTP_IDEMPOTENCY_KEY="up-1",
         )
         assert first.status_code == again.status_code == 201
         assert first.json()["id"] == again.json()["id"]
+        assert WorkshopEntry.objects.count() == 2 and ExcelImport.objects.count() == 1
+        # The same key with another file is not the same request: refused, nothing stored.
+        other = api.post(
+            url, {"file": workbook_upload([["Date"], ["c"]])}, format="multipart", HTTP_IDEMPOTENCY_KEY="up-1"
+        )
+        body = assert_error(other, 422, "VALIDATION_ERROR")
+        assert body["errors"] == {
+            "Idempotency-Key": ["This Idempotency-Key was already used for a different file."]
+        }
         assert WorkshopEntry.objects.count() == 2 and ExcelImport.objects.count() == 1
 
     def test_an_idempotency_key_is_for_one_kind_of_request(self, api):

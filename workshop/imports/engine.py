@@ -7,7 +7,10 @@ API's: tolerant choices, lenient dates, lengths, ranges), rows through the model
 Through the API, each row is also held to what the user's role may do there (an operator
 changes only their own records). New rows are inserted and changed rows updated with bulk
 operations, a batch at a time as the rows pass, in one transaction that any bad row rolls
-back: nothing is written unless every row is valid. Importing the same file twice changes
+back: nothing is written unless every row is valid. The records to update are locked (in id
+order) before they are compared with the file, so what an import changes — and the stock
+ledger's corrections — is measured against the rows as they are, not as they were before a
+concurrent write. Importing the same file twice changes
 nothing the second time.
 """
 
@@ -36,7 +39,8 @@ from workshop.imports.spec import ResourceSpec, normalise_header
 log = structlog.get_logger(__name__)
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-NULL_WORDS = {"none", "null"}
+NULL_WORDS = {"none", "null"}  # a text cell that says so is an empty cell
+QUOTE = "'"
 MAX_REPORTED_ERRORS = 1000
 BATCH = 1000  # rows per INSERT / UPDATE statement
 WRITE_BATCH = 5000  # records held before they are written
@@ -57,16 +61,59 @@ class ImportOutcome:
 
 
 class ImportRejected(Exception):
-    """The file cannot be imported: every problem, as `{row, column, message}`."""
+    """The file cannot be imported: its problems, as `{row, column, message}` — the first
+    MAX_REPORTED_ERRORS of them — and how many there are in all (`total_errors`)."""
 
-    def __init__(self, errors: list[dict], total_rows: int = 0):
-        super().__init__(f"{len(errors)} error(s)")
+    def __init__(self, errors: list[dict], total_rows: int = 0, total_errors: int | None = None):
+        self.total_errors = len(errors) if total_errors is None else total_errors
+        super().__init__(f"{self.total_errors} error(s)")
         self.errors = errors
         self.total_rows = total_rows
 
 
 def error(row: int, column: str, message: str) -> dict:
     return {"row": row, "column": column, "message": message}
+
+
+def _in_sheet_order(problem: dict) -> tuple[int, str]:
+    return problem["row"], problem["column"]
+
+
+class RowErrors:
+    """The problems of a file's rows: every one counted, the first `limit` of them (by row,
+    then column) kept for the report, so that a file of bad rows is checked to its end
+    without holding a message for each."""
+
+    def __init__(self, limit: int = MAX_REPORTED_ERRORS):
+        self.limit = limit
+        self.total = 0
+        self._kept: list[dict] = []
+
+    def append(self, problem: dict) -> None:
+        self.total += 1
+        self._kept.append(problem)
+        if len(self._kept) >= 2 * self.limit:
+            self._trim()
+
+    def extend(self, problems) -> None:
+        for problem in problems:
+            self.append(problem)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def __len__(self) -> int:
+        return self.total
+
+    def listed(self) -> list[dict]:
+        """The first `limit` problems, in the sheet's order."""
+        self._trim()
+        return list(self._kept)
+
+    def _trim(self) -> None:
+        # Whatever is cut has `limit` problems before it already: it cannot be among the first.
+        self._kept.sort(key=_in_sheet_order)
+        del self._kept[self.limit :]
 
 
 # ----------------------------------------------------------------------------- headers
@@ -115,15 +162,33 @@ def match_headers(spec: ResourceSpec, sheet: Sheet, required: set[str]) -> Layou
 
 
 # ----------------------------------------------------------------------------- cells
+def is_quoted(text: str) -> bool:
+    """Whether a text's leading `'` is a mark that the import drops (exactly one): before a
+    formula character (the .csv export's neutralisation, SPEC §3), before another `'`, or
+    before a whole word the import would read as empty (`None`, `null`). The export adds
+    the same mark to a text that really starts so (`needs_quote`), so that export → import
+    gives back every text as it was."""
+    if len(text) < 2 or text[0] != QUOTE:
+        return False
+    return text[1] in FORMULA_PREFIXES or text[1] == QUOTE or text[1:].lower() in NULL_WORDS
+
+
+def needs_quote(text: str) -> bool:
+    """Whether a text needs one more leading `'` to be read back by the import as itself
+    (besides any formula neutralisation): it starts with such a mark already, or it is a
+    word the import reads as empty."""
+    return is_quoted(text) or text.lower() in NULL_WORDS
+
+
 def _clean_cell(value: Any, field_obj: serializers.Field) -> Any:
-    """A cell as the API field expects it: text trimmed (and a neutralising `'` before a
-    formula character removed), whole floats as ints, `None`/empty as missing, dates for
-    datetime fields as midnight."""
+    """A cell as the API field expects it: text trimmed (as the API trims it) and one
+    leading `'` mark removed (`is_quoted`), whole floats as ints, `None`/`null`/empty as
+    missing, dates for datetime fields as midnight."""
     if isinstance(value, str):
         value = value.strip()
-        if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_PREFIXES:
-            value = value[1:]
-        if value == "" or value.lower() in NULL_WORDS:
+        if is_quoted(value):
+            value = value[1:]  # the text as written, even `None`: never an empty cell
+        elif value == "" or value.lower() in NULL_WORDS:
             value = None
     elif isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -264,8 +329,9 @@ def run_import(
     *, spec: ResourceSpec, sheet: Sheet, user=None, dry_run: bool = False, check_rights: bool = False
 ) -> ImportOutcome:
     """Validates every row and, unless `dry_run`, writes them all in one transaction.
-    Raises ImportRejected with every row error when any row is bad. With `check_rights`
-    (the API), rows the user's role could not create or change through the API are errors."""
+    Raises ImportRejected when any row is bad, with every row's errors counted and the
+    first MAX_REPORTED_ERRORS of them listed. With `check_rights` (the API), rows the
+    user's role could not create or change through the API are errors."""
     fields = _api_fields(spec)
     layout = match_headers(spec, sheet, required_columns(spec, fields))
     checkers = {name: _CellChecker(fields[name]) for name in layout.positions if name not in spec.related}
@@ -273,7 +339,7 @@ def run_import(
     rights = Rights.of(spec, user) if check_rights and user is not None else None
     related_text = serializers.CharField(allow_null=True)
 
-    errors: list[dict] = []
+    errors = RowErrors()
     rows: list[tuple[int, dict[str, Any]]] = []
     related_raw: dict[str, set[str]] = defaultdict(set)
     seen_keys: dict[str, int] = {}
@@ -313,8 +379,6 @@ def run_import(
             else:
                 seen_keys[folded] = number
         rows.append((number, record))
-        if len(errors) > MAX_REPORTED_ERRORS:
-            break
     if total == 0:
         raise ImportRejected(
             [error(sheet.header_row + 1, "", "The sheet has a header row but no data rows.")]
@@ -326,12 +390,6 @@ def run_import(
     owner_paths = tuple(
         f.name for f in spec.model._meta.concrete_fields if f.many_to_one and f.name != "created_by"
     )
-    existing = _existing(
-        spec,
-        [r[spec.key] for _, r in rows if isinstance(r.get(spec.key), str)],
-        related=owner_paths if rights is not None and rights.own_only else (),
-    )
-
     writer = _Writer(spec, user, errors, write=not dry_run)
     unchanged = 0
     # Records are written in batches as their rows pass, inside one transaction: a bad row
@@ -339,12 +397,21 @@ def run_import(
     # records, not the file's.
     transaction_or_not = contextlib.nullcontext() if dry_run else transaction.atomic()
     with transaction_or_not:
+        # A real import locks the records it may change before it compares them with the
+        # file: what it writes (and an app's `after_write`, e.g. the stock ledger's
+        # corrections) is then measured against the rows as they are, not as they were
+        # before a concurrent change.
+        existing = _existing(
+            spec,
+            [r[spec.key] for _, r in rows if isinstance(r.get(spec.key), str)],
+            related=owner_paths if rights is not None and rights.own_only else (),
+            lock=not dry_run,
+        )
         unchanged = _build_and_write(
             spec, rows, resolved, existing, layout, model_names, fields, rights, user, writer, errors
         )
         if errors:
-            errors.sort(key=lambda e: (e["row"], e["column"]))
-            raise ImportRejected(errors[:MAX_REPORTED_ERRORS], total_rows=total)
+            raise ImportRejected(errors.listed(), total_rows=total, total_errors=errors.total)
         writer.flush()
 
     outcome = ImportOutcome(
@@ -370,7 +437,7 @@ class _Writer:
     only counts them). Once any row is bad nothing more is written or kept: the import will
     be rejected and its transaction rolled back."""
 
-    def __init__(self, spec: ResourceSpec, user, errors: list[dict], write: bool):
+    def __init__(self, spec: ResourceSpec, user, errors: RowErrors, write: bool):
         self.spec, self.user, self.errors, self.write = spec, user, errors, write
         self.new: list = []
         self.changed: list[tuple[Any, set[str], dict]] = []
@@ -477,11 +544,34 @@ def _differs(obj, name: str, new: Any) -> bool:
     return getattr(obj, name) != new
 
 
-def _existing(spec: ResourceSpec, keys: list[str], related: tuple[str, ...] = ()) -> dict[str, Any]:
-    found = {}
+def _existing(
+    spec: ResourceSpec, keys: list[str], related: tuple[str, ...] = (), lock: bool = False
+) -> dict[str, Any]:
+    """The stored records with these business keys, by key. With `lock` (in a transaction)
+    they are locked `FOR UPDATE` in id order — one order for every writer, so two imports
+    (or an import and an API edit) wait for each other instead of deadlocking — and read
+    as they stand once the lock is held."""
     rows = spec.model.objects.select_related(*related) if related else spec.model.objects.all()
-    for start in range(0, len(keys), LOOKUP_CHUNK):
-        chunk = keys[start : start + LOOKUP_CHUNK]
+    chunks = [keys[start : start + LOOKUP_CHUNK] for start in range(0, len(keys), LOOKUP_CHUNK)]
+    if lock:
+        # Locked rows only, the relations read along are not (`of`): an outer join's
+        # nullable side cannot be locked.
+        rows = rows.select_for_update(of=("self",)).order_by("pk")
+        if len(chunks) > 1:
+            # Chunks of keys would lock in id order only within each chunk: find the ids
+            # first and lock them in chunks of ascending ids.
+            ids = sorted(
+                pk
+                for chunk in chunks
+                for pk in spec.model.objects.filter(**{f"{spec.key}__in": chunk}).values_list("pk", flat=True)
+            )
+            found = {}
+            for start in range(0, len(ids), LOOKUP_CHUNK):
+                for obj in rows.filter(pk__in=ids[start : start + LOOKUP_CHUNK]):
+                    found[getattr(obj, spec.key)] = obj
+            return found
+    found = {}
+    for chunk in chunks:
         for obj in rows.filter(**{f"{spec.key}__in": chunk}):
             found[getattr(obj, spec.key)] = obj
     return found

@@ -19,6 +19,16 @@ How values are written (the SPEC is silent on most of this; these are the choice
   return is an explicit text cell in .xlsx (its value unchanged: it reads back as the same
   string and no spreadsheet runs it; Excel's error words such as `#N/A` are text cells too), and
   gets a leading `'` in .csv.
+- The import drops exactly one leading `'` when a formula character, another `'` or a whole
+  `None`/`null` follows it (`engine.is_quoted`): the .csv mark above, and an escape. A text that
+  really starts like that (`'=already quoted`, `''`) or is such a word (`None`, which the import
+  would read as an empty cell) gets one more `'`, in both formats (`engine.needs_quote`). So
+  every text the API can store comes back unchanged, from the .xlsx and from the .csv (or the
+  .csv opened and saved as .xlsx by a spreadsheet).
+- Leading and trailing spaces, tabs and carriage returns: the import trims text, as the API
+  does on every write (and the admin), so no stored text starts or ends with them; a text
+  written some other way with a leading tab is exported as it is (neutralised) and comes
+  back trimmed, as the API would have stored it.
 - Control characters that XML 1.0 (hence .xlsx) cannot hold (`openpyxl.cell.cell.
   ILLEGAL_CHARACTERS_RE`: U+0000–U+0008, U+000B, U+000C, U+000E–U+001F) are removed, in both
   formats so that both files say the same. They are invisible, usually pasted by accident; a
@@ -68,6 +78,7 @@ from workshop.api.exceptions import UnprocessableEntity
 from workshop.api.pagination import PAGINATION_PARAMS
 from workshop.api.schema import AutoSchema
 from workshop.api.serializers import ErrorSerializer, requested_fields
+from workshop.imports.engine import NULL_WORDS, QUOTE, needs_quote
 from workshop.imports.spec import Column, ResourceSpec, registry
 
 log = structlog.get_logger(__name__)
@@ -109,10 +120,24 @@ def clean_text(value: str) -> str:
     return _strip_illegal("", value) if _illegal(value) else value
 
 
+def maybe_special(value: str) -> bool:
+    """A cheap first look: whether a (non-empty) text may need more than writing as it is —
+    a formula character, a `'` or a null word first, or characters to clean or escape."""
+    return (
+        value[0] in FORMULA_TRIGGERS
+        or value[0] == QUOTE
+        or (len(value) <= 4 and value.lower() in NULL_WORDS)
+        or _illegal(value) is not None
+    )
+
+
 def csv_text(value: str) -> str:
-    """A text for .csv: cleaned, and a leading `'` when a spreadsheet would run it."""
+    """A text for .csv: cleaned, and a leading `'` when a spreadsheet would run it or the
+    import would read it otherwise."""
     value = clean_text(value)
-    return "'" + value if value and value[0] in FORMULA_TRIGGERS else value
+    if value and (value[0] in FORMULA_TRIGGERS or needs_quote(value)):
+        return QUOTE + value
+    return value
 
 
 def datetime_text(value: dt.datetime) -> str:
@@ -187,6 +212,8 @@ def _xlsx_special_text(ws, value: str):
     value = clean_text(value)
     if not value:
         return None
+    if needs_quote(value):
+        value = QUOTE + value
     formula_like = value[0] in FORMULA_TRIGGERS or value in _ERROR_WORDS
     if "\r" in value or "_x" in value:
         value = ooxml_escape(value)
@@ -221,13 +248,7 @@ def _write_xlsx(out: BinaryIO, rows, columns, kinds, title: str, progress) -> in
             value = row[i]
             if not value:
                 row[i] = None
-            elif (
-                value[0] in FORMULA_TRIGGERS
-                or value[0] == "#"
-                or "\r" in value
-                or "_x" in value
-                or _illegal(value)
-            ):
+            elif maybe_special(value) or value[0] == "#" or "\r" in value or "_x" in value:
                 row[i] = _xlsx_special_text(ws, value)
         for i in datetime_idx:
             if row[i] is not None:
@@ -255,7 +276,7 @@ def _write_csv(out: BinaryIO, rows, columns, kinds, progress) -> int:
             row = list(raw)
             for i in text_idx:
                 value = row[i]
-                if value and (value[0] in FORMULA_TRIGGERS or _illegal(value)):
+                if value and maybe_special(value):
                     row[i] = csv_text(value)
             for i in datetime_idx:
                 if row[i] is not None:
@@ -337,7 +358,10 @@ EXPORT_DESCRIPTION = (
     "Dates are date cells (`YYYY-MM-DD` in CSV); date-times are ISO 8601 text in the server's "
     "time zone; choices are their values. A text a spreadsheet would run as a formula (first "
     "character `=`, `+`, `-`, `@`, tab or carriage return) is written as a text cell in .xlsx "
-    "and with a leading `'` in .csv. Control characters an .xlsx cannot hold are removed.\n\n"
+    "and with a leading `'` in .csv. A text that already starts with `'` and then one of those "
+    "characters or another `'`, or that is `None` or `null`, gets one more leading `'` in both "
+    "formats; the import removes exactly one again. Control characters an .xlsx cannot hold are "
+    "removed.\n\n"
     'Answers `Content-Disposition: attachment; filename="<resource>-YYYYMMDD-HHMMSS.xlsx"`. '
     "An unknown `format`, a page parameter or any bad filter value is a `422`."
 )

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from machines.models import ExcelImport, ImportStatus
-from workshop.api.exceptions import RequestRejected, ServiceUnavailable
+from workshop.api.exceptions import RequestRejected, ServiceUnavailable, UnprocessableEntity
 from workshop.imports.engine import ImportOutcome, ImportRejected, run_import
 from workshop.imports.reader import ExcelFileError, Sheet, open_sheet, read_upload
 from workshop.imports.spec import ResourceSpec
@@ -30,6 +30,34 @@ def previous_import(*, user, idempotency_key: str | None) -> ExcelImport | None:
     return ExcelImport.objects.filter(created_by=user, idempotency_key=idempotency_key).first()
 
 
+def content_hash(data: bytes) -> str:
+    """What an ExcelImport keeps of its file's content to recognise it (`content_hash`)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def upload_hash(upload) -> str:
+    """`content_hash` of an uploaded file, read in chunks; the file is left at its start."""
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def replay_refusal(
+    record: ExcelImport, *, resource: str, template_id: int | None, dry_run: bool, file_hash: str
+) -> str | None:
+    """Why the import an Idempotency-Key already made cannot answer this request, or None
+    when it is the same request sent again: the same resource or template, a dry run for a
+    dry run, and the same file (a real import must never silently not happen)."""
+    if record.resource != resource or record.template_id != template_id or record.dry_run != dry_run:
+        return "This key was already used for another request; send a new key."
+    if record.content_hash and record.content_hash != file_hash:
+        return "This Idempotency-Key was already used for a different file."
+    return None
+
+
 def read_sheet(upload) -> tuple[bytes, Sheet]:
     """The upload's bytes and first sheet; refusals become the API's error responses."""
     try:
@@ -37,6 +65,15 @@ def read_sheet(upload) -> tuple[bytes, Sheet]:
         return data, open_sheet(data, kind)
     except ExcelFileError as exc:
         raise RequestRejected(exc.status_code, exc.message) from exc
+
+
+def rejection_detail(exc: ImportRejected) -> str:
+    """The 422's message: how many problems the file has, all of them counted even when
+    only the first are listed."""
+    listed, total = len(exc.errors), exc.total_errors
+    if total > listed:
+        return f"{total} problems in the file; the first {listed} are listed. Nothing was imported."
+    return f"{total} problem(s) in the file; nothing was imported."
 
 
 def store_import(
@@ -54,17 +91,14 @@ def store_import(
     stored file, in one transaction. Bad files and rows raise RequestRejected (4xx) and
     write nothing; an unreachable storage raises ServiceUnavailable (503) and writes nothing."""
     data, sheet = read_sheet(upload)
+    file_hash = content_hash(data)
     stored_name = None
     try:
         with transaction.atomic():
             try:
                 outcome = run(sheet, dry_run)
             except ImportRejected as exc:
-                raise RequestRejected(
-                    422,
-                    f"{len(exc.errors)} problem(s) in the file; nothing was imported.",
-                    errors=exc.errors,
-                ) from exc
+                raise RequestRejected(422, rejection_detail(exc), errors=exc.errors) from exc
             except ExcelFileError as exc:  # met while reading the rows (e.g. an enormous cell)
                 raise RequestRejected(exc.status_code, exc.message) from exc
             record = ExcelImport(
@@ -79,7 +113,7 @@ def store_import(
                 finished_at=timezone.now(),
                 created_by=user if user is not None and user.is_authenticated else None,
                 idempotency_key=idempotency_key or None,
-                content_hash=hashlib.sha256(data).hexdigest(),
+                content_hash=file_hash,
             )
             try:
                 record.file.save(record.filename, ContentFile(data), save=False)
@@ -96,6 +130,15 @@ def store_import(
         again = previous_import(user=user, idempotency_key=idempotency_key)
         if again is None:
             raise
+        refusal = replay_refusal(
+            again,
+            resource=resource,
+            template_id=getattr(template, "pk", None),
+            dry_run=dry_run,
+            file_hash=file_hash,
+        )
+        if refusal is not None:
+            raise UnprocessableEntity({"Idempotency-Key": [refusal]}) from None
         return again
     except Exception:
         _delete_file(stored_name)

@@ -7,13 +7,18 @@ import re
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.fields import empty
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from machines.serializers import ExcelImportSerializer
 from workshop.api.exceptions import UnprocessableEntity
-from workshop.imports.service import previous_import, resource_runner, store_import
+from workshop.imports.service import (
+    previous_import,
+    replay_refusal,
+    resource_runner,
+    store_import,
+    upload_hash,
+)
 from workshop.imports.spec import registry
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -36,36 +41,45 @@ def idempotency_key(request) -> str | None:
     return key
 
 
-def replayed_import(request, *, resource: str = "", template_id: int | None = None):
-    """The request's Idempotency-Key and the import it already made, if any. A key answers
-    its first import again only for the same kind of request — the same resource or
-    template, and a dry run for a dry run — else it is a 422 (a real import must never
-    silently not happen)."""
-    key = idempotency_key(request)
+def replayed_import(
+    request, *, key: str | None, resource: str, template_id: int | None, upload, dry_run: bool
+):
+    """The import this Idempotency-Key already made, if any. A key answers its first
+    import again only for the same request sent again — the same resource or template, a
+    dry run for a dry run, and the same file (by content) — else it is a 422: a real import
+    must never silently not happen."""
     replay = previous_import(user=request.user, idempotency_key=key)
     if replay is not None:
-        dry_run = serializers.BooleanField(default=False).run_validation(request.data.get("dry_run", empty))
-        same = replay.resource == resource and replay.template_id == template_id and replay.dry_run == dry_run
-        if not same:
-            raise UnprocessableEntity(
-                {"Idempotency-Key": ["This key was already used for another request; send a new key."]}
-            )
-    return key, replay
+        refusal = replay_refusal(
+            replay, resource=resource, template_id=template_id, dry_run=dry_run, file_hash=upload_hash(upload)
+        )
+        if refusal is not None:
+            raise UnprocessableEntity({"Idempotency-Key": [refusal]})
+    return replay
 
 
 def upload_response(view, request, *, run, resource: str = "", template=None) -> Response:
-    """An upload or import request end to end: the Idempotency-Key's earlier answer, or the
-    form checked, the file run and stored; `201` with the ExcelImport record."""
-    key, record = replayed_import(request, resource=resource, template_id=getattr(template, "pk", None))
+    """An upload or import request end to end: the key and the form checked, then the
+    Idempotency-Key's earlier answer, or the file run and stored; `201` with the
+    ExcelImport record."""
+    key = idempotency_key(request)
+    form = ImportUploadSerializer(data=request.data)
+    form.is_valid(raise_exception=True)
+    upload, dry_run = form.validated_data["file"], form.validated_data["dry_run"]
+    record = replayed_import(
+        request,
+        key=key,
+        resource=resource,
+        template_id=getattr(template, "pk", None),
+        upload=upload,
+        dry_run=dry_run,
+    )
     if record is None:
-        form = ImportUploadSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        upload = form.validated_data["file"]
         record = store_import(
             upload=upload,
             filename=upload.name,
             user=request.user,
-            dry_run=form.validated_data["dry_run"],
+            dry_run=dry_run,
             run=run,
             resource=resource,
             template=template,
@@ -79,8 +93,9 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     {"type": "string", "pattern": IDEMPOTENCY_KEY.pattern},
     OpenApiParameter.HEADER,
     required=False,
-    description="Send the same key again (e.g. after a time-out) to get the first answer back "
-    "instead of importing twice.",
+    description="Send the same key again with the same file (e.g. after a time-out) to get the "
+    "first answer back instead of importing twice. A key already used for a different file, "
+    "resource, template or dry-run setting is a 422.",
 )
 
 
@@ -102,7 +117,8 @@ class ExcelImportMixin:
     @extend_schema(
         summary="Import rows from an Excel file",
         description="Upsert by business key, all-or-nothing: one bad row is a 422 listing every row "
-        "error (`{row, column, message}`, rows numbered as Excel shows them) and nothing is written. "
+        "error (`{row, column, message}`, rows numbered as Excel shows them; past 1000 errors, the "
+        "first 1000, and the message gives the total) and nothing is written. "
         "Headers match field names or the shop's own headers, ignoring case, spaces and underscores.",
         request={"multipart/form-data": ImportUploadSerializer},
         responses={201: ExcelImportSerializer},
