@@ -21,6 +21,13 @@ class ItemAdmin(TimeStampedAdmin):
         else:
             item_create(item=obj, user=request.user)
 
+    def get_deleted_objects(self, objs, request):
+        # The ledger goes with its item. Movements are never deleted on their own (their admin
+        # refuses it), which must not stop whoever may delete the item.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(StockMovement._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
+
 
 @admin.register(StockMovement)
 class StockMovementAdmin(TimeStampedAdmin):

@@ -44,7 +44,9 @@ class MovementReason(models.TextChoices):
 class StockMovement(TimeStampedModel):
     """One change of an item's quantity: the ledger behind `Item.quantity`."""
 
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="movements")
+    # The ledger is the item's own history: deleting the item deletes it (SPEC §2 lists no
+    # protection for items; an import's entries go with the import alike).
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="movements")
     delta = models.IntegerField()
     quantity_after = models.IntegerField()
     reason = models.CharField(max_length=20, choices=MovementReason.choices, db_index=True)

@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Group
 
 from inventory.models import Item, StockMovement
 from tests.factories import ItemFactory, StockMovementFactory
@@ -31,6 +32,17 @@ class TestItemAdmin:
         assert list(StockMovement.objects.values_list("delta", "quantity_after", "reason")) == [
             (12, 12, "receipt")
         ]
+
+    def test_delete_takes_the_items_ledger(self, client, django_user_model):
+        manager = django_user_model.objects.create_user("mgr", password="x" * 12, is_staff=True)
+        manager.groups.add(Group.objects.get(name="manager"))
+        client.force_login(manager)
+        movement = StockMovementFactory()
+        url = f"/admin/inventory/item/{movement.item.pk}/delete/"
+        page = client.get(url)
+        assert page.status_code == 200 and b"Are you sure" in page.content
+        assert client.post(url, {"post": "yes"}).status_code == 302
+        assert not Item.objects.exists() and not StockMovement.objects.exists()
 
     def test_change_quantity_records_a_correction(self, admin_client):
         item = ItemFactory(item_id="INV-1", quantity=50)

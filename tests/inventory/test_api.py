@@ -72,7 +72,7 @@ class TestItemContract(ResourceContract):
         ]
 
     def make_protected(self):
-        return StockMovementFactory().item
+        return None  # an item's movements are its own history and go with it
 
 
 class TestStockMovementContract(ResourceContract):
@@ -316,11 +316,24 @@ class TestItemLedger:
         body = api.patch(f"{ITEMS}{item.pk}/", {"is_low_stock": True}, format="json").json()
         assert body["is_low_stock"] is False
 
-    def test_delete_item_with_movements_is_409(self, api):
+    def test_deleting_an_item_deletes_its_ledger_and_nothing_else(self, api):
         body = api.post(ITEMS, {"item_id": "INV-1", "item_name": "Wire", "quantity": 3}, format="json").json()
-        error = assert_error(api.delete(f"{ITEMS}{body['id']}/"), 409, "CONFLICT")
+        assert (
+            api.post(
+                f"{ITEMS}{body['id']}/adjust", {"delta": -1, "reason": "consumption"}, format="json"
+            ).status_code
+            == 200
+        )
+        other = StockMovementFactory()
+        response = api.delete(f"{ITEMS}{body['id']}/")
+        assert response.status_code == 200 and response.json() == {"message": "Item deleted successfully"}
+        assert not Item.objects.filter(pk=body["id"]).exists()
+        assert list(StockMovement.objects.values_list("pk", flat=True)) == [other.pk]
+
+    def test_a_work_order_with_stock_movements_is_still_protected(self, api):
+        movement = StockMovementFactory(work_order=WorkOrderFactory(), delta=-1, reason="consumption")
+        error = assert_error(api.delete(f"/api/v1/workorders/{movement.work_order.pk}/"), 409, "CONFLICT")
         assert "1 stock movement." in error["detail"]
-        assert Item.objects.filter(pk=body["id"]).exists() and StockMovement.objects.count() == 1
 
     def test_update_query_count_is_bounded(self, api, django_assert_max_num_queries):
         item = ItemFactory(quantity=50)
