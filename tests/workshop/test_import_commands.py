@@ -16,6 +16,7 @@ from machines.models import ExcelImport, WorkshopEntry
 from staff.models import Employee
 from tests.factories import ExcelImportFactory, ImportScheduleFactory, ImportTemplateFactory
 from tests.workbooks import workbook_bytes
+from tests.workshop.logs import rendered_log_lines
 from workorders.models import WorkOrder
 from workshop.management.commands.run_scheduled_imports import is_due
 
@@ -86,6 +87,18 @@ class TestScheduledImports:
         record = ExcelImport.objects.get()
         assert record.status == "failed" and "No file" in record.errors[0]["message"]
         assert not WorkshopEntry.objects.exists()
+
+    def test_it_speaks_in_log_lines_only(self, caplog, capsys):
+        due_schedule(source="nothing-here.xlsx")
+        with caplog.at_level("INFO"):
+            call_command("run_scheduled_imports")
+        out = capsys.readouterr()
+        assert out.out == "" and out.err == ""  # no plain text beside the JSON log
+        events = {line["event"]: line for line in rendered_log_lines(caplog)}
+        assert events["schedule.failed"]["source"] == "nothing-here.xlsx"
+        assert events["schedules.finished"]["ran"] == 1
+        call_command("run_scheduled_imports", verbosity=2)
+        assert "Ran 0 schedule(s)." in capsys.readouterr().out
 
     def test_bad_content_records_a_failed_run_with_row_errors(self, settings):
         schedule = due_schedule(source="wrong-columns.xlsx")

@@ -53,7 +53,11 @@ class Command(BaseCommand):
                 schedule.last_run_at = now
                 schedule.save(update_fields=["last_status", "last_run_at", "updated_at"])
                 ran += 1
-        self.stdout.write(f"Ran {ran} schedule(s).")
+        # One JSON log line (it runs under cron or in the scheduler container, where stdout is
+        # the log); the plain sentence only when asked for (-v 2).
+        log.info("schedules.finished", ran=ran)
+        if options["verbosity"] > 1:
+            self.stdout.write(f"Ran {ran} schedule(s).")
 
     def run_one(self, schedule: ImportSchedule) -> str:
         try:
@@ -93,5 +97,4 @@ class Command(BaseCommand):
             finished_at=timezone.now(),
         )
         log.warning("schedule.failed", schedule_id=schedule.pk, source=schedule.source, reason=message)
-        self.stderr.write(f"Schedule {schedule.pk} ({schedule.source}): {message}")
         return ImportStatus.FAILED
