@@ -127,3 +127,16 @@ class UserSerializer(ModelSerializer):
             except DjangoValidationError as exc:
                 raise serializers.ValidationError({"password": list(exc.messages)}) from exc
         return attrs
+
+
+class UserUpdateSerializer(UserSerializer):
+    """The `PUT` body in the schema: as on create, but `password` may be left out (the user
+    keeps theirs; `UserSerializer.get_fields` does the same for a real update)."""
+
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        trim_whitespace=False,
+        max_length=128,
+        style={"input_type": "password"},
+    )

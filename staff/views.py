@@ -1,8 +1,9 @@
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from staff.filters import EmployeeFilter, UserFilter
 from staff.models import Employee
-from staff.serializers import EmployeeSerializer, UserSerializer
+from staff.serializers import EmployeeSerializer, UserSerializer, UserUpdateSerializer
 from staff.services import user_create, user_delete, user_update
 from workshop.api.viewsets import ModelViewSet
 from workshop.imports.export import ExcelExportMixin
@@ -21,6 +22,7 @@ class EmployeeViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
     ordering_fields = ["employee_id", "name", "role", "certification_expiry", "created_at", "updated_at"]
 
 
+@extend_schema_view(update=extend_schema(request=UserUpdateSerializer))
 class UserViewSet(ModelViewSet):
     """Login users and their roles (admins only: the `auth.*_user` permissions)."""
 

@@ -21,19 +21,20 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from workshop.api.fields import TextField
 from workshop.api.serializers import MessageSerializer
 from workshop.roles import user_role
 
 
 class LoginSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    username = TextField(max_length=150)
+    password = TextField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
 
 
 class RefreshSerializer(serializers.Serializer):
     schema_example = {"refresh_token": "eyJhbGciOi…"}
 
-    refresh_token = serializers.CharField(max_length=4096)
+    refresh_token = TextField(max_length=4096)
 
 
 class TokenPairSerializer(serializers.Serializer):
@@ -97,7 +98,7 @@ class LoginView(APIView):
         ],
     )
     def post(self, request):
-        data = LoginSerializer(data=request.data)
+        data = LoginSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         user = authenticate(
             request, username=data.validated_data["username"], password=data.validated_data["password"]
@@ -122,7 +123,7 @@ class RefreshView(APIView):
         examples=[PAIR_EXAMPLE],
     )
     def post(self, request):
-        data = RefreshSerializer(data=request.data)
+        data = RefreshSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         try:
             old = RefreshToken(data.validated_data["refresh_token"])
@@ -150,7 +151,7 @@ class LogoutView(APIView):
         ],
     )
     def post(self, request):
-        data = RefreshSerializer(data=request.data)
+        data = RefreshSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         try:
             token = RefreshToken(data.validated_data["refresh_token"])

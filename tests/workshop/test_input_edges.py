@@ -8,7 +8,13 @@ import pytest
 from inspections.models import Inspection
 from staff.models import Employee
 from tests.contract import assert_error
-from tests.factories import EmployeeFactory, InspectionFactory, UserFactory, WorkOrderFactory
+from tests.factories import (
+    EmployeeFactory,
+    ImportTemplateFactory,
+    InspectionFactory,
+    UserFactory,
+    WorkOrderFactory,
+)
 from workorders.models import WorkOrder
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +147,49 @@ def test_an_unknown_format_is_422_naming_the_ones_there_are(api, url):
 
 def test_format_json_is_fine(api):
     assert api.get("/api/v1/workorders/?format=json").status_code == 200
+
+
+# ------------------------------------------------------------------------------ auth bodies
+@pytest.mark.parametrize(
+    ("url", "payload", "field"),
+    [
+        ("/api/v1/auth/login", {"username": 123, "password": "x"}, "username"),
+        ("/api/v1/auth/login", {"username": "admin", "password": ["x"]}, "password"),
+        ("/api/v1/auth/refresh", {"refresh_token": 123}, "refresh_token"),
+    ],
+)
+def test_auth_bodies_of_the_wrong_type_are_422(anon, url, payload, field):
+    body = assert_error(anon.post(url, payload, format="json"), 422, "VALIDATION_ERROR")
+    assert list(body["errors"]) == [field]
+
+
+def test_logout_with_a_number_for_a_token_is_422(client_for):
+    body = assert_error(
+        client_for("viewer").post("/api/v1/auth/logout", {"refresh_token": 123}, format="json"),
+        422,
+        "VALIDATION_ERROR",
+    )
+    assert list(body["errors"]) == ["refresh_token"]
+
+
+# ------------------------------------------------------------------------------ booleans
+@pytest.mark.parametrize("value", [0, 1, "true", "yes", "off", None])
+def test_a_boolean_field_takes_true_or_false_only(api, value):
+    template = ImportTemplateFactory(active=True)
+    body = assert_error(
+        api.patch(f"/api/v1/templates/{template.pk}/", {"active": value}, format="json"),
+        422,
+        "VALIDATION_ERROR",
+    )
+    assert list(body["errors"]) == ["active"]
+    template.refresh_from_db()
+    assert template.active is True
+
+
+def test_a_user_put_without_a_password_keeps_it(api):
+    user = UserFactory(role="viewer")
+    payload = {"username": user.username, "email": "new@example.com", "role": "viewer", "is_active": True}
+    response = api.put(f"/api/v1/users/{user.pk}/", payload, format="json")
+    assert response.status_code == 200, response.content
+    user.refresh_from_db()
+    assert user.email == "new@example.com" and user.check_password("correct-horse-battery-staple")

@@ -109,6 +109,17 @@ class TextField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class BooleanField(serializers.BooleanField):
+    """`true` or `false`, from an API request: DRF's BooleanField also takes `0`, `1`, `"yes"`,
+    `"off"`…, which the schema does not offer. Without a request (the Excel import) those
+    spreadsheet spellings stay welcome."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool) and self.context.get("request") is not None:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class SlugRelatedField(serializers.SlugRelatedField):
     """A record by its business key, as text. From an API request, DRF's leniencies are refused
     as the schema says: an empty string is not null (send null for "none") and a number is not

@@ -15,7 +15,13 @@ from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from workshop.api.exceptions import UnprocessableEntity
-from workshop.api.fields import LenientChoiceField, LenientDateField, PrimaryKeyRelatedField, TextField
+from workshop.api.fields import (
+    BooleanField,
+    LenientChoiceField,
+    LenientDateField,
+    PrimaryKeyRelatedField,
+    TextField,
+)
 
 READ_ONLY_BOOKKEEPING = ("id", "created_at", "updated_at", "created_by")
 
@@ -53,6 +59,7 @@ class ModelSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateField: LenientDateField,
+        models.BooleanField: BooleanField,
         models.CharField: TextField,
         models.TextField: TextField,
     }
