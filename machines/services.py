@@ -58,7 +58,9 @@ def entry_value(value):
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
-        return value.strip()
+        return value.replace(
+            "\x00", ""
+        ).strip()  # a NUL (Excel's _x0000_) means nothing, and jsonb refuses it
     return value
 
 
@@ -114,6 +116,7 @@ def excel_import_file_response(*, excel_import: ExcelImport):
     """The stored upload: a redirect to a presigned link where the storage has URLs of its
     own (S3), else the file streamed from local storage."""
     from django.http import FileResponse, HttpResponseRedirect
+    from django.utils.http import content_disposition_header
     from rest_framework.exceptions import NotFound
 
     from workshop.api.exceptions import ServiceUnavailable
@@ -123,14 +126,37 @@ def excel_import_file_response(*, excel_import: ExcelImport):
     storage = excel_import.file.storage
     try:
         if _is_remote(storage):
-            return HttpResponseRedirect(storage.url(excel_import.file.name))
+            # The link itself says "a download, of no particular type": whatever the upload was
+            # named (`x.html`), a browser must not render it.
+            return HttpResponseRedirect(
+                storage.url(
+                    excel_import.file.name,
+                    parameters={
+                        "ResponseContentType": "application/octet-stream",
+                        "ResponseContentDisposition": content_disposition_header(True, excel_import.filename),
+                    },
+                )
+            )
         handle = storage.open(excel_import.file.name, "rb")
+        head = handle.read(8)
+        handle.seek(0)
     except FileNotFoundError as exc:
         raise NotFound("The stored file is gone.") from exc
     except Exception as exc:  # storage outage
         log.error("import.file_unavailable", import_id=excel_import.pk, error=type(exc).__name__)
         raise ServiceUnavailable("The file storage is unavailable.") from exc
-    return FileResponse(handle, as_attachment=True, filename=excel_import.filename)
+    # The type of what it is (uploads are checked to be Excel files), not of its name.
+    return FileResponse(
+        handle, as_attachment=True, filename=excel_import.filename, content_type=_excel_type(head)
+    )
+
+
+def _excel_type(head: bytes) -> str:
+    if head.startswith(b"PK\x03\x04"):
+        return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "application/vnd.ms-excel"
+    return "application/octet-stream"
 
 
 def _is_remote(storage) -> bool:

@@ -23,6 +23,10 @@ def request_id_for(request) -> str:
     return sent if _SANE_REQUEST_ID.match(sent) else uuid.uuid4().hex
 
 
+# The API's answers (not its schema and docs, which are public and the same for everyone).
+PRIVATE_PREFIXES = ("/api/v1/",)
+
+
 class RequestContextMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -34,6 +38,9 @@ class RequestContextMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request.request_id)
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
+        if request.path.startswith(PRIVATE_PREFIXES) and not response.has_header("Cache-Control"):
+            # Records, tokens and files of a logged-in user: no browser or proxy keeps a copy.
+            response["Cache-Control"] = "no-store"
         limit = getattr(request, "ratelimit", None)
         if limit:
             response["X-RateLimit-Limit"] = str(limit["limit"])

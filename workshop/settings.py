@@ -17,8 +17,34 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0123456789abcdef"
 DEV_JWT_SIGNING_KEY = "dev-only-insecure-jwt-signing-key-change-me-0123456789"
+TRUE_WORDS = {"true", "1", "yes", "on"}
+FALSE_WORDS = {"false", "0", "no", "off"}
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+
+def env_bool(name: str, default: bool) -> bool:
+    """A true/false variable, or a refusal to start: django-environ reads any word it does not
+    know (`ture`) as false, which would silently turn rate limits or debug mode off/on."""
+    raw = env.str(name, default="").strip().lower()
+    if raw == "":
+        return default
+    if raw in TRUE_WORDS:
+        return True
+    if raw in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not true or false (true/false, 1/0, yes/no, on/off).")
+
+
+def production_secret(name: str, value: str, *, dev_value: str) -> None:
+    """Production mode refuses a secret that is the development one, short, or a placeholder
+    copied from an example (`change-me…`)."""
+    if value == dev_value or len(value) < 50 or "change-me" in value.lower():
+        raise ImproperlyConfigured(
+            f"{name} must be set to a long random value (50+ characters, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(64))'`) when DJANGO_DEBUG=false."
+        )
+
+
+DEBUG = env_bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
@@ -28,10 +54,7 @@ CORS_ALLOWED_ORIGINS = env.list(
 )
 
 if not DEBUG:
-    if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set to a long random value when DJANGO_DEBUG=false."
-        )
+    production_secret("DJANGO_SECRET_KEY", SECRET_KEY, dev_value=DEV_SECRET_KEY)
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set when DJANGO_DEBUG=false.")
     if "*" in ALLOWED_HOSTS:
@@ -244,8 +267,12 @@ SIMPLE_JWT = {
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=DEV_JWT_SIGNING_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
-if not DEBUG and SIMPLE_JWT["SIGNING_KEY"] == DEV_JWT_SIGNING_KEY:
-    raise ImproperlyConfigured("JWT_SIGNING_KEY must be set to a long random value when DJANGO_DEBUG=false.")
+if not DEBUG:
+    production_secret("JWT_SIGNING_KEY", SIMPLE_JWT["SIGNING_KEY"], dev_value=DEV_JWT_SIGNING_KEY)
+    if SIMPLE_JWT["SIGNING_KEY"] == SECRET_KEY:
+        raise ImproperlyConfigured(
+            "JWT_SIGNING_KEY must differ from DJANGO_SECRET_KEY (tokens have their own key)."
+        )
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Weldshop API",
@@ -287,7 +314,7 @@ def _rate(name: str, default: str) -> str:
     return value
 
 
-RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_GENERAL = _rate("RATELIMIT_GENERAL", "100/m")
 RATELIMIT_UPLOAD = _rate("RATELIMIT_UPLOAD", "10/m")
 RATELIMIT_AUTH = _rate("RATELIMIT_AUTH", "5/m")
@@ -302,16 +329,16 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Production mode: HTTPS only (health checks from the load balancer may stay on HTTP).
-SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^health(/.*)?$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
-SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Opt-in: behind a proxy that sets X-Forwarded-Proto (and strips it from clients).
-if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # CORS: the explicit origin list only (never a wildcard).
@@ -349,8 +376,12 @@ CONTENT_SECURITY_POLICY = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
 
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
-LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").strip().upper()
+LOG_FORMAT = env.str("LOG_FORMAT", default="json").strip().lower()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r}: use DEBUG, INFO, WARNING, ERROR or CRITICAL.")
+if LOG_FORMAT not in ("json", "console"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use json or console.")
 LOGGING_CONFIG = None  # workshop.logging configures stdlib logging and structlog together
 from workshop.logging import configure_logging  # noqa: E402
 

@@ -41,3 +41,4 @@ urlpatterns = [
 ]
 
 handler500 = "workshop.api.exceptions.server_error"
+handler400 = "workshop.api.exceptions.bad_request"

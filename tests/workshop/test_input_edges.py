@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from inspections.models import Inspection
+from machines.models import Machine
 from staff.models import Employee
 from tests.contract import assert_error
 from tests.factories import (
@@ -193,3 +194,86 @@ def test_a_user_put_without_a_password_keeps_it(api):
     assert response.status_code == 200, response.content
     user.refresh_from_db()
     assert user.email == "new@example.com" and user.check_password("correct-horse-battery-staple")
+
+
+# ------------------------------------------------------------------------------ search
+def test_search_takes_up_to_ten_words_of_up_to_100_characters(api):
+    WorkOrderFactory(description="root and cap passes")
+    assert api.get("/api/v1/workorders/", {"search": " ".join(["pass"] * 10)}).json()["total"] == 1
+    body = assert_error(
+        api.get("/api/v1/workorders/", {"search": " ".join(["pass"] * 11)}), 422, "VALIDATION_ERROR"
+    )
+    assert list(body["errors"]) == ["search"]
+    assert_error(api.get("/api/v1/items/", {"search": "x" * 101}), 422, "VALIDATION_ERROR")
+    assert_error(
+        api.get("/api/v1/workorders/export/", {"search": " ".join(["a"] * 11)}), 422, "VALIDATION_ERROR"
+    )
+
+
+def test_unknown_fields_are_422_even_on_an_empty_page(api):
+    body = assert_error(
+        api.get("/api/v1/machines/", {"fields": "bogus", "search": "nothing-matches"}),
+        422,
+        "VALIDATION_ERROR",
+    )
+    assert list(body["errors"]) == ["fields"]
+
+
+# ------------------------------------------------------------------------------ JSON fields
+@pytest.mark.parametrize(
+    ("url", "payload", "field"),
+    [
+        (
+            "/api/v1/machines/",
+            {"name": "n", "code": "C3", "type": "r", "metadata": {"a": "\u0000"}},
+            "metadata",
+        ),
+        ("/api/v1/machines/", {"name": "n", "code": "C4", "metadata": {"a\u0000": 1}}, "metadata"),
+        (
+            "/api/v1/machines/",
+            {"name": "n", "code": "C5", "metadata": {"a": ["ok", {"b": "x\u0000"}]}},
+            "metadata",
+        ),
+    ],
+)
+def test_a_nul_character_in_json_is_422_and_writes_nothing(api, url, payload, field):
+    body = assert_error(api.post(url, payload, format="json"), 422, "VALIDATION_ERROR")
+    assert list(body["errors"]) == [field]
+    assert not Machine.objects.exists()
+
+
+def test_a_nul_in_a_template_mapping_is_422(api):
+    template = ImportTemplateFactory()
+    body = assert_error(
+        api.patch(f"/api/v1/templates/{template.pk}/", {"mapping": {"Date": "date\u0000"}}, format="json"),
+        422,
+        "VALIDATION_ERROR",
+    )
+    assert list(body["errors"]) == ["mapping"]
+
+
+# ------------------------------------------------------------------------------ caching
+@pytest.mark.parametrize("path", ["/api/v1/auth/me", "/api/v1/workorders/", "/api/v1/dashboard/stats"])
+def test_api_answers_are_not_stored_by_browsers_or_proxies(api, path):
+    assert api.get(path)["Cache-Control"] == "no-store"
+
+
+def test_tokens_are_not_stored_either(anon):
+    UserFactory(username="cc-user")
+    response = anon.post(
+        "/api/v1/auth/login",
+        {"username": "cc-user", "password": "correct-horse-battery-staple"},
+        format="json",
+    )
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+
+
+def test_the_schema_may_be_cached(anon):
+    assert "no-store" not in anon.get("/api/schema/").get("Cache-Control", "")
+
+
+# ------------------------------------------------------------------------------ Host header
+def test_a_foreign_host_on_an_api_path_is_a_json_400(anon, settings):
+    settings.DEBUG = False
+    response = anon.get("/api/v1/workorders/", HTTP_HOST="evil.example.com")
+    assert_error(response, 400, "BAD_REQUEST")

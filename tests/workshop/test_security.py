@@ -56,6 +56,35 @@ def test_production_refuses_to_start_with_development_secrets(missing, message):
     assert result.returncode != 0 and message in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("JWT_SIGNING_KEY", "abc"),
+        ("JWT_SIGNING_KEY", "change-me-jwt-signing-key-at-least-50-random-characters-00000000"),
+        ("DJANGO_SECRET_KEY", "change-me-django-secret-key-at-least-50-random-characters-0000"),
+    ],
+    ids=["short jwt key", "placeholder jwt key", "placeholder secret key"],
+)
+def test_production_refuses_weak_or_placeholder_secrets(name, value):
+    result = manage("check", **production(**{name: value}))
+    assert result.returncode != 0 and name in result.stderr
+
+
+def test_production_refuses_one_key_for_both_jobs():
+    key = secrets.token_urlsafe(64)
+    result = manage("check", **production(DJANGO_SECRET_KEY=key, JWT_SIGNING_KEY=key))
+    assert result.returncode != 0 and "must differ" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DJANGO_DEBUG", "ture"), ("RATELIMIT_ENABLE", "nope"), ("LOG_LEVEL", "LOUD"), ("LOG_FORMAT", "text")],
+)
+def test_a_misspelt_setting_refuses_to_start_naming_it(name, value):
+    result = manage("check", **{name: value})
+    assert result.returncode != 0 and name in result.stderr and "ImproperlyConfigured" in result.stderr
+
+
 @pytest.mark.parametrize("hosts", ["*", "weldshop.example.com,*"])
 def test_production_refuses_a_wildcard_host(hosts):
     result = manage("check", **production(DJANGO_ALLOWED_HOSTS=hosts))

@@ -297,3 +297,13 @@ def server_error(request, *args, **kwargs):
     if is_api_path(request.path):
         return json_error_response(request, 500, "The server could not complete the request.")
     return html_server_error(request, *args, **kwargs)
+
+
+def bad_request(request, exception=None, *args, **kwargs):
+    """handler400 (a request Django itself refuses, e.g. a `Host` not in ALLOWED_HOSTS): JSON
+    under the API's paths, Django's page elsewhere."""
+    from django.views.defaults import bad_request as html_bad_request
+
+    if is_api_path(request.path):
+        return json_error_response(request, 400, "Bad request.")
+    return html_bad_request(request, exception, *args, **kwargs)

@@ -196,6 +196,9 @@ class StrictQueryParamsBackend(BaseFilterBackend):
                 }
             )
         reject_repeated(request.query_params)
+        if "fields" in request.query_params and hasattr(view, "get_serializer"):
+            # Building the serializer's fields checks `fields=` (422), also when no row will be.
+            view.get_serializer().get_fields()
         return queryset
 
 
@@ -221,7 +224,24 @@ class FilterBackend(DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
+MAX_SEARCH_TERMS = 10
+MAX_SEARCH_TERM_LENGTH = 100
+
+
 class SearchBackend(SearchFilter):
+    """`search=`: every word must match one of the view's text fields. At most
+    MAX_SEARCH_TERMS words of MAX_SEARCH_TERM_LENGTH characters (else 422): each word is one
+    more case-insensitive scan of every search field, and a few hundred of them would hold a
+    worker (and the database) for many seconds."""
+
+    def get_search_terms(self, request):
+        terms = super().get_search_terms(request)
+        if len(terms) > MAX_SEARCH_TERMS:
+            raise UnprocessableEntity({"search": [f"At most {MAX_SEARCH_TERMS} words."]})
+        if any(len(term) > MAX_SEARCH_TERM_LENGTH for term in terms):
+            raise UnprocessableEntity({"search": [f"Words of at most {MAX_SEARCH_TERM_LENGTH} characters."]})
+        return terms
+
     def filter_queryset(self, request, queryset, view):
         if not _is_list(view):
             return queryset

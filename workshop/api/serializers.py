@@ -17,6 +17,7 @@ from rest_framework.fields import get_error_detail
 from workshop.api.exceptions import UnprocessableEntity
 from workshop.api.fields import (
     BooleanField,
+    JSONField,
     LenientChoiceField,
     LenientDateField,
     PrimaryKeyRelatedField,
@@ -60,6 +61,7 @@ class ModelSerializer(serializers.ModelSerializer):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateField: LenientDateField,
         models.BooleanField: BooleanField,
+        models.JSONField: JSONField,
         models.CharField: TextField,
         models.TextField: TextField,
     }
