@@ -23,22 +23,11 @@ admin.site.site_title = "Weldshop admin"
 admin.site.index_title = "Workshop"
 
 
-def _admin_login_key(group, request) -> str:
-    from workshop.api.ratelimit import client_ip
-
-    return f"ip:{client_ip(request)}"
-
-
 def _limit_admin_login() -> None:
-    """The admin's login form has the API login's per-IP limit (`RATELIMIT_AUTH`, counted
-    apart); over it, a 403 page (django-ratelimit's block)."""
-    from django.conf import settings
-    from django_ratelimit.decorators import ratelimit
+    """The admin's login form has the API login's per-IP limit (`RATELIMIT_AUTH`)."""
+    from workshop.api.ratelimit import limit_login_form
 
-    login = admin.site.login
-    admin.site.login = ratelimit(
-        group="auth", key=_admin_login_key, rate=lambda group, request: settings.RATELIMIT_AUTH, method="POST"
-    )(login)
+    admin.site.login = limit_login_form(admin.site.login)
 
 
 _limit_admin_login()

@@ -229,6 +229,9 @@ STORAGES = {
     },
 }
 
+# The browsable API (and its session login at /api-auth/) in development only.
+BROWSABLE_API = DEBUG
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "workshop.api.authentication.JWTAuthentication",
@@ -243,7 +246,7 @@ REST_FRAMEWORK = {
         "workshop.api.filters.SortBackend",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
-    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if BROWSABLE_API else []),
     # JSON in (SPEC §3); the upload and import actions set MultiPartParser themselves.
     "DEFAULT_PARSER_CLASSES": ["workshop.api.parsers.JSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "workshop.api.parsers.ContentNegotiation",

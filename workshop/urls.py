@@ -1,10 +1,13 @@
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.views import LoginView, LogoutView
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from machines.views import ImportTemplateViewSet
 from workshop import auth, health
 from workshop.api.exceptions import not_found
+from workshop.api.ratelimit import limit_login_form
 from workshop.api.router import router
 
 auth_urls = [
@@ -39,6 +42,19 @@ urlpatterns = [
     re_path(r"^health/status/?$", health.HealthStatusView.as_view(), name="health-status"),
     re_path(r"^(?:api|health|auth)(?:/.*)?$", not_found),
 ]
+
+if settings.BROWSABLE_API:
+    # The browsable API's "Log in" (any user, by session): developers try the API as any role.
+    # DRF's own login/logout pages, with the login limit of the API and the admin.
+    browsable_api_auth = [
+        path(
+            "login/",
+            limit_login_form(LoginView.as_view(template_name="rest_framework/login.html")),
+            name="login",
+        ),
+        path("logout/", LogoutView.as_view(), name="logout"),
+    ]
+    urlpatterns.insert(0, path("api-auth/", include((browsable_api_auth, "rest_framework"))))
 
 handler500 = "workshop.api.exceptions.server_error"
 handler400 = "workshop.api.exceptions.bad_request"

@@ -277,3 +277,31 @@ def test_a_foreign_host_on_an_api_path_is_a_json_400(anon, settings):
     settings.DEBUG = False
     response = anon.get("/api/v1/workorders/", HTTP_HOST="evil.example.com")
     assert_error(response, 400, "BAD_REQUEST")
+
+
+# ------------------------------------------------------------------------------ browsable API
+def test_any_user_can_log_in_to_the_browsable_api(client):
+    UserFactory(username="op-browser", role="operator")
+    page = client.get("/api-auth/login/")
+    assert page.status_code == 200
+    response = client.post(
+        "/api-auth/login/",
+        {"username": "op-browser", "password": "correct-horse-battery-staple", "next": "/api/v1/workorders/"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/api/v1/workorders/"
+    listing = client.get("/api/v1/workorders/", HTTP_ACCEPT="text/html")
+    assert listing.status_code == 200 and b"Work Order List" in listing.content
+
+
+def test_the_browsable_api_login_is_rate_limited_like_the_others(client, settings):
+    settings.RATELIMIT_AUTH = "2/h"
+    settings.RATELIMIT_ENABLE = True
+    for _ in range(2):
+        response = client.post(
+            "/api-auth/login/", {"username": "nobody", "password": "wrong"}, REMOTE_ADDR="198.51.100.99"
+        )
+        assert response.status_code == 200  # the form again, with its error
+    response = client.post(
+        "/api-auth/login/", {"username": "nobody", "password": "wrong"}, REMOTE_ADDR="198.51.100.99"
+    )
+    assert response.status_code == 403

@@ -102,6 +102,16 @@ def scopes(view) -> list[tuple[str, str, object]]:
     return result
 
 
+def limit_login_form(view):
+    """A Django login form (the admin's, the browsable API's) with the API login's per-IP
+    limit (`RATELIMIT_AUTH`) on its POSTs; over it, a 403 page (django-ratelimit's block)."""
+    from django_ratelimit.decorators import ratelimit
+
+    return ratelimit(
+        group="auth", key=_ip, rate=lambda group, request: settings.RATELIMIT_AUTH, method="POST"
+    )(view)
+
+
 class RateLimitThrottle(BaseThrottle):
     def allow_request(self, request, view) -> bool:
         request._request.ratelimit_counted = True  # see exceptions._count_refused
