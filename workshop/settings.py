@@ -114,7 +114,8 @@ APPEND_SLASH = False
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # workshop/templates first: its rest_framework/api.html replaces DRF's user menu.
+        "DIRS": [BASE_DIR / "workshop" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

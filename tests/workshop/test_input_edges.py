@@ -291,6 +291,9 @@ def test_any_user_can_log_in_to_the_browsable_api(client):
     assert response.status_code == 302 and response["Location"] == "/api/v1/workorders/"
     listing = client.get("/api/v1/workorders/", HTTP_ACCEPT="text/html")
     assert listing.status_code == 200 and b"Work Order List" in listing.content
+    assert b"op-browser" in listing.content and b"onclick" not in listing.content  # CSP: no inline JS
+    assert client.post("/api-auth/logout/").status_code in (200, 302)
+    assert client.get("/api/v1/workorders/", HTTP_ACCEPT="application/json").status_code == 401
 
 
 def test_the_browsable_api_login_is_rate_limited_like_the_others(client, settings):
