@@ -31,17 +31,19 @@ _COLUMNS = (
 _DATE = serializers.DateField()
 
 
-def _datetime(value) -> str | None:
-    """As DRF's DateTimeField writes it: ISO 8601 in the current time zone, `Z` for UTC."""
+def _datetime(value, tz) -> str | None:
+    """As DRF's DateTimeField writes it: ISO 8601 in the current time zone `tz` (looked up
+    once per page, not per value), `Z` for UTC."""
     if value is None:
         return None
-    text = timezone.localtime(value).isoformat()
+    text = value.astimezone(tz).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def workorder_list_rows(page: QuerySet) -> list[dict]:
     """The API representation of a page of work orders, in two queries."""
     rows = list(page.prefetch_related(None).values(*_COLUMNS))
+    tz = timezone.get_current_timezone()
     inspections: dict[int, list[dict]] = defaultdict(list)
     found = (
         Inspection.objects.filter(work_order_id__in=[row["id"] for row in rows])
@@ -55,7 +57,7 @@ def workorder_list_rows(page: QuerySet) -> list[dict]:
                 "inspection_id": inspection_id,
                 "result": result,
                 "defect_type": defect_type,
-                "inspected_at": _datetime(inspected_at),
+                "inspected_at": _datetime(inspected_at, tz),
             }
         )
     today = timezone.localdate()
@@ -73,8 +75,8 @@ def workorder_list_rows(page: QuerySet) -> list[dict]:
             and row["due_date"] < today
             and row["status"] not in CLOSED_STATUSES,
             "inspections": inspections.get(row["id"], []),
-            "created_at": _datetime(row["created_at"]),
-            "updated_at": _datetime(row["updated_at"]),
+            "created_at": _datetime(row["created_at"], tz),
+            "updated_at": _datetime(row["updated_at"], tz),
             "created_by": row["created_by_id"],
         }
         for row in rows

@@ -167,6 +167,16 @@ class LocalDayFilter(LenientDateFilter):
 class BaseFilterSet(django_filters.FilterSet):
     """`created_from`/`created_to` (dates, inclusive, in TIME_ZONE) on every list."""
 
+    def get_form_class(self):
+        # django-filter builds a new form class (every filter's form field, then `type()`)
+        # for each request; the filters are the same for every request, so one class per
+        # FilterSet serves them all (each form instance still copies its fields).
+        form_class = type(self).__dict__.get("_cached_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            type(self)._cached_form_class = form_class
+        return form_class
+
     created_from = LocalDayFilter(field_name="created_at", bound="from", label="Created on or after (date)")
     created_to = LocalDayFilter(field_name="created_at", bound="to", label="Created on or before (date)")
 
