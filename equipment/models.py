@@ -3,11 +3,18 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Func
 from django.utils import timezone
 
-from workshop.models import TimeStampedModel, business_key_field, excel_permissions, non_blank_constraint
+from workshop.models import (
+    INT_MAX,
+    TimeStampedModel,
+    business_key_field,
+    excel_permissions,
+    non_blank_constraint,
+)
 
 
 class EquipmentStatus(models.TextChoices):
@@ -60,7 +67,9 @@ class Equipment(TimeStampedModel):
         max_length=20, choices=EquipmentStatus.choices, default=EquipmentStatus.OPERATIONAL, db_index=True
     )
     last_service_date = models.DateField(null=True, blank=True, db_index=True)
-    service_interval_days = models.PositiveIntegerField(null=True, blank=True)
+    service_interval_days = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(INT_MAX)]
+    )
     next_service_due = models.GeneratedField(
         expression=AddDays("last_service_date", "service_interval_days"),
         output_field=models.DateField(),

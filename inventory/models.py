@@ -4,15 +4,21 @@ from django.db import models
 from django.db.models import F, Q
 
 from workorders.models import WorkOrder
-from workshop.models import TimeStampedModel, business_key_field, excel_permissions, non_blank_constraint
+from workshop.models import (
+    WHOLE_NUMBER,
+    TimeStampedModel,
+    business_key_field,
+    excel_permissions,
+    non_blank_constraint,
+)
 
 
 class Item(TimeStampedModel):
     item_id = business_key_field("item ID")
     item_name = models.CharField(max_length=200, db_index=True)
-    quantity = models.IntegerField(default=0, db_index=True)
+    quantity = models.IntegerField(default=0, db_index=True, validators=WHOLE_NUMBER)
     unit = models.CharField(max_length=50, blank=True, default="")
-    reorder_level = models.IntegerField(default=0)
+    reorder_level = models.IntegerField(default=0, validators=WHOLE_NUMBER)
     is_low_stock = models.GeneratedField(
         expression=Q(quantity__lte=F("reorder_level")),
         output_field=models.BooleanField(),

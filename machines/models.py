@@ -4,11 +4,12 @@ import os
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from workshop.models import TimeStampedModel, business_key_field, non_blank_constraint
+from workshop.models import TimeStampedModel, business_key_field, json_without_nul, non_blank_constraint
 
 
 class Machine(TimeStampedModel):
@@ -17,7 +18,7 @@ class Machine(TimeStampedModel):
     type = models.CharField(
         max_length=50, blank=True, default="", db_index=True, help_text="e.g. MIG, TIG, robot"
     )
-    metadata = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(default=dict, blank=True, validators=[json_without_nul])
 
     class Meta:
         ordering = ["id"]
@@ -35,7 +36,9 @@ class ImportTemplate(TimeStampedModel):
     name = models.CharField(max_length=200, db_index=True)
     description = models.TextField(blank=True, default="")
     machine = models.ForeignKey(Machine, on_delete=models.PROTECT, related_name="templates")
-    mapping = models.JSONField(help_text="Excel column header → field name in the entry's data.")
+    mapping = models.JSONField(
+        help_text="Excel column header → field name in the entry's data.", validators=[json_without_nul]
+    )
     active = models.BooleanField(default=True, db_index=True)
 
     class Meta:
@@ -116,7 +119,7 @@ class WorkshopEntry(TimeStampedModel):
         ExcelImport, on_delete=models.CASCADE, null=True, blank=True, related_name="entries"
     )
     imported_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    data = models.JSONField(default=dict)
+    data = models.JSONField(default=dict, validators=[json_without_nul])
 
     class Meta:
         ordering = ["id"]
@@ -136,8 +139,8 @@ class ImportSchedule(TimeStampedModel):
     source = models.CharField(
         max_length=255, help_text="A file name inside the drop folder or S3 prefix (never a path)."
     )
-    hour = models.PositiveSmallIntegerField(default=0)
-    minute = models.PositiveSmallIntegerField(default=0)
+    hour = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(23)])
+    minute = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(59)])
     active = models.BooleanField(default=True, db_index=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_status = models.CharField(max_length=20, choices=ImportStatus.choices, blank=True, default="")

@@ -1,8 +1,31 @@
 """Shared model bases."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Length
+
+INT_MAX = 2_147_483_647  # PostgreSQL's integer; SQLite would store more, so it is checked here
+# Validators for an `integer` column (the API, the admin and the import all check them).
+WHOLE_NUMBER = [MinValueValidator(0), MaxValueValidator(INT_MAX)]
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def json_without_nul(value) -> None:
+    """JSON without NUL characters anywhere (keys or values): PostgreSQL's jsonb cannot hold
+    them, so every database refuses them, as text fields do."""
+    if _has_nul(value):
+        raise ValidationError("Null characters are not allowed.", code="null_characters_not_allowed")
 
 
 class TimeStampedModel(models.Model):

@@ -120,28 +120,6 @@ class BooleanField(serializers.BooleanField):
         return super().to_internal_value(data)
 
 
-def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
-
-
-class JSONField(serializers.JSONField):
-    """JSON, without NUL characters anywhere (keys or values): PostgreSQL's jsonb cannot hold
-    them (it would be a 500 there and stored on SQLite), so they are a 422 on every database,
-    as in text fields."""
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if _has_nul(value):
-            raise serializers.ValidationError("Null characters are not allowed.")
-        return value
-
-
 class SlugRelatedField(serializers.SlugRelatedField):
     """A record by its business key, as text. From an API request, DRF's leniencies are refused
     as the schema says: an empty string is not null (send null for "none") and a number is not

@@ -17,7 +17,6 @@ from rest_framework.fields import get_error_detail
 from workshop.api.exceptions import UnprocessableEntity
 from workshop.api.fields import (
     BooleanField,
-    JSONField,
     LenientChoiceField,
     LenientDateField,
     PrimaryKeyRelatedField,
@@ -61,7 +60,6 @@ class ModelSerializer(serializers.ModelSerializer):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateField: LenientDateField,
         models.BooleanField: BooleanField,
-        models.JSONField: JSONField,
         models.CharField: TextField,
         models.TextField: TextField,
     }
