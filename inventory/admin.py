@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from inventory.models import Item, StockMovement
@@ -5,9 +6,44 @@ from inventory.services import item_create, item_update
 from workshop.admin import TimeStampedAdmin
 
 
+class ItemAdminForm(forms.ModelForm):
+    """The item form remembers the quantity it showed (`quantity_seen`). If a stock movement
+    changed the quantity while the page was open, a form that leaves the quantity as shown
+    keeps the new one (it must not undo the movement), and a form that changes it is asked
+    to enter it again against the new value."""
+
+    quantity_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Item
+        fields = ["item_id", "item_name", "quantity", "unit", "reorder_level"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["quantity_seen"].initial = self.instance.quantity
+
+    def clean(self):
+        cleaned = super().clean()
+        seen, current = cleaned.get("quantity_seen"), self.instance.quantity
+        if self.instance.pk is None or seen is None or seen == current or "quantity" not in cleaned:
+            return cleaned
+        if cleaned["quantity"] == seen:
+            cleaned["quantity"] = current  # not edited here: keep what the movement made it
+            return cleaned
+        raise forms.ValidationError(
+            {
+                "quantity": f"The quantity changed from {seen} to {current} while this page was open "
+                "(a stock movement). Enter the quantity again."
+            }
+        )
+
+
 @admin.register(Item)
 class ItemAdmin(TimeStampedAdmin):
     """Saving goes through the services, so a quantity typed in here is in the ledger too."""
+
+    form = ItemAdminForm
 
     list_display = ["item_id", "item_name", "quantity", "unit", "reorder_level", "is_low_stock"]
     list_filter = ["is_low_stock", "unit"]
@@ -16,7 +52,7 @@ class ItemAdmin(TimeStampedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            data = {name: form.cleaned_data[name] for name in form.changed_data}
+            data = {name: form.cleaned_data[name] for name in form.changed_data if name != "quantity_seen"}
             item_update(item=obj, data=data, user=request.user)
         else:
             item_create(item=obj, user=request.user)

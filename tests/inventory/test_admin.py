@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from inventory.models import Item, StockMovement
+from inventory.services import item_adjust_stock
 from tests.factories import ItemFactory, StockMovementFactory
 
 
@@ -43,6 +44,29 @@ class TestItemAdmin:
         assert page.status_code == 200 and b"Are you sure" in page.content
         assert client.post(url, {"post": "yes"}).status_code == 302
         assert not Item.objects.exists() and not StockMovement.objects.exists()
+
+    def test_a_stale_form_does_not_undo_a_movement_made_meanwhile(self, admin_client):
+        item = ItemFactory(item_id="INV-1", quantity=0)
+        page = admin_client.get(f"/admin/inventory/item/{item.pk}/change/")
+        assert b'name="quantity_seen"' in page.content
+        item_adjust_stock(item_id=item.pk, delta=5, reason="receipt")  # meanwhile, someone else
+        response = admin_client.post(
+            f"/admin/inventory/item/{item.pk}/change/", form(quantity=0, quantity_seen=0, item_name="Flux")
+        )
+        assert response.status_code == 302, response.content[:2000]
+        item.refresh_from_db()
+        assert (item.quantity, item.item_name) == (5, "Flux")
+        assert list(StockMovement.objects.values_list("delta", flat=True)) == [5]
+
+    def test_a_stale_quantity_edit_is_asked_again(self, admin_client):
+        item = ItemFactory(item_id="INV-1", quantity=0)
+        item_adjust_stock(item_id=item.pk, delta=5, reason="receipt")
+        response = admin_client.post(
+            f"/admin/inventory/item/{item.pk}/change/", form(quantity=3, quantity_seen=0)
+        )
+        assert response.status_code == 200 and b"changed from 0 to 5" in response.content
+        item.refresh_from_db()
+        assert item.quantity == 5 and StockMovement.objects.count() == 1
 
     def test_change_quantity_records_a_correction(self, admin_client):
         item = ItemFactory(item_id="INV-1", quantity=50)
