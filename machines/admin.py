@@ -1,4 +1,8 @@
 from django.contrib import admin
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
 
 from machines.models import ExcelImport, ImportSchedule, ImportTemplate, Machine, WorkshopEntry
 from machines.services import excel_import_delete
@@ -7,7 +11,7 @@ from workshop.admin import TimeStampedAdmin
 
 class ImportTemplateInline(admin.TabularInline):
     model = ImportTemplate
-    fields = ["name", "active"]
+    fields = ["name", "mapping", "active"]
     extra = 0
     show_change_link = True
 
@@ -70,11 +74,12 @@ class ExcelImportAdmin(TimeStampedAdmin):
     list_filter = ["status", "resource", "dry_run"]
     search_fields = ["filename", "resource", "template__name"]
     list_select_related = ["template"]
+    exclude = ["file"]  # its storage URL is not served in production: the API streams it
     readonly_fields = [
         "template",
         "resource",
         "filename",
-        "file",
+        "stored_file",
         "status",
         "rows_total",
         "rows_created",
@@ -91,6 +96,22 @@ class ExcelImportAdmin(TimeStampedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="file")
+    def stored_file(self, obj):
+        if not obj.file:
+            return self.get_empty_value_display()
+        return format_html('<a href="{}">{}</a>', reverse("excelimport-file", args=[obj.pk]), obj.filename)
+
+    def response_delete(self, request, obj_display, obj_id):
+        """Back to the imports list (the default sends those who may not change imports, i.e.
+        everyone, to the admin index)."""
+        response = super().response_delete(request, obj_display, obj_id)
+        if isinstance(response, HttpResponseRedirect) and self.has_view_permission(request):
+            changelist = reverse("admin:machines_excelimport_changelist", current_app=self.admin_site.name)
+            context = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
+            response["Location"] = add_preserved_filters(context, changelist)
+        return response
 
     def delete_model(self, request, obj):
         excel_import_delete(excel_import=obj)

@@ -1,7 +1,20 @@
-from django.contrib import admin
+import structlog
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from staff.models import CertificationStatus, Employee, certification_status_q
+from staff.services import user_delete, user_revoke_tokens
 from workshop.admin import TimeStampedAdmin
+from workshop.roles import ADMIN, ROLES, set_user_role
+
+log = structlog.get_logger(__name__)
+User = get_user_model()
 
 
 class CertificationStatusFilter(admin.SimpleListFilter):
@@ -29,3 +42,128 @@ class EmployeeAdmin(TimeStampedAdmin):
     @admin.display(description="certification")
     def certification_status(self, obj):
         return CertificationStatus(obj.certification_status).label
+
+
+# Users and role groups: the admin has the API's effects and protections.
+
+
+class RefusedDeleteMixin:
+    """Objects `delete_refusal()` names cannot be deleted: no delete link, the delete page
+    redirects back with the reason, and a bulk delete lists them as not permitted."""
+
+    def delete_refusal(self, request, obj) -> str | None:
+        return None
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and self.delete_refusal(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        reason = obj is not None and self.delete_refusal(request, obj)
+        if reason:
+            self.message_user(request, reason, messages.ERROR)
+            opts = self.opts
+            return HttpResponseRedirect(
+                reverse(
+                    f"admin:{opts.app_label}_{opts.model_name}_change",
+                    args=[obj.pk],
+                    current_app=self.admin_site.name,
+                )
+            )
+        return super().delete_view(request, object_id, extra_context)
+
+
+class UserChangeForm(auth_forms.UserChangeForm):
+    """At most one role group; an admin keeps their own admin role and stays active."""
+
+    actor = None  # the user making the change (set per request by UserAdmin.get_form)
+
+    def clean(self):
+        cleaned = super().clean()
+        groups = cleaned.get("groups")
+        roles = sorted(g.name for g in groups if g.name in ROLES) if groups is not None else []
+        if len(roles) > 1:
+            self.add_error("groups", f"Choose at most one role group ({', '.join(ROLES)}).")
+            return cleaned
+        is_superuser = cleaned.get("is_superuser", self.instance.is_superuser)
+        if is_superuser and roles and roles != [ADMIN]:
+            self.add_error("groups", "A superuser's role is admin.")
+            return cleaned
+        role = ADMIN if is_superuser else (roles[0] if roles else None)
+        if self.actor is not None and self.instance.pk == self.actor.pk:
+            if cleaned.get("is_active") is False:
+                self.add_error("is_active", "You cannot deactivate yourself.")
+            if "groups" in cleaned and role != ADMIN:
+                self.add_error("groups", "You cannot take away your own admin role.")
+        return cleaned
+
+
+class AdminPasswordChangeForm(auth_forms.AdminPasswordChangeForm):
+    """A new password (or none) revokes the user's refresh tokens, as the API's change does."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            revoked = user_revoke_tokens(user=user)
+            log.info("user.tokens_revoked", user_id=user.pk, revoked=revoked)
+        return user
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(RefusedDeleteMixin, auth_admin.UserAdmin):
+    """`is_staff` follows the role (admin and manager are staff), as with the API's role."""
+
+    form = UserChangeForm
+    change_password_form = AdminPasswordChangeForm
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "is_staff")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        if user.is_superuser:
+            role = ADMIN
+        else:
+            role = user.groups.filter(name__in=ROLES).order_by("name").values_list("name", flat=True).first()
+        set_user_role(user, role)
+        user.save(update_fields=["is_staff", "is_superuser"])
+        if change and "is_active" in form.changed_data and not user.is_active:
+            revoked = user_revoke_tokens(user=user)
+            log.info("user.tokens_revoked", user_id=user.pk, revoked=revoked)
+
+    def delete_refusal(self, request, obj) -> str | None:
+        return "You cannot delete yourself." if obj.pk == request.user.pk else None
+
+    def delete_model(self, request, obj):
+        user_delete(user=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            user_delete(user=user, actor=request.user)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(RefusedDeleteMixin, auth_admin.GroupAdmin):
+    """The role groups (`workshop.roles.ROLES`) keep their names: roles are found by name."""
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.name in ROLES:
+            return (*readonly, "name")
+        return readonly
+
+    def delete_refusal(self, request, obj) -> str | None:
+        return f"The role group {obj.name!r} cannot be deleted." if obj.name in ROLES else None

@@ -1,4 +1,4 @@
-"""Admin base: bookkeeping fields read only, `created_by` set on add."""
+"""Admin base: bookkeeping fields read only, `created_by` set on add (inline rows too)."""
 
 from django.contrib import admin
 
@@ -16,6 +16,13 @@ class TimeStampedAdmin(admin.ModelAdmin):
         if not change and obj.created_by_id is None:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        for inline_form in formset.forms:
+            obj = inline_form.instance
+            if obj.pk is None and getattr(obj, "created_by_id", 0) is None:
+                obj.created_by = request.user
+        super().save_formset(request, form, formset, change)
 
 
 admin.site.site_header = "Weldshop administration"

@@ -56,3 +56,46 @@ def test_admin_pages_load_without_n_plus_one(admin_client, model):
     )
     add = admin_client.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_add"))
     assert add.status_code in (200, 403)  # 403 where records are made by other operations
+
+
+@pytest.mark.django_db
+def test_inline_rows_get_created_by(admin_client, admin_user):
+    """An inspection added as a row on the work order page records who created it."""
+    from inspections.models import Inspection
+
+    work_order = factories.WorkOrderFactory()
+    existing = factories.InspectionFactory(work_order=work_order, created_by=None)
+    url = reverse("admin:workorders_workorder_change", args=[work_order.pk])
+    data = {
+        "order_id": work_order.order_id,
+        "client": work_order.client,
+        "description": "",
+        "status": "pending",
+        "due_date": "",
+        "assigned_welder": "",
+        "inspections-TOTAL_FORMS": "2",
+        "inspections-INITIAL_FORMS": "1",
+        "inspections-MIN_NUM_FORMS": "0",
+        "inspections-MAX_NUM_FORMS": "1000",
+        "inspections-0-id": str(existing.pk),
+        "inspections-0-work_order": str(work_order.pk),
+        "inspections-0-inspection_id": existing.inspection_id,
+        "inspections-0-inspector": "Changed",
+        "inspections-0-result": "pass",
+        "inspections-0-method": "VT",
+        "inspections-0-inspected_at_0": "2025-01-02",
+        "inspections-0-inspected_at_1": "10:00:00",
+        "inspections-1-work_order": str(work_order.pk),
+        "inspections-1-inspection_id": "QC-NEW",
+        "inspections-1-inspector": "Ana",
+        "inspections-1-result": "fail",
+        "inspections-1-defect_type": "porosity",
+        "inspections-1-method": "VT",
+        "inspections-1-inspected_at_0": "2025-01-02",
+        "inspections-1-inspected_at_1": "11:00:00",
+    }
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content[:2000]
+    assert Inspection.objects.get(inspection_id="QC-NEW").created_by == admin_user
+    existing.refresh_from_db()
+    assert existing.inspector == "Changed" and existing.created_by is None  # only new rows
