@@ -1,5 +1,7 @@
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework.exceptions import PermissionDenied
 
 from staff.filters import EmployeeFilter, UserFilter
 from staff.models import Employee
@@ -8,6 +10,7 @@ from staff.services import user_create, user_delete, user_update
 from workshop.api.viewsets import ModelViewSet
 from workshop.imports.export import ExcelExportMixin
 from workshop.imports.views import ExcelImportMixin
+from workshop.roles import ADMIN, user_role
 
 
 class EmployeeViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
@@ -42,6 +45,29 @@ class UserViewSet(ModelViewSet):
             is_active=data.get("is_active", True),
             employee=data.get("employee"),
         )
+
+    @transaction.atomic
+    def update(self, request, *args, **kwargs):
+        self._recheck_actor(request.user, kwargs.get(self.lookup_url_kwarg or self.lookup_field))
+        return super().update(request, *args, **kwargs)
+
+    @transaction.atomic
+    def destroy(self, request, *args, **kwargs):
+        self._recheck_actor(request.user, kwargs.get(self.lookup_url_kwarg or self.lookup_field))
+        return super().destroy(request, *args, **kwargs)
+
+    def _recheck_actor(self, actor, target_pk) -> None:
+        """Locks the acting admin's row and the target's (in id order: no deadlock) and reads
+        the actor's role again: two admins demoting or deactivating each other at once take
+        turns, and the second is refused (403) as they would be one after the other."""
+        ids = sorted({actor.pk, *([int(target_pk)] if str(target_pk).isdigit() else [])})
+        locked = {
+            user.pk: user
+            for user in get_user_model().objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        }
+        fresh = locked.get(actor.pk)
+        if fresh is None or not fresh.is_active or user_role(fresh) != ADMIN:
+            raise PermissionDenied("Your role may not do this.")
 
     def perform_update(self, serializer):
         serializer.instance = user_update(

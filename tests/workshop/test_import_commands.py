@@ -128,9 +128,24 @@ class TestScheduledImports:
         assert schedule.last_status == "failed" and not WorkshopEntry.objects.exists()
 
 
+@pytest.fixture
+def command_at(monkeypatch):
+    """`command_at(minutes, *args)`: call_command with Django's clock that many minutes ahead."""
+    real_now = timezone.now
+
+    def run(minutes: int, *args, **kwargs):
+        monkeypatch.setattr(timezone, "now", lambda: real_now() + dt.timedelta(minutes=minutes))
+        try:
+            return call_command(*args, **kwargs)
+        finally:
+            monkeypatch.setattr(timezone, "now", real_now)
+
+    return run
+
+
 @pytest.mark.django_db
 class TestCleanupUploads:
-    def test_old_files_and_orphans_go_recent_ones_stay(self):
+    def test_old_files_and_orphans_go_recent_ones_stay(self, command_at):
         old = ExcelImportFactory(file=ContentFile(b"old", name="old.xlsx"))
         ExcelImport.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=40))
         recent = ExcelImportFactory(file=ContentFile(b"new", name="new.xlsx"))
@@ -141,10 +156,20 @@ class TestCleanupUploads:
         call_command("cleanup_uploads", "--older-than-days", "0")
         old.refresh_from_db()
         assert not old.file and not default_storage.exists(old_name)
+        assert default_storage.exists(orphan)  # minutes old: maybe an upload in flight
+        command_at(2, "cleanup_uploads", "--older-than-days", "0", "--orphan-grace-minutes", "1")
         assert not default_storage.exists(orphan)
         recent.refresh_from_db()
         assert not recent.file  # older than 0 days
         assert ExcelImport.objects.count() == 2  # records stay
+
+    def test_a_crashs_orphan_goes_after_an_hour_whatever_the_days(self, command_at):
+        kept = ExcelImportFactory(file=ContentFile(b"kept", name="kept.xlsx"))
+        orphan = default_storage.save("imports/2025/11/crash.xlsx", ContentFile(b"half an upload"))
+        command_at(59, "cleanup_uploads", "--older-than-days", "365")
+        assert default_storage.exists(orphan)
+        command_at(61, "cleanup_uploads", "--older-than-days", "365")
+        assert not default_storage.exists(orphan) and default_storage.exists(kept.file.name)
 
     def test_negative_days_is_refused(self):
         with pytest.raises(CommandError):

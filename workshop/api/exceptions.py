@@ -206,6 +206,15 @@ def exception_handler(exc, context):
     return response
 
 
+# PostgreSQL's deadlock_detected and serialization_failure: two transactions wanted the same
+# rows in opposite orders; the database stopped one. Not an outage: a conflict to retry.
+WRITE_CONFLICT_SQLSTATES = {"40P01", "40001"}
+
+
+def _is_write_conflict(exc: OperationalError) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) in WRITE_CONFLICT_SQLSTATES
+
+
 def _handle(exc, request) -> Response:
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -225,6 +234,8 @@ def _handle(exc, request) -> Response:
             exc = DuplicateResource()
         else:
             exc = exceptions.ValidationError("The values break a rule of the data model.")
+    elif isinstance(exc, OperationalError) and _is_write_conflict(exc):
+        exc = Conflict("Another request changed the same records at the same moment. Try again.")
     elif isinstance(exc, OperationalError | InterfaceError):
         exc = ServiceUnavailable("The database is unavailable. Try again shortly.")
     elif isinstance(exc, DatabaseError):

@@ -9,6 +9,8 @@ from rest_framework.response import Response
 
 from workshop.api.serializers import MessageSerializer
 
+LOCKING_ACTIONS = frozenset({"update", "partial_update", "destroy"})
+
 
 class ApiViewMixin:
     """Attributes every API view may set (also from `@action(...)` keyword arguments)."""
@@ -17,6 +19,16 @@ class ApiViewMixin:
     required_perms: list[str] | None = None
     # Error responses the schema lists beyond those the method implies.
     extra_error_codes: tuple[str, ...] = ()
+
+    def get_queryset(self):
+        """For a change or a delete, the record is read with its row locked (`SELECT … FOR
+        UPDATE`, in the request's transaction): two requests on one record take turns. So a
+        PATCH racing a DELETE finds the record gone (404) instead of writing it back, and two
+        PATCHes of different fields both keep their change (the second reads the first's)."""
+        queryset = super().get_queryset()
+        if getattr(self, "action", None) in LOCKING_ACTIONS and transaction.get_connection().in_atomic_block:
+            queryset = queryset.select_for_update(of=("self",))
+        return queryset
 
     def get_required_perms(self) -> list[str] | None:
         """The permissions this request's action needs, when not the method's model

@@ -1,7 +1,9 @@
-"""`manage.py cleanup_uploads --older-than-days N [--dry-run]`
+"""`manage.py cleanup_uploads --older-than-days N [--orphan-grace-minutes M] [--dry-run]`
 
 Deletes the stored files of imports older than N days (the import records stay, without a
-file) and files under `imports/` that no record points to (left by a crash or an outage)."""
+file) and files under `imports/` that no record points to — left by a crash or an outage
+mid-upload — once they are M minutes old (default 60: an upload in flight is never that old,
+gunicorn ends a request after 30 s), whatever N is."""
 
 import datetime as dt
 import posixpath
@@ -32,12 +34,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--older-than-days", type=int, required=True)
+        parser.add_argument(
+            "--orphan-grace-minutes",
+            type=int,
+            default=60,
+            help="Files no import points to are deleted once this old (default 60).",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Only list what would be deleted.")
 
-    def handle(self, *args, older_than_days, dry_run, **options):
+    def handle(self, *args, older_than_days, orphan_grace_minutes, dry_run, **options):
         if older_than_days < 0:
             raise CommandError("--older-than-days must be 0 or more.")
+        if orphan_grace_minutes < 1:
+            raise CommandError("--orphan-grace-minutes must be 1 or more (uploads in flight).")
         cutoff = timezone.now() - dt.timedelta(days=older_than_days)
+        orphan_cutoff = timezone.now() - dt.timedelta(minutes=orphan_grace_minutes)
         storage = default_storage
         old = ExcelImport.objects.filter(created_at__lt=cutoff).exclude(file="")
         expired = 0
@@ -55,7 +66,7 @@ class Command(BaseCommand):
                 modified = storage.get_modified_time(name)
             except (NotImplementedError, OSError):
                 modified = None
-            if modified is not None and modified >= cutoff:
+            if modified is not None and modified >= orphan_cutoff:
                 continue  # maybe an upload in flight
             self._delete(storage, name, dry_run)
             orphans += 1
