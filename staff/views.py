@@ -7,6 +7,7 @@ from staff.filters import EmployeeFilter, UserFilter
 from staff.models import Employee
 from staff.serializers import EmployeeSerializer, UserSerializer, UserUpdateSerializer
 from staff.services import user_create, user_delete, user_update
+from workshop.api.serializers import MessageSerializer
 from workshop.api.viewsets import ModelViewSet
 from workshop.imports.export import ExcelExportMixin
 from workshop.imports.views import ExcelImportMixin
@@ -51,6 +52,7 @@ class UserViewSet(ModelViewSet):
         self._recheck_actor(request.user, kwargs.get(self.lookup_url_kwarg or self.lookup_field))
         return super().update(request, *args, **kwargs)
 
+    @extend_schema(responses={200: MessageSerializer})
     @transaction.atomic
     def destroy(self, request, *args, **kwargs):
         self._recheck_actor(request.user, kwargs.get(self.lookup_url_kwarg or self.lookup_field))

@@ -131,3 +131,12 @@ def test_a_delete_example_names_its_resource(schema):
     assert examples_of(operation["responses"]["200"]["content"])[0]["value"] == {
         "message": "Equipment deleted successfully"
     }
+
+
+def test_every_delete_documents_its_200_message(schema):
+    deletes = [(name, op) for name, op in operations(schema) if name.startswith("DELETE ")]
+    assert deletes
+    for name, operation in deletes:
+        assert "204" not in operation["responses"], name
+        example = examples_of(operation["responses"]["200"]["content"])[0]["value"]
+        assert example["message"].endswith(" deleted successfully"), name
