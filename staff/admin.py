@@ -1,4 +1,3 @@
-import structlog
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import admin as auth_admin
@@ -11,9 +10,8 @@ from django.urls import reverse
 from staff.models import CertificationStatus, Employee, certification_status_q
 from staff.services import user_delete, user_revoke_tokens
 from workshop.admin import TimeStampedAdmin
-from workshop.roles import ADMIN, ROLES, set_user_role
+from workshop.roles import ADMIN, ROLES, set_user_role, user_role
 
-log = structlog.get_logger(__name__)
 User = get_user_model()
 
 
@@ -106,8 +104,7 @@ class AdminPasswordChangeForm(auth_forms.AdminPasswordChangeForm):
     def save(self, commit=True):
         user = super().save(commit=commit)
         if commit:
-            revoked = user_revoke_tokens(user=user)
-            log.info("user.tokens_revoked", user_id=user.pk, revoked=revoked)
+            user_revoke_tokens(user=user)
         return user
 
 
@@ -131,15 +128,11 @@ class UserAdmin(RefusedDeleteMixin, auth_admin.UserAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         user = form.instance
-        if user.is_superuser:
-            role = ADMIN
-        else:
-            role = user.groups.filter(name__in=ROLES).order_by("name").values_list("name", flat=True).first()
-        set_user_role(user, role)
+        user.__dict__.pop("_role_cache", None)  # the groups just changed: read them again
+        set_user_role(user, user_role(user))
         user.save(update_fields=["is_staff", "is_superuser"])
         if change and "is_active" in form.changed_data and not user.is_active:
-            revoked = user_revoke_tokens(user=user)
-            log.info("user.tokens_revoked", user_id=user.pk, revoked=revoked)
+            user_revoke_tokens(user=user)
 
     def delete_refusal(self, request, obj) -> str | None:
         return "You cannot delete yourself." if obj.pk == request.user.pk else None

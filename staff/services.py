@@ -19,11 +19,12 @@ UNSET = object()
 
 
 def user_revoke_tokens(*, user) -> int:
-    """Revokes every refresh token the user still holds; returns how many."""
+    """Revokes every refresh token the user still holds (and logs it); returns how many."""
     outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
     revoked = BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
     )
+    log.info("user.tokens_revoked", user_id=user.pk, revoked=len(revoked))
     return len(revoked)
 
 
@@ -70,8 +71,7 @@ def user_update(*, user, actor, data: dict[str, Any]):
     if "employee" in data:
         _link_employee(user, data["employee"])
     if data.get("is_active") is False or password:
-        revoked = user_revoke_tokens(user=user)
-        log.info("user.tokens_revoked", user_id=user.pk, revoked=revoked)
+        user_revoke_tokens(user=user)
     return _reloaded(user)
 
 

@@ -80,13 +80,16 @@ class ProductionServer(Server):
         Content-Length); the status and the JSON body of the answer."""
         connection = HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
-            connection.request(
-                method,
-                path,
-                body=iter(chunks),
-                headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
-                encode_chunked=True,
-            )
+            try:
+                connection.request(
+                    method,
+                    path,
+                    body=iter(chunks),
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+                    encode_chunked=True,
+                )
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server answered (413) and closed before taking the whole body: read it
             response = connection.getresponse()
             return response.status, json.loads(response.read())
         finally:
