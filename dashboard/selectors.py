@@ -50,7 +50,7 @@ from staff.models import (
 )
 from workorders.models import CLOSED_STATUSES, WorkOrder, WorkOrderStatus, overdue_q
 from workshop import sql
-from workshop.api.filters import local_day_start
+from workshop.api.filters import local_days_q
 
 DUE_SOON_DAYS = 7
 RATE_QUANTUM = Decimal("0.0001")
@@ -74,12 +74,7 @@ class Period:
 
     def inspections(self) -> Q:
         """Inspections made on a day of the period, days in TIME_ZONE."""
-        q = Q()
-        if self.start is not None and self.start > dt.date.min:  # the first day: no bound
-            q &= Q(inspected_at__gte=local_day_start(self.start))
-        if self.end is not None and self.end < dt.date.max:  # the last day: no bound
-            q &= Q(inspected_at__lt=local_day_start(self.end + dt.timedelta(days=1)))
-        return q
+        return local_days_q("inspected_at", self.start, self.end)
 
 
 ALL_TIME = Period()

@@ -11,6 +11,7 @@ import datetime as dt
 
 import django_filters
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -142,6 +143,18 @@ def local_day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+def local_days_q(field: str, start: dt.date | None = None, end: dt.date | None = None) -> Q:
+    """Moments of a datetime `field` on the days `start`..`end` (inclusive, in TIME_ZONE; either
+    may be None). The calendar's first and last days are open ends: no bound to compute (one
+    past 9999-12-31 does not exist) and none needed."""
+    q = Q()
+    if start is not None and start > dt.date.min:
+        q &= Q(**{f"{field}__gte": local_day_start(start)})
+    if end is not None and end < dt.date.max:
+        q &= Q(**{f"{field}__lt": local_day_start(end + dt.timedelta(days=1))})
+    return q
+
+
 class LocalDayFilter(LenientDateFilter):
     """A date bound on a datetime field, inclusive, in TIME_ZONE: `bound="from"` keeps
     moments from the start of the day, `bound="to"` keeps moments before the next day."""
@@ -156,12 +169,8 @@ class LocalDayFilter(LenientDateFilter):
         if value in (None, ""):
             return qs
         if self.bound == "from":
-            if value == dt.date.min:  # from the first day there is: no bound (and no overflow)
-                return qs
-            return qs.filter(**{f"{self.field_name}__gte": local_day_start(value)})
-        if value == dt.date.max:  # to the last day there is: no bound
-            return qs
-        return qs.filter(**{f"{self.field_name}__lt": local_day_start(value + dt.timedelta(days=1))})
+            return qs.filter(local_days_q(self.field_name, start=value))
+        return qs.filter(local_days_q(self.field_name, end=value))
 
 
 class BaseFilterSet(django_filters.FilterSet):
