@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1
-# Production image: gunicorn serving workshop.wsgi on port 8000, as a non-root user.
+# Production image: gunicorn with uvicorn workers serving the ASGI app (HTTP and WebSocket,
+# workshop.asgi) on port 8000, as a non-root user. The same image runs the Celery worker and
+# beat (`celery -A workshop worker`, `celery -A workshop beat`): docker-compose.yml.
 # Configure it with the environment variables in .env.example (DJANGO_SECRET_KEY,
 # DJANGO_ALLOWED_HOSTS, JWT_SIGNING_KEY, DATABASE_URL, REDIS_URL, STORAGE_BACKEND=s3...).
 # Migrations are not run at start-up: run `python manage.py migrate` once per release
@@ -56,7 +58,8 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # lines as JSON like the app's (LOG_FORMAT, LOG_LEVEL); no access log, since the app writes one
 # JSON line per request itself; --no-control-socket because gunicorn 27
 # would otherwise create ~/.gunicorn/ (not writable here).
-CMD ["gunicorn", "workshop.wsgi", \
+CMD ["gunicorn", "workshop.asgi:application", \
+     "--worker-class", "uvicorn_worker.UvicornWorker", \
      "--config", "gunicorn.conf.py", \
      "--bind", "0.0.0.0:8000", \
      "--timeout", "30", \

@@ -37,3 +37,8 @@ class StructlogLogger(Logger):
 
 logger_class = StructlogLogger
 loglevel = os.environ.get("LOG_LEVEL", "INFO").lower()
+# Nobody's X-Forwarded-For / X-Forwarded-Proto is trusted by the server itself: uvicorn's
+# workers would otherwise let any client on loopback rewrite its address. The app reads
+# X-Forwarded-For as TRUSTED_PROXY_HOPS allows, and X-Forwarded-Proto when
+# DJANGO_SECURE_PROXY_SSL_HEADER is on.
+forwarded_allow_ips = ""

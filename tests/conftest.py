@@ -1,8 +1,15 @@
+import os
+
 import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import UserFactory
+
+if os.environ.get("WELDSHOP_TEST_ASGI"):
+    from tests.asgi_client import install
+
+    install()  # every request of the suite over the ASGI path (tests/asgi_client.py)
 
 
 @pytest.fixture(autouse=True)

@@ -66,6 +66,18 @@ class RequestContextMiddleware:
         return response_for_unhandled(request, exception)
 
 
+BODY_OVER_LIMIT = "weldshop.body_over_limit"
+
+
+def body_limit(content_type: str) -> int:
+    """The most a request body may hold: `DATA_UPLOAD_MAX_MEMORY_SIZE` (JSON), plus
+    `UPLOAD_MAX_MB` for multipart (the file and the form fields)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if content_type == "multipart/form-data":
+        limit += settings.UPLOAD_MAX_MB * 1024 * 1024
+    return limit
+
+
 class ChunkedBodyMiddleware:
     """A body sent with `Transfer-Encoding: chunked` and no Content-Length, read under its cap.
 
@@ -84,12 +96,14 @@ class ChunkedBodyMiddleware:
 
     def __call__(self, request):
         meta = request.META
+        if getattr(request, "scope", {}).get(BODY_OVER_LIMIT):  # ASGI: BodyLimitMiddleware
+            from workshop.api.exceptions import json_error_response
+
+            return json_error_response(request, 413, "The request body is too large.")
         chunked = "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower()
         if not chunked or meta.get("CONTENT_LENGTH") or not meta.get("wsgi.input_terminated"):
             return self.get_response(request)
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if request.content_type == "multipart/form-data":
-            limit += settings.UPLOAD_MAX_MB * 1024 * 1024
+        limit = body_limit(request.content_type)
         with tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE) as body:
             size = 0
             while size <= limit:
@@ -106,3 +120,71 @@ class ChunkedBodyMiddleware:
             meta["wsgi.input"], meta["CONTENT_LENGTH"] = body, str(size)
             request._stream = LimitedStream(body, size)  # what WSGIRequest made of CONTENT_LENGTH
             return self.get_response(request)
+
+
+class BodyLimitMiddleware:
+    """ASGI: a request body without a Content-Length (`Transfer-Encoding: chunked`), read under
+    its cap (`body_limit`) before Django sees it, as `ChunkedBodyMiddleware` does under WSGI.
+
+    Django's ASGI handler reads a whole body, however long, and takes its length from the
+    Content-Length header only: a chunked body would escape the caps and reach the views as
+    if empty. Here it is buffered up to its cap + 1 byte and handed on with its
+    `content-length`; past the cap the rest is not read, and the request reaches Django marked
+    (`BODY_OVER_LIMIT`), where `ChunkedBodyMiddleware` answers 413 with the request id and the
+    log line every answer has. A body with a Content-Length is Django's to check, as before.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        if b"content-length" in headers or b"chunked" not in headers.get(b"transfer-encoding", b"").lower():
+            return await self.app(scope, receive, send)
+        content_type = headers.get(b"content-type", b"").decode("latin1").split(";")[0].strip().lower()
+        limit = body_limit(content_type)
+        with tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE) as body:
+            size, over = 0, False
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return None
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    over = True
+                    break
+                body.write(chunk)
+                if not message.get("more_body", False):
+                    break
+            if over:
+                scope = {**scope, BODY_OVER_LIMIT: True}
+                return await self.app(scope, _replay(None, 0, receive), send)
+            body.seek(0)
+            scope = {
+                **scope,
+                "headers": [*scope["headers"], (b"content-length", str(size).encode("ascii"))],
+            }
+            return await self.app(scope, _replay(body, size, receive), send)
+
+
+def _replay(body, size: int, receive_more, chunk_size: int = 64 * 1024):
+    """An ASGI `receive` that hands over a buffered body again, then the connection's own
+    messages (Django waits on them for a disconnect while it answers)."""
+    remaining, done = size, False
+
+    async def receive():
+        nonlocal remaining, done
+        if not done:
+            chunk = body.read(min(chunk_size, remaining)) if remaining > 0 else b""
+            remaining -= len(chunk)
+            done = remaining <= 0
+            return {"type": "http.request", "body": chunk, "more_body": not done}
+        while True:  # past the cap, the rest of a body is not kept
+            message = await receive_more()
+            if message["type"] != "http.request":
+                return message
+
+    return receive

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "csp",
+    "channels",
     "workshop",
     "staff",
     "machines",
@@ -108,6 +109,9 @@ if not DEBUG:
     MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "workshop.urls"
+# ASGI (HTTP and WebSocket, workshop.asgi) is how the app is served; the WSGI entry point
+# stays valid for HTTP-only deployments.
+ASGI_APPLICATION = "workshop.asgi.application"
 WSGI_APPLICATION = "workshop.wsgi.application"
 APPEND_SLASH = False
 
@@ -130,6 +134,16 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", default=True):
+    # psycopg's connection pool, one per process: under ASGI each request runs its sync code
+    # on a thread of its own, so persistent per-thread connections (CONN_MAX_AGE) would pile
+    # up; a pool hands each request a connection and takes it back (CONN_MAX_AGE must be 0).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
+        "timeout": env.int("DB_POOL_TIMEOUT", default=10),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the dev server and a management command share the file;
     # IMMEDIATE transactions take the write lock at BEGIN, so concurrent writers wait for it
@@ -156,6 +170,27 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Channels: the layer that carries live events to every socket, on every app host, through
+# the shared Redis; in memory (one process: scripts/run) without it.
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": f"{env.str('CACHE_KEY_PREFIX', default='weldshop')}:asgi",
+                # A socket's channel holds this many undelivered messages; past it, new ones are
+                # dropped (a client that stops reading catches up by replay).
+                "capacity": env.int("CHANNELS_CAPACITY", default=1000),
+                "expiry": 60,
+                # Sockets stay in their groups for as long as they are open (default: a day).
+                "group_expiry": 7 * 24 * 3600,
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -5,6 +5,10 @@ Django reads CONTENT_LENGTH bytes of a body and nothing else: a body sent with
 views empty (a valid work order answered 422 "order_id: This field is required.") and escaped
 the 2.5 MB JSON cap. `workshop.middleware.ChunkedBodyMiddleware` reads it under the same caps.
 
+Under ASGI, `workshop.middleware.BodyLimitMiddleware` does the same before Django's ASGI
+handler (which would read any body whole). Both servers run every test: gunicorn's sync
+workers on the WSGI app, and uvicorn workers on the ASGI app, as the image runs it.
+
 The server (test_ratelimit_gunicorn's, here without Redis) gets its own SQLite file and media
 folder, and `UPLOAD_MAX_MB=1`, so an over-cap multipart body stays small.
 """
@@ -55,11 +59,19 @@ def production_env(tmp: Path) -> dict[str, str]:
     }
 
 
+SERVERS = {
+    # The WSGI app on gunicorn's sync workers, and the ASGI app on uvicorn workers (the image's).
+    "wsgi": ("workshop.wsgi", "sync"),
+    "asgi": ("workshop.asgi:application", "uvicorn_worker.UvicornWorker"),
+}
+
+
 class ProductionServer(Server):
     """Server (test_ratelimit_gunicorn) in production mode with a manager to log in as. Its
     own `__init__`: the parent's needs a Redis."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, kind: str = "wsgi"):
+        self.app, self.worker_class = SERVERS[kind]
         self.tmp = tmp
         self.port = free_port()
         self.access_log = tmp / "access.log"
@@ -106,9 +118,9 @@ class ProductionServer(Server):
             connection.close()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    instance = ProductionServer(tmp_path_factory.mktemp("chunked-body"))
+@pytest.fixture(scope="module", params=sorted(SERVERS))
+def server(tmp_path_factory, request):
+    instance = ProductionServer(tmp_path_factory.mktemp(f"chunked-body-{request.param}"), request.param)
     try:
         instance.prepare()
         instance.start()

@@ -83,6 +83,11 @@ class Reply:
 
 
 class Server:
+    # Sync workers on the WSGI app here: a connection that never finishes its request holds one
+    # (worker_held). Subclasses may serve the ASGI app.
+    app = "workshop.wsgi"
+    worker_class = "sync"
+
     def __init__(self, tmp: Path):
         self.tmp = tmp
         self.port = free_port()
@@ -123,11 +128,13 @@ class Server:
             sys.executable,
             "-m",
             "gunicorn",
-            "workshop.wsgi",
+            self.app,
             "--workers",
             str(WORKERS),
             "--worker-class",
-            "sync",
+            self.worker_class,
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{self.port}",
             "--no-control-socket",
