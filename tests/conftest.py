@@ -23,6 +23,19 @@ def _fast_hashing_and_fresh_cache(settings):
     roles._GROUP_PERMISSIONS.clear()  # a test that edits a group must not leak into the next
 
 
+@pytest.fixture(autouse=True)
+def _jobs_in_process(request):
+    """Jobs run eagerly, in the test's process and transaction, as in the default run without
+    Redis; tests marked `real_worker` send them to a real Celery worker instead."""
+    from workshop.celery import app
+
+    eager = "real_worker" not in request.keywords
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    yield
+    app.conf.task_always_eager = before
+
+
 def bearer_client(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")

@@ -12,6 +12,7 @@ from inventory.models import Item, StockMovement
 from machines.models import ExcelImport, ImportSchedule, ImportTemplate, Machine, WorkshopEntry
 from staff.models import Employee
 from workorders.models import WorkOrder
+from workshop.jobs.models import Job, JobKind, JobStatus
 from workshop.roles import set_user_role
 
 
@@ -151,3 +152,14 @@ class ImportScheduleFactory(factory.django.DjangoModelFactory):
     source = "robot-log.xlsx"
     hour = 6
     minute = 30
+
+
+class JobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Job
+
+    kind = JobKind.EXPORT
+    status = JobStatus.QUEUED
+    params = factory.LazyFunction(
+        lambda: {"resource": "workorders", "format": "xlsx", "query": {}, "fields": None}
+    )

@@ -58,11 +58,52 @@ def check_migrations() -> None:
         raise RuntimeError(f"{len(plan)} unapplied migration(s)")
 
 
+def check_jobs() -> dict:
+    """The job queue: the broker reachable, workers seen in the last minute, the oldest queued
+    job's age. Without a broker (the default run) jobs run in the app's process."""
+    from workshop.jobs.services import job_queue_state
+
+    state = job_queue_state()
+    if state.get("problem"):
+        raise HealthProblem(state.pop("problem"), state)
+    return state
+
+
+def check_channel_layer() -> dict:
+    """A message through the channel layer and back (Redis, or in memory without it)."""
+    import asyncio
+
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+
+    async def round_trip() -> None:
+        channel = await layer.new_channel("health.")
+        await layer.send(channel, {"type": "health.ping"})
+        message = await asyncio.wait_for(layer.receive(channel), timeout=2)
+        if message.get("type") != "health.ping":
+            raise RuntimeError("the channel layer did not return what was sent")
+
+    async_to_sync(round_trip)()
+    return {"backend": type(layer).__name__}
+
+
+class HealthProblem(Exception):
+    """A check that failed with figures worth showing (the job queue's)."""
+
+    def __init__(self, message: str, details: dict):
+        super().__init__(message)
+        self.details = details
+
+
 CHECKS = {
     "database": (check_database, True),
     "cache": (check_cache, False),
     "storage": (check_storage, False),
     "migrations": (check_migrations, True),
+    "jobs": (check_jobs, False),
+    "channel_layer": (check_channel_layer, False),
 }
 
 
@@ -170,6 +211,16 @@ class HealthStatusView(APIView):
                         "cache": {"status": "ok", "latency_ms": 0.31},
                         "storage": {"status": "ok", "latency_ms": 2.8},
                         "migrations": {"status": "ok", "latency_ms": 11.9},
+                        "jobs": {
+                            "status": "ok",
+                            "latency_ms": 1.7,
+                            "broker": "redis",
+                            "workers": 2,
+                            "queued": 1,
+                            "running": 1,
+                            "oldest_queued_seconds": 0.8,
+                        },
+                        "channel_layer": {"status": "ok", "latency_ms": 0.9, "backend": "RedisChannelLayer"},
                     },
                 },
                 status_codes=["200"],
@@ -182,11 +233,18 @@ class HealthStatusView(APIView):
         for name, (check, critical) in CHECKS.items():
             started = time.perf_counter()
             try:
-                check()
+                details = check()
+                details = details if isinstance(details, dict) else {}  # a check's own figures
                 checks[name] = {
                     "status": "ok",
                     "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+                    **details,
                 }
+            except HealthProblem as exc:
+                log.error("health.check_failed", check=name, error=str(exc))
+                checks[name] = {"status": "error", "critical": critical, "error": str(exc), **exc.details}
+                critical_failed |= critical
+                degraded = True
             except Exception as exc:
                 log.error("health.check_failed", check=name, error=type(exc).__name__)
                 checks[name] = {"status": "error", "critical": critical, "error": type(exc).__name__}

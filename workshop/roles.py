@@ -56,10 +56,15 @@ _VIEW_ALL = _perms(DOMAIN_MODELS, ["view"])
 _EXPORT_ALL = _perms(EXCEL_RESOURCES, ["export"])
 _MANAGE_ALL = _perms(DOMAIN_MODELS, CRUD) | _perms(EXCEL_RESOURCES, ["import", "export"])
 
+# Background jobs: every role sees (and may cancel) its own; managers and admins everyone's.
+_OWN_JOBS = {"jobs.view_job"}
+_ALL_JOBS = _OWN_JOBS | {"jobs.view_all_job"}
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
-    VIEWER: _VIEW_ALL | _EXPORT_ALL,
+    VIEWER: _VIEW_ALL | _EXPORT_ALL | _OWN_JOBS,
     OPERATOR: _VIEW_ALL
     | _EXPORT_ALL
+    | _OWN_JOBS
     | {
         "workorders.add_workorder",
         "workorders.change_own_workorder",
@@ -70,8 +75,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "machines.add_excelimport",  # template uploads and imports
         "inventory.add_stockmovement",  # stock adjustments
     },
-    MANAGER: _MANAGE_ALL,
-    ADMIN: _MANAGE_ALL | _perms(USER_MODELS, CRUD),
+    MANAGER: _MANAGE_ALL | _ALL_JOBS,
+    ADMIN: _MANAGE_ALL | _ALL_JOBS | _perms(USER_MODELS, CRUD),
 }
 
 

@@ -79,7 +79,9 @@ INSTALLED_APPS = [
     "corsheaders",
     "csp",
     "channels",
+    "django_celery_beat",
     "workshop",
+    "workshop.jobs",
     "staff",
     "machines",
     "workorders",
@@ -159,17 +161,68 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# Every key the app keeps in Redis (cache, channel layer, Celery, events) starts with this, so
+# several apps or environments can share one Redis.
+CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="weldshop")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="weldshop"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- background jobs (Celery; SPEC §5) --------------------------------------------------------
+# The broker and results on the shared Redis. Without it (the default run) jobs run eagerly,
+# in the process that asks for them, so `scripts/run` needs nothing else.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or "cache+memory://")
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+# A job's message is acknowledged when the job has finished, and handed to another worker if
+# the one running it dies: a job is never lost. It is never applied twice either: the job row
+# says whether it already ran (workshop/jobs/services.py).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The longest a job may run; the broker hands an unacknowledged message to another worker
+# only after `visibility_timeout`, which must be longer.
+JOB_TIME_LIMIT = env.int("JOB_TIME_LIMIT", default=2 * 3600)
+CELERY_TASK_TIME_LIMIT = JOB_TIME_LIMIT
+CELERY_TASK_SOFT_TIME_LIMIT = JOB_TIME_LIMIT - 60
+_celery_transport = {
+    "visibility_timeout": JOB_TIME_LIMIT + 3600,
+    # Several apps (or test runs) may share one Redis: every key of ours has the prefix.
+    "global_keyprefix": f"{CACHE_KEY_PREFIX}:celery:",
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = _celery_transport
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = _celery_transport
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_DEFAULT_QUEUE = "weldshop"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the app's JSON logging (workshop.logging)
+CELERY_WORKER_SEND_TASK_EVENTS = False
+# Exactly one `celery -A workshop beat` sends these (it keeps them in the database: the admin's
+# "Periodic tasks" shows and pauses them).
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "jobs-requeue-stale": {"task": "jobs.requeue_stale", "schedule": 60.0},
+    "jobs-clean-up": {"task": "jobs.clean_up", "schedule": 3600.0},
+}
+# Jobs: how many times a job whose worker died is started again before it fails; how long a
+# finished job (and its files) is kept.
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=7)
+# An import whose sheet has more rows than this runs as a job (202) even without
+# `Prefer: respond-async`.
+IMPORT_SYNC_MAX_ROWS = env.int("IMPORT_SYNC_MAX_ROWS", default=20_000)
 
 # Channels: the layer that carries live events to every socket, on every app host, through
 # the shared Redis; in memory (one process: scripts/run) without it.
@@ -179,7 +232,7 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [REDIS_URL],
-                "prefix": f"{env.str('CACHE_KEY_PREFIX', default='weldshop')}:asgi",
+                "prefix": f"{CACHE_KEY_PREFIX}:asgi",
                 # A socket's channel holds this many undelivered messages; past it, new ones are
                 # dropped (a client that stops reading catches up by replay).
                 "capacity": env.int("CHANNELS_CAPACITY", default=1000),

@@ -34,7 +34,7 @@ def test_health_status_checks_every_dependency(anon, settings):
     body = response.json()
     assert body["status"] == "ok"
     assert body["version"] and body["uptime_seconds"] >= 0
-    assert set(body["checks"]) == {"database", "cache", "storage", "migrations"}
+    assert set(body["checks"]) == {"database", "cache", "storage", "migrations", "jobs", "channel_layer"}
     assert all(check["status"] == "ok" for check in body["checks"].values())
     text = response.content.decode()
     for secret in (

@@ -206,6 +206,12 @@ def exception_handler(exc, context):
     return response
 
 
+def handle_exception(exc: BaseException, request=None) -> Response:
+    """The answer the API gives for `exc`, outside a view too (a background job keeps it as
+    its `error`): the same mapping as every request's."""
+    return _handle(exc, request)
+
+
 # PostgreSQL's deadlock_detected and serialization_failure: two transactions wanted the same
 # rows in opposite orders; the database stopped one. Not an outage: a conflict to retry.
 WRITE_CONFLICT_SQLSTATES = {"40P01", "40001"}

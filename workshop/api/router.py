@@ -7,7 +7,7 @@ from importlib import import_module
 
 from rest_framework.routers import DefaultRouter
 
-RESOURCE_APPS = ("staff", "machines", "workorders", "equipment", "inspections", "inventory")
+RESOURCE_APPS = ("staff", "machines", "workorders", "equipment", "inspections", "inventory", "workshop.jobs")
 
 
 class Router(DefaultRouter):
@@ -27,3 +27,11 @@ def build_router() -> Router:
 
 
 router = build_router()
+
+
+def viewset_for(prefix: str):
+    """The ViewSet routed at `/api/v1/<prefix>/` (a job re-runs its list's filters)."""
+    for registered, viewset, _basename in router.registry:
+        if registered == prefix:
+            return viewset
+    raise LookupError(f"No resource is routed at {prefix!r}")

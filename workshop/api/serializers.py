@@ -30,7 +30,12 @@ def requested_fields(request) -> list[str] | None:
     """The `fields=` query parameter as a list, or None when absent (GET only)."""
     if request is None or request.method not in ("GET", "HEAD"):
         return None
-    raw = request.query_params.get("fields")
+    return fields_param(request.query_params)
+
+
+def fields_param(params) -> list[str] | None:
+    """A `fields` parameter (comma list) as a list of names, or None when absent."""
+    raw = params.get("fields")
     if raw is None:
         return None
     names = [name.strip() for name in raw.split(",") if name.strip()]

@@ -56,7 +56,7 @@ from typing import BinaryIO
 
 import structlog
 from django.db import models
-from django.http import FileResponse
+from django.http import FileResponse, HttpRequest, QueryDict
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -73,13 +73,18 @@ from openpyxl.utils import get_column_letter
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 
 from workshop.api.exceptions import UnprocessableEntity
 from workshop.api.pagination import PAGINATION_PARAMS
 from workshop.api.schema import AutoSchema
-from workshop.api.serializers import ErrorSerializer, requested_fields
+from workshop.api.serializers import ErrorSerializer, fields_param
 from workshop.imports.engine import NULL_WORDS, QUOTE, needs_quote
 from workshop.imports.spec import Column, ResourceSpec, registry
+from workshop.jobs.api import PREFER_PARAMETER, accepted, prefers_async
+from workshop.jobs.models import JobKind
+from workshop.jobs.serializers import JobSerializer
+from workshop.jobs.services import job_create
 
 log = structlog.get_logger(__name__)
 
@@ -365,6 +370,13 @@ EXPORT_DESCRIPTION = (
     'Answers `Content-Disposition: attachment; filename="<resource>-YYYYMMDD-HHMMSS.xlsx"`. '
     "An unknown `format`, a page parameter or any bad filter value is a `422`."
 )
+POST_EXPORT_DESCRIPTION = (
+    "The same export as `GET`, with the filters (and `format`, `fields`) in a JSON body — "
+    '`{"status": ["pending", "on_hold"], "format": "csv"}` — or in the query string, not both. '
+    "With `Prefer: respond-async` it answers `202 Accepted` at once with a background job "
+    "(`Location: /api/v1/jobs/{id}/`), whose `result` names the file and "
+    "`GET /api/v1/jobs/{id}/download` serves it; without, it answers the file like `GET`."
+)
 FILE_DESCRIPTION = (
     "The file, as an attachment: an .xlsx workbook (one sheet) or a .csv (UTF-8 with a BOM), "
     "header row first."
@@ -418,6 +430,49 @@ class ExportSchema(AutoSchema):
         return f"{EXPORT_DESCRIPTION}\n\nColumns, in this order: {columns}."
 
 
+def export_params(request) -> QueryDict:
+    """The export's filters: the query string (GET), or for POST the JSON body's object of
+    filter → value (a list is a comma list: `{"status": ["pending", "on_hold"]}`) or the
+    query string — one or the other."""
+    if request.method == "GET":
+        return request.query_params
+    body = request.data
+    if body in (None, "") or body == {}:
+        return request.query_params
+    if not isinstance(body, dict):
+        raise UnprocessableEntity('The body must be a JSON object of filters, e.g. {"status": "pending"}.')
+    if request.query_params:
+        raise UnprocessableEntity("Give the export's filters in the body or in the query string, not both.")
+    params = QueryDict(mutable=True)
+    for name, value in body.items():
+        values = value if isinstance(value, list) else [value]
+        texts = []
+        for item in values:
+            if isinstance(item, dict | list) or item is None:
+                raise UnprocessableEntity({name: ["A text, a number, true/false, or a list of them."]})
+            texts.append(str(item).lower() if isinstance(item, bool) else str(item))
+        params[name] = ",".join(texts)  # a list is the query string's comma list
+    params._mutable = False
+    return params
+
+
+def export_view(view_class, *, user, params: QueryDict, request_id: str | None = None):
+    """A ViewSet instance set up as if `user` had sent a GET export with `params`: its own
+    filters, search, sorting and scoping apply (a job runs them later on a worker, and
+    POST's body filters run them too), so an export has one definition of "the list"."""
+    http = HttpRequest()
+    http.method = "GET"
+    http.GET = params
+    http.user = user
+    http.request_id = request_id
+    request = Request(http)
+    request.user = user
+    view = view_class()
+    view.request, view.args, view.kwargs, view.format_kwarg = request, (), {}, None
+    view.action = "export"
+    return view
+
+
 class ExcelExportMixin:
     """Adds `GET /<resource>/export/?<list filters>&format=xlsx|csv` to a ViewSet that sets
     `excel_resource` (a key of workshop.imports.spec.registry()). It needs the model's
@@ -436,6 +491,7 @@ class ExcelExportMixin:
         return super().get_required_perms()
 
     @extend_schema(
+        methods=["GET"],
         filters=True,  # the list's filters, search and sorting (not its pages)
         parameters=[FORMAT_PARAMETER, FIELDS_PARAMETER],
         responses={
@@ -449,23 +505,59 @@ class ExcelExportMixin:
             ),
         },
     )
+    @extend_schema(
+        methods=["POST"],
+        filters=True,
+        description=POST_EXPORT_DESCRIPTION,
+        parameters=[FORMAT_PARAMETER, FIELDS_PARAMETER, PREFER_PARAMETER],
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={
+            (200, XLSX.media_type): OpenApiResponse(OpenApiTypes.BINARY, description=FILE_DESCRIPTION),
+            (200, CSV.media_type): OpenApiResponse(OpenApiTypes.BINARY, description=FILE_DESCRIPTION),
+            202: OpenApiResponse(JobSerializer, description="The export job (`Prefer: respond-async`)."),
+            422: OpenApiResponse(
+                ErrorSerializer,
+                description="Unknown `format`, page parameters, a bad filter, sort or field value, or "
+                "filters in both the body and the query (`VALIDATION_ERROR`).",
+                examples=[EXPORT_422_EXAMPLE],
+            ),
+        },
+    )
     @action(
         detail=False,
-        methods=["get"],
+        methods=["get", "post"],
         url_path="export",
         renderer_classes=[JSONRenderer],  # for error bodies; the file is a FileResponse
         content_negotiation_class=JsonOnlyNegotiation,
         schema=ExportSchema(),
     )
     def export(self, request, *args, **kwargs):
-        """Every row the list's filters select, as a file to download."""
+        """Every row the list's filters select, as a file to download (or, with POST and
+        `Prefer: respond-async`, as a background job whose result is the file)."""
         started = time.perf_counter()
-        params = request.query_params
+        params = export_params(request)
         fmt = export_format(params)
         reject_paging(params)
         spec = self.excel_spec
-        columns = select_columns(spec, requested_fields(request))
-        queryset = self.filter_queryset(self.get_queryset())
+        fields = fields_param(params)
+        columns = select_columns(spec, fields)
+        view = self
+        if request.method != "GET":
+            view = export_view(type(self), user=request.user, params=params, request_id=request.request_id)
+        queryset = view.filter_queryset(view.get_queryset())  # a bad filter is a 422 here
+        if request.method == "POST" and prefers_async(request):
+            job = job_create(
+                kind=JobKind.EXPORT,
+                params={
+                    "resource": spec.resource,
+                    "format": fmt,
+                    "query": dict(params.lists()),
+                    "fields": fields,
+                },
+                user=request.user,
+                request_id=request.request_id,
+            )
+            return accepted(job, request)
         out = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES)  # noqa: SIM115 - the response closes it
         try:
             rows = write_export(queryset, spec, fmt, out, columns=columns)

@@ -1,0 +1,36 @@
+"""What an endpoint that can answer with a job needs: `Prefer: respond-async` (RFC 7240), and
+the `202 Accepted` answer with the job and its `Location`."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.response import Response
+
+from workshop.jobs.models import Job
+from workshop.jobs.serializers import JobSerializer
+
+PREFER_PARAMETER = OpenApiParameter(
+    "Prefer",
+    {"type": "string", "enum": ["respond-async"]},
+    OpenApiParameter.HEADER,
+    required=False,
+    description="`respond-async`: answer `202 Accepted` at once with the background job "
+    "(`Location: /api/v1/jobs/{id}/`) instead of waiting for the work; follow it there, "
+    "or on the live events socket (`job.progress`, `job.finished`).",
+)
+
+
+def prefers_async(request) -> bool:
+    """Whether the client sent `Prefer: respond-async` (among other preferences, any case)."""
+    preferences = request.headers.get("Prefer", "")  # repeated headers arrive joined by commas
+    return any(part.split(";")[0].strip().lower() == "respond-async" for part in preferences.split(","))
+
+
+def accepted(job: Job, request) -> Response:
+    """`202 Accepted`: the job, where to follow it, and that the preference was applied."""
+    location = reverse("job-detail", kwargs={"pk": job.pk}).rstrip("/") + "/"
+    response = Response(JobSerializer(job, context={"request": request}).data, status=202)
+    response["Location"] = request.build_absolute_uri(location)
+    response["Preference-Applied"] = "respond-async"
+    return response

@@ -1,0 +1,5 @@
+from workshop.jobs.views import JobViewSet
+
+
+def register(router) -> None:
+    router.register("jobs", JobViewSet, basename="job")
