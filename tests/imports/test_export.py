@@ -434,8 +434,10 @@ class TestBadRequests:
         assert response.status_code == 200
         assert response["Content-Type"] == CSV_TYPE
 
-    def test_post_is_405(self, api):
-        assert_error(api.post(url("items"), {}, format="json"), 405, "METHOD_NOT_ALLOWED")
+    def test_put_and_delete_are_405(self, api):
+        """GET answers the file; POST too, or a job (tests/jobs/test_export_jobs.py)."""
+        assert_error(api.put(url("items"), {}, format="json"), 405, "METHOD_NOT_ALLOWED")
+        assert_error(api.delete(url("items")), 405, "METHOD_NOT_ALLOWED")
 
     def test_anonymous_is_401(self, anon):
         ItemFactory()

@@ -35,7 +35,9 @@ def test_without_a_broker_jobs_run_in_process(anon):
 
 @pytest.mark.django_db
 def test_an_unreachable_broker_is_degraded(anon, with_broker, monkeypatch):
-    monkeypatch.setitem(app.conf, "broker_url", "redis://127.0.0.1:9/0")  # nothing listens there
+    nowhere = "redis://127.0.0.1:9/0"  # nothing listens there
+    monkeypatch.setenv("CELERY_BROKER_URL", nowhere)  # Celery reads the variable before its settings
+    monkeypatch.setitem(app.conf, "broker_url", nowhere)
     status, check = jobs_check(anon)
     assert status == "degraded"
     assert (check["status"], check["critical"]) == ("error", False)

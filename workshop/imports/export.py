@@ -511,6 +511,31 @@ class ExcelExportMixin:
         description=POST_EXPORT_DESCRIPTION,
         parameters=[FORMAT_PARAMETER, FIELDS_PARAMETER, PREFER_PARAMETER],
         request={"application/json": OpenApiTypes.OBJECT},
+        examples=[
+            OpenApiExample(
+                "Filters in the body",
+                value={"status": ["pending", "on_hold"], "format": "csv"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Queued (Prefer: respond-async)",
+                value={
+                    "id": 12,
+                    "kind": "export",
+                    "status": "queued",
+                    "progress": {"done": 0, "total": None},
+                    "result": None,
+                    "error": None,
+                    "created_by": 2,
+                    "created_at": "2025-11-25T09:30:00Z",
+                    "started_at": None,
+                    "finished_at": None,
+                },
+                response_only=True,
+                status_codes=["202"],
+            ),
+            EXPORT_422_EXAMPLE,
+        ],
         responses={
             (200, XLSX.media_type): OpenApiResponse(OpenApiTypes.BINARY, description=FILE_DESCRIPTION),
             (200, CSV.media_type): OpenApiResponse(OpenApiTypes.BINARY, description=FILE_DESCRIPTION),
