@@ -21,15 +21,16 @@ ROLES = (ADMIN, MANAGER, OPERATOR, VIEWER)
 # Roles that work in the Django admin (is_staff); the others use the API only.
 STAFF_ROLES = {ADMIN, MANAGER}
 
-# Every domain model, as "app_label.model_name".
+# Every model of the shop's records (the domain apps' and the core's import records), as
+# "app_label.model_name".
 DOMAIN_MODELS = (
     "staff.employee",
     "workorders.workorder",
     "machines.machine",
     "machines.importtemplate",
     "machines.workshopentry",
-    "machines.excelimport",
-    "machines.importschedule",
+    "imports.excelimport",
+    "imports.importschedule",
     "equipment.equipment",
     "inspections.inspection",
     "inventory.item",
@@ -67,7 +68,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "inspections.add_inspection",
         "inspections.change_own_inspection",
         "inspections.import_inspection",
-        "machines.add_excelimport",  # template uploads and imports
+        "imports.add_excelimport",  # template uploads and imports
         "inventory.add_stockmovement",  # stock adjustments
     },
     MANAGER: _MANAGE_ALL,

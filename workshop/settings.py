@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "csp",
     "channels",
     "workshop",
+    "workshop.imports",  # the import records (ExcelImport, ImportSchedule): label "imports"
     "staff",
     "machines",
     "workorders",
@@ -326,7 +327,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "ImportStatusEnum": "machines.models.ImportStatus",
+        "ImportStatusEnum": "workshop.imports.models.ImportStatus",
         "MovementReasonEnum": "inventory.models.MovementReason",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],

@@ -53,6 +53,8 @@ class Sheet:
     header_row: int  # the header's row number as Excel shows it (1-based)
     first_column: int  # 0-based index of the sheet's first used column
     rows: Iterator[tuple[int, list[Any]]] = field(repr=False)  # (Excel row number, values)
+    # At most this many data rows (blank rows included): a total for progress reports.
+    rows_hint: int | None = None
 
     def column_letter(self, index: int) -> str:
         return get_column_letter(self.first_column + index + 1)
@@ -456,6 +458,7 @@ def open_sheet(data: bytes, kind: str) -> Sheet:
             raise ExcelFileError(422, "The workbook has no sheet.")
         sheet = workbook.get_sheet_by_index(0)
         first_column = (sheet.start or (0, 0))[1]
+        last_row = (sheet.end or (-1, 0))[0] + 1  # as Excel numbers it
         merged = sheet.merged_cell_ranges or []
         # iter_rows() yields every row from the sheet's first (row 1), starting at the first
         # used column; the header is the first row with anything in it.
@@ -491,6 +494,7 @@ def open_sheet(data: bytes, kind: str) -> Sheet:
         header_row=header_row,
         first_column=first_column,
         rows=_data_rows(iterator, header_row, first_column),
+        rows_hint=max(last_row - header_row, 0),
     )
 
 

@@ -14,12 +14,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from machines.models import ExcelImport, ImportStatus
 from staff.models import Employee
 from staff.services import user_create
 from workshop.api.exceptions import RequestRejected
-from workshop.imports.service import resource_runner, store_import
-from workshop.imports.spec import registry
+from workshop.imports.models import ExcelImport, ImportStatus
+from workshop.imports.service import ImportRun, store_import
 from workshop.roles import ROLES, set_user_role
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
@@ -63,14 +62,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{path.name}: already loaded")
             return
         try:
-            record = store_import(
-                upload=data,
-                filename=path.name,
-                user=None,
-                dry_run=False,
-                run=resource_runner(registry()[resource], None),
-                resource=resource,
-            )
+            record = store_import(upload=data, filename=path.name, run=ImportRun(resource=resource))
         except RequestRejected as exc:
             for problem in exc.errors or []:
                 self.stderr.write(f"  row {problem['row']}, {problem['column']}: {problem['message']}")
