@@ -80,6 +80,7 @@ from workshop.api.schema import AutoSchema
 from workshop.api.serializers import ErrorSerializer, requested_fields
 from workshop.imports.engine import NULL_WORDS, QUOTE, needs_quote
 from workshop.imports.spec import Column, ResourceSpec, registry
+from workshop.roles import perm_name
 
 log = structlog.get_logger(__name__)
 
@@ -431,8 +432,7 @@ class ExcelExportMixin:
 
     def get_required_perms(self) -> list[str] | None:
         if self.action == "export":
-            meta = self.excel_spec.model._meta
-            return [f"{meta.app_label}.export_{meta.model_name}"]
+            return [perm_name(self.excel_spec.model, "export")]
         return super().get_required_perms()
 
     @extend_schema(

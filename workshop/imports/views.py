@@ -30,10 +30,11 @@ from workshop.imports.service import (
     upload_hash,
 )
 from workshop.imports.spec import registry
+from workshop.roles import perm_name
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 # What an upload through a target (a template's `upload` action) needs: to add an import.
-UPLOAD_PERMISSION = "imports.add_excelimport"
+UPLOAD_PERMISSION = perm_name(ExcelImport, "add")
 
 
 class ImportUploadSerializer(serializers.Serializer):
@@ -103,9 +104,8 @@ class ExcelImportMixin:
         return registry()[self.excel_resource]
 
     def get_required_perms(self) -> list[str] | None:
-        model = self.excel_spec.model._meta
         if self.action == "import_excel":
-            return [f"{model.app_label}.import_{model.model_name}"]
+            return [perm_name(self.excel_spec.model, "import")]
         return super().get_required_perms()
 
     @extend_schema(
