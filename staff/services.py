@@ -10,7 +10,7 @@ from django.db import transaction
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from staff.models import Employee
-from workshop.api.exceptions import Conflict
+from workshop.errors import Conflict
 from workshop.roles import ADMIN, set_user_role
 
 log = structlog.get_logger(__name__)

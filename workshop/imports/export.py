@@ -74,10 +74,10 @@ from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 
-from workshop.api.exceptions import UnprocessableEntity
 from workshop.api.pagination import PAGINATION_PARAMS
 from workshop.api.schema import AutoSchema
 from workshop.api.serializers import ErrorSerializer, requested_fields
+from workshop.errors import ValidationFailed
 from workshop.imports.engine import NULL_WORDS, QUOTE, needs_quote
 from workshop.imports.spec import Column, ResourceSpec, registry
 from workshop.roles import perm_name
@@ -182,7 +182,7 @@ def select_columns(spec: ResourceSpec, fields: list[str] | None) -> tuple[Column
     allowed = [c.field for c in spec.columns]
     unknown = [name for name in fields if name not in allowed]
     if unknown:
-        raise UnprocessableEntity(
+        raise ValidationFailed(
             {"fields": [f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(allowed)}."]}
         )
     wanted = set(fields) | {spec.key}
@@ -387,14 +387,14 @@ EXPORT_422_EXAMPLE = OpenApiExample(
 def export_format(params) -> str:
     value = params.get("format", DEFAULT_FORMAT).strip().lower()
     if value not in FORMATS:
-        raise UnprocessableEntity({"format": [f"Must be one of: {', '.join(FORMATS)}."]})
+        raise ValidationFailed({"format": [f"Must be one of: {', '.join(FORMATS)}."]})
     return value
 
 
 def reject_paging(params) -> None:
     given = sorted(name for name in PAGINATION_PARAMS if name in params)
     if given:
-        raise UnprocessableEntity(
+        raise ValidationFailed(
             {name: ["An export has every matching row: it takes no page parameters."] for name in given}
         )
 

@@ -14,9 +14,8 @@ import datetime as dt
 import structlog
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
 
-from workshop.api.exceptions import RequestRejected, ServiceUnavailable
+from workshop.errors import DomainError, Rejected
 from workshop.imports.dropbox import DropboxError, read_drop_file
 from workshop.imports.models import ExcelImport, ImportSchedule, ImportStatus
 from workshop.imports.service import ImportRun, content_hash, record_failed_run, store_import
@@ -76,10 +75,10 @@ def schedule_run(*, schedule: ImportSchedule) -> str:
     try:
         with transaction.atomic():
             record = store_import(upload=data, filename=schedule.source, run=run)
-    except RequestRejected as exc:
-        return _failed(schedule, run, str(exc.detail), errors=exc.errors)
-    except (ServiceUnavailable, NotFound) as exc:  # the storage is down; the template is gone
-        return _failed(schedule, run, str(exc.detail))
+    except Rejected as exc:  # the file: its row errors
+        return _failed(schedule, run, exc.detail, errors=exc.errors)
+    except DomainError as exc:  # the storage is down, the template is gone
+        return _failed(schedule, run, exc.detail)
     log.info("schedule.ran", schedule_id=schedule.pk, import_id=record.pk, rows=record.rows_total)
     return ImportStatus.SUCCEEDED
 

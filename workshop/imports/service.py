@@ -11,7 +11,9 @@ it. A run from a file already in storage, as a job would do it:
 
 `ImportRun` says what to import (a resource, or a template's id), as whom, and whom to tell
 how far it got (`progress(done, total)`). Bad files and rows write nothing — no record, no
-stored file — and raise the errors below; so does an unreachable storage.
+stored file — and raise domain errors (workshop/errors.py): `Rejected` (413/415/422, with every
+row error), `ValidationFailed` (an Idempotency-Key used for another request), `NotFound` (the
+template is gone), `ServiceUnavailable` (the file storage does not answer).
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ from django.core.files.storage import Storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from workshop.api.exceptions import RequestRejected, ServiceUnavailable, UnprocessableEntity
+from workshop.errors import NotFound, Rejected, ServiceUnavailable, ValidationFailed
 from workshop.imports.engine import ImportOutcome, ImportRejected, run_import
 from workshop.imports.models import ExcelImport, ImportStatus
-from workshop.imports.reader import ExcelFileError, Sheet, open_sheet, read_upload
+from workshop.imports.reader import Sheet, open_sheet, read_upload
 from workshop.imports.spec import registry
 from workshop.imports.targets import template_target
 
@@ -102,12 +104,10 @@ def replay_refusal(record: ExcelImport, *, run: ImportRun, file_hash: str) -> st
 
 
 def read_sheet(upload) -> tuple[bytes, Sheet]:
-    """The upload's bytes and first sheet; refusals become the API's error responses."""
-    try:
-        data, kind = read_upload(upload)
-        return data, open_sheet(data, kind)
-    except ExcelFileError as exc:
-        raise RequestRejected(exc.status_code, exc.message) from exc
+    """The upload's bytes and first sheet, after every check of an untrusted file (an
+    ExcelFileError, `Rejected`, refuses it)."""
+    data, kind = read_upload(upload)
+    return data, open_sheet(data, kind)
 
 
 def rejection_detail(exc: ImportRejected) -> str:
@@ -135,8 +135,6 @@ def runner(run: ImportRun) -> Runner:
     target = template_target()
     template = target.get(run.template_id) if target is not None else None
     if template is None:
-        from rest_framework.exceptions import NotFound
-
         raise NotFound(f"No template {run.template_id}.")
 
     def rows_through_template(sheet: Sheet, dry_run: bool) -> ImportOutcome:
@@ -168,8 +166,8 @@ def _counted(rows: Iterator, progress: Callable[[int, int | None], None], total:
 
 def store_import(*, upload, filename: str, run: ImportRun) -> ExcelImport:
     """Reads `upload`, runs its rows as `run` says and records the ExcelImport with the
-    stored file, in one transaction. Bad files and rows raise RequestRejected (4xx) and
-    write nothing; an unreachable storage raises ServiceUnavailable (503) and writes nothing."""
+    stored file, in one transaction. Bad files and rows raise Rejected (413/415/422) and
+    write nothing; an unreachable storage raises ServiceUnavailable and writes nothing."""
     data, sheet = read_sheet(upload)
     file_hash = content_hash(data)
     run_rows = runner(run)
@@ -179,9 +177,7 @@ def store_import(*, upload, filename: str, run: ImportRun) -> ExcelImport:
             try:
                 outcome = run_rows(sheet, run.dry_run)
             except ImportRejected as exc:
-                raise RequestRejected(422, rejection_detail(exc), errors=exc.errors) from exc
-            except ExcelFileError as exc:  # met while reading the rows (e.g. an enormous cell)
-                raise RequestRejected(exc.status_code, exc.message) from exc
+                raise Rejected(422, rejection_detail(exc), errors=exc.errors) from exc
             user = run.user if run.user is not None and run.user.is_authenticated else None
             record = ExcelImport(
                 template_id=run.template_id,
@@ -215,7 +211,7 @@ def store_import(*, upload, filename: str, run: ImportRun) -> ExcelImport:
             raise
         refusal = replay_refusal(again, run=run, file_hash=file_hash)
         if refusal is not None:
-            raise UnprocessableEntity({"Idempotency-Key": [refusal]}) from None
+            raise ValidationFailed({"Idempotency-Key": [refusal]}) from None
         return again
     except Exception:
         _delete_file(stored_name)
@@ -258,8 +254,6 @@ def hold_template(template_id: int | None) -> None:
         return
     target = template_target()
     if target is None or target.get(template_id, lock=True) is None:
-        from rest_framework.exceptions import NotFound
-
         raise NotFound(f"No template {template_id}.")
 
 
@@ -306,12 +300,22 @@ def excel_import_delete(*, excel_import: ExcelImport) -> None:
     log.info("import.deleted", import_id=import_id)
 
 
-def excel_import_file_response(*, excel_import: ExcelImport):
-    """The stored upload: a redirect to a presigned link where the storage has URLs of its
-    own (S3), else the file streamed from local storage."""
-    from django.http import FileResponse, HttpResponseRedirect
+@dataclass(frozen=True)
+class StoredUpload:
+    """Where an import's stored file is read: a short-lived `url` of its own (S3: presigned,
+    typed as a download whatever the file's name), or an open `handle` on local storage with
+    the `content_type` of what it is (uploads are checked to be Excel files)."""
+
+    filename: str
+    url: str | None = None
+    handle: Any = None
+    content_type: str = "application/octet-stream"
+
+
+def excel_import_stored_upload(*, excel_import: ExcelImport) -> StoredUpload:
+    """The import's stored upload (NotFound when it has none or it is gone; the storage
+    down is ServiceUnavailable)."""
     from django.utils.http import content_disposition_header
-    from rest_framework.exceptions import NotFound
 
     if not excel_import.file:
         raise NotFound("This import has no stored file.")
@@ -320,15 +324,14 @@ def excel_import_file_response(*, excel_import: ExcelImport):
         if _is_remote(storage):
             # The link itself says "a download, of no particular type": whatever the upload was
             # named (`x.html`), a browser must not render it.
-            return HttpResponseRedirect(
-                storage.url(
-                    excel_import.file.name,
-                    parameters={
-                        "ResponseContentType": "application/octet-stream",
-                        "ResponseContentDisposition": content_disposition_header(True, excel_import.filename),
-                    },
-                )
+            url = storage.url(
+                excel_import.file.name,
+                parameters={
+                    "ResponseContentType": "application/octet-stream",
+                    "ResponseContentDisposition": content_disposition_header(True, excel_import.filename),
+                },
             )
+            return StoredUpload(filename=excel_import.filename, url=url)
         handle = storage.open(excel_import.file.name, "rb")
         head = handle.read(8)
         handle.seek(0)
@@ -337,10 +340,7 @@ def excel_import_file_response(*, excel_import: ExcelImport):
     except Exception as exc:  # storage outage
         log.error("import.file_unavailable", import_id=excel_import.pk, error=type(exc).__name__)
         raise ServiceUnavailable("The file storage is unavailable.") from exc
-    # The type of what it is (uploads are checked to be Excel files), not of its name.
-    return FileResponse(
-        handle, as_attachment=True, filename=excel_import.filename, content_type=_excel_type(head)
-    )
+    return StoredUpload(filename=excel_import.filename, handle=handle, content_type=_excel_type(head))
 
 
 def _excel_type(head: bytes) -> str:

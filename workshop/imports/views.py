@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -14,15 +15,15 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from workshop.api.exceptions import UnprocessableEntity
 from workshop.api.viewsets import ModelViewSet, ReadDeleteViewSet
+from workshop.errors import ValidationFailed
 from workshop.imports.filters import ExcelImportFilter, ImportScheduleFilter
 from workshop.imports.models import ExcelImport, ImportSchedule
 from workshop.imports.serializers import ExcelImportSerializer, ImportScheduleSerializer
 from workshop.imports.service import (
     ImportRun,
     excel_import_delete,
-    excel_import_file_response,
+    excel_import_stored_upload,
     hold_template,
     previous_import,
     replay_refusal,
@@ -50,7 +51,7 @@ def idempotency_key(request) -> str | None:
     if key is None:
         return None
     if not IDEMPOTENCY_KEY.match(key):
-        raise UnprocessableEntity({"Idempotency-Key": ["1–128 letters, digits, '.', '_', ':' or '-'."]})
+        raise ValidationFailed({"Idempotency-Key": ["1–128 letters, digits, '.', '_', ':' or '-'."]})
     return key
 
 
@@ -63,7 +64,7 @@ def replayed_import(request, *, run: ImportRun, upload):
     if replay is not None:
         refusal = replay_refusal(replay, run=run, file_hash=upload_hash(upload))
         if refusal is not None:
-            raise UnprocessableEntity({"Idempotency-Key": [refusal]})
+            raise ValidationFailed({"Idempotency-Key": [refusal]})
     return replay
 
 
@@ -180,7 +181,12 @@ class ExcelImportViewSet(ReadDeleteViewSet):
     )
     @action(detail=True, methods=["get"], url_path="file")
     def file(self, request, pk=None):
-        return excel_import_file_response(excel_import=self.get_object())
+        stored = excel_import_stored_upload(excel_import=self.get_object())
+        if stored.url is not None:
+            return HttpResponseRedirect(stored.url)
+        return FileResponse(
+            stored.handle, as_attachment=True, filename=stored.filename, content_type=stored.content_type
+        )
 
 
 class ImportScheduleViewSet(ModelViewSet):

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from workshop.api.exceptions import RequestRejected, ServiceUnavailable
+from workshop.errors import DomainError, Rejected
 from workshop.imports.service import ImportRun, store_import
 from workshop.imports.spec import registry
 from workshop.imports.targets import template_target
@@ -55,12 +55,10 @@ class Command(BaseCommand):
         try:
             with path.open("rb") as upload, bar:
                 record = store_import(upload=upload, filename=path.name, run=run)
-        except RequestRejected as exc:
-            for problem in exc.errors or []:
+        except DomainError as exc:  # a refused file (with its row errors), the storage down …
+            for problem in (exc.errors if isinstance(exc, Rejected) else None) or []:
                 self.stderr.write(f"  row {problem['row']}, {problem['column'] or '-'}: {problem['message']}")
-            raise CommandError(str(exc.detail)) from exc
-        except ServiceUnavailable as exc:
-            raise CommandError(str(exc.detail)) from exc
+            raise CommandError(exc.detail) from exc
         verb = "Checked" if dry_run else "Imported"
         self.stdout.write(
             self.style.SUCCESS(

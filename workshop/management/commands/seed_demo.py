@@ -16,7 +16,7 @@ from django.db import transaction
 
 from staff.models import Employee
 from staff.services import user_create
-from workshop.api.exceptions import RequestRejected
+from workshop.errors import DomainError, Rejected
 from workshop.imports.models import ExcelImport, ImportStatus
 from workshop.imports.service import ImportRun, store_import
 from workshop.roles import ROLES, set_user_role
@@ -63,8 +63,8 @@ class Command(BaseCommand):
             return
         try:
             record = store_import(upload=data, filename=path.name, run=ImportRun(resource=resource))
-        except RequestRejected as exc:
-            for problem in exc.errors or []:
+        except DomainError as exc:  # a refused file (with its row errors), the storage down …
+            for problem in (exc.errors if isinstance(exc, Rejected) else None) or []:
                 self.stderr.write(f"  row {problem['row']}, {problem['column']}: {problem['message']}")
             raise CommandError(f"{path.name}: {exc.detail}") from exc
         self.stdout.write(f"{path.name}: {record.rows_created} new, {record.rows_updated} updated")
