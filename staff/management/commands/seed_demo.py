@@ -3,7 +3,11 @@ development mode, one demo login per role.
 
 The files load in the order personnel, equipment, inventory, work orders, QC logs, through
 the same import as the API; a file already imported (same content) is skipped, so running
-it again changes nothing. Demo users get a fresh random password each run, printed once."""
+it again changes nothing. Demo users get a fresh random password each run, printed once.
+
+It lives in the staff app, not with the core's commands: its logins are staff's (users
+through `user_create`, the demo operator linked to the welder EMP-01), and the core imports
+no domain app. The data goes through the core's import service by resource name."""
 
 import hashlib
 import secrets
@@ -14,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+import workshop
 from staff.models import Employee
 from staff.services import user_create
 from workshop.errors import DomainError, Rejected
@@ -21,7 +26,7 @@ from workshop.imports.models import ExcelImport, ImportStatus
 from workshop.imports.service import ImportRun, store_import
 from workshop.roles import ROLES, set_user_role
 
-DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
+DEMO_DIR = Path(workshop.__file__).resolve().parent / "demo"
 DEMO_FILES = [
     ("employees", "03_Personnel.xlsx"),
     ("equipment", "05_Equipment.xlsx"),
