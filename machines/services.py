@@ -12,6 +12,7 @@ from machines.models import ImportTemplate, WorkshopEntry
 from workshop.imports.engine import ImportOutcome, ImportRejected, error
 from workshop.imports.reader import Sheet
 from workshop.imports.spec import normalise_header
+from workshop.imports.targets import TEMPLATE, records_naming
 
 log = structlog.get_logger(__name__)
 
@@ -72,14 +73,9 @@ def template_import(
 
 
 def template_protectors(template: ImportTemplate) -> list:
-    """The import records and schedules that name the template (by id, without a foreign
-    key): as long as there are any, the template stays, as with a protecting foreign key."""
-    from workshop.imports.models import ExcelImport, ImportSchedule
-
-    return [
-        *ExcelImport.objects.filter(template_id=template.pk),
-        *ImportSchedule.objects.filter(template_id=template.pk),
-    ]
+    """The core's records that name the template by id (import records, schedules: no
+    foreign key): as long as there are any, the template stays, as with a protecting one."""
+    return records_naming(TEMPLATE, template.pk)
 
 
 @transaction.atomic

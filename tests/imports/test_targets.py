@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from machines.models import ImportTemplate, WorkshopEntry
@@ -23,9 +25,10 @@ from tests.factories import (
 from tests.inventory.test_concurrency import run_together
 from tests.workbooks import workbook_bytes, workbook_upload
 from tests.workshop.test_write_races import postgres_only
+from workshop import errors
 from workshop.imports import targets
 from workshop.imports.models import ExcelImport, ImportSchedule
-from workshop.imports.service import ImportRun, store_import
+from workshop.imports.service import ImportRun, import_stored_file, store_import
 
 MAPPING = {"Date": "date", "Wire": "wire"}
 
@@ -221,3 +224,36 @@ def test_a_template_deleted_while_it_is_being_named_leaves_no_record_naming_noth
             assert deleted == 200 and uploaded == 404 and scheduled in (404, 422)
             assert not ExcelImport.objects.filter(template_id=template.pk).exists()
             assert not ImportSchedule.objects.filter(template_id=template.pk).exists()
+
+
+@pytest.mark.django_db
+class TestImportStoredFile:
+    """What a background job runs: an import of a file already in the storage."""
+
+    def test_the_record_keeps_the_stored_file(self, settings, tmp_path):
+        settings.MEDIA_ROOT = tmp_path / "media"
+        name = default_storage.save(
+            "imports/queued/items.xlsx",
+            ContentFile(workbook_bytes([["ItemID", "ItemName"], ["INV-1", "Wire"]])),
+        )
+        seen = []
+        record = import_stored_file(
+            name=name,
+            filename="items.xlsx",
+            run=ImportRun(resource="items", progress=lambda done, total: seen.append(done)),
+        )
+        assert record.file.name == name and record.rows_created == 1 and seen[-1] == 1
+        assert default_storage.exists(name) and ExcelImport.objects.get().file.name == name
+
+    def test_a_refused_file_stays_and_nothing_is_recorded(self, settings, tmp_path):
+        settings.MEDIA_ROOT = tmp_path / "media"
+        name = default_storage.save(
+            "imports/queued/bad.xlsx", ContentFile(workbook_bytes([["Nothing"], ["x"]]))
+        )
+        with pytest.raises(errors.Rejected) as refused:
+            import_stored_file(name=name, filename="bad.xlsx", run=ImportRun(resource="items"))
+        assert refused.value.status == 422 and refused.value.errors
+        assert default_storage.exists(name) and not ExcelImport.objects.exists()
+        default_storage.delete(name)
+        with pytest.raises(errors.NotFound):
+            import_stored_file(name=name, filename="bad.xlsx", run=ImportRun(resource="items"))

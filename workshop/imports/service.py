@@ -1,13 +1,18 @@
 """Running an import end to end: read the file, run its rows, store the file and record the
 ExcelImport — all or nothing. The API, `import_excel`, the scheduler and background jobs share
-it. A run from a file already in storage, as a job would do it:
+it. An upload (bytes, an uploaded file or any binary file object) is read, run and stored
+with its record:
 
-    with default_storage.open(name, "rb") as upload:
-        record = store_import(
-            upload=upload,  # bytes, an uploaded file or any binary file object
-            filename="orders.xlsx",
-            run=ImportRun(resource="workorders", user=user, check_rights=True, progress=report),
-        )
+    record = store_import(upload=upload, filename="orders.xlsx", run=ImportRun(resource="workorders"))
+
+and a file already in the storage, as a background job would run it (the record keeps that
+file):
+
+    record = import_stored_file(
+        name="imports/2025/11/4f…-orders.xlsx",
+        filename="orders.xlsx",
+        run=ImportRun(resource="workorders", user=user, check_rights=True, progress=report),
+    )
 
 `ImportRun` says what to import (a resource, or a template's id), as whom, and whom to tell
 how far it got (`progress(done, total)`). Bad files and rows write nothing — no record, no
@@ -164,14 +169,16 @@ def _counted(rows: Iterator, progress: Callable[[int, int | None], None], total:
     progress(done, total)
 
 
-def store_import(*, upload, filename: str, run: ImportRun) -> ExcelImport:
+def store_import(*, upload, filename: str, run: ImportRun, stored_name: str | None = None) -> ExcelImport:
     """Reads `upload`, runs its rows as `run` says and records the ExcelImport with the
     stored file, in one transaction. Bad files and rows raise Rejected (413/415/422) and
-    write nothing; an unreachable storage raises ServiceUnavailable and writes nothing."""
+    write nothing; an unreachable storage raises ServiceUnavailable and writes nothing.
+    `stored_name`: the upload is that file in the storage already (`import_stored_file`),
+    which the record keeps instead of a copy."""
     data, sheet = read_sheet(upload)
     file_hash = content_hash(data)
     run_rows = runner(run)
-    stored_name = None
+    copied = None  # the copy this import stored: deleted again if the import fails
     try:
         with transaction.atomic():
             try:
@@ -193,19 +200,24 @@ def store_import(*, upload, filename: str, run: ImportRun) -> ExcelImport:
                 idempotency_key=run.idempotency_key or None,
                 content_hash=file_hash,
             )
-            try:
-                record.file.save(record.filename, ContentFile(data), save=False)
-            except Exception as exc:  # any storage backend's failure (OSError, botocore …)
-                log.error("import.storage_failed", error=type(exc).__name__)
-                raise ServiceUnavailable("The file storage is unavailable; nothing was imported.") from exc
-            stored_name = record.file.name
+            if stored_name is not None:
+                record.file.name = stored_name
+            else:
+                try:
+                    record.file.save(record.filename, ContentFile(data), save=False)
+                except Exception as exc:  # any storage backend's failure (OSError, botocore …)
+                    log.error("import.storage_failed", error=type(exc).__name__)
+                    raise ServiceUnavailable(
+                        "The file storage is unavailable; nothing was imported."
+                    ) from exc
+                copied = record.file.name
             hold_template(run.template_id)
             record.save()
             if outcome.on_saved is not None and not run.dry_run:
                 outcome.on_saved(record)
     except IntegrityError:
         # A concurrent request with the same Idempotency-Key won the race: answer its import.
-        _delete_file(stored_name)
+        _delete_file(copied)
         again = previous_import(user=run.user, idempotency_key=run.idempotency_key)
         if again is None:
             raise
@@ -214,7 +226,7 @@ def store_import(*, upload, filename: str, run: ImportRun) -> ExcelImport:
             raise ValidationFailed({"Idempotency-Key": [refusal]}) from None
         return again
     except Exception:
-        _delete_file(stored_name)
+        _delete_file(copied)
         raise
     log.info(
         "import.finished",
@@ -227,6 +239,24 @@ def store_import(*, upload, filename: str, run: ImportRun) -> ExcelImport:
         dry_run=run.dry_run,
     )
     return record
+
+
+def import_stored_file(*, name: str, filename: str, run: ImportRun) -> ExcelImport:
+    """Imports a file that is in the storage already (`name`: e.g. the upload a background
+    job was queued with) as `store_import` does; the record keeps that file, no copy is made.
+    A refused file stays where it is: until a record holds it, it is the caller's to delete
+    (cleanup_uploads removes files under `imports/` that no record holds once they are old)."""
+    from django.core.files.storage import default_storage
+
+    try:
+        handle = default_storage.open(name, "rb")
+    except FileNotFoundError as exc:
+        raise NotFound("The stored upload is gone.") from exc
+    except Exception as exc:  # storage outage
+        log.error("import.file_unavailable", file=name, error=type(exc).__name__)
+        raise ServiceUnavailable("The file storage is unavailable; nothing was imported.") from exc
+    with handle:
+        return store_import(upload=handle, filename=filename, run=run, stored_name=name)
 
 
 def record_failed_run(

@@ -6,9 +6,10 @@ into a workshop entry. The app that owns such a record (machines) registers it i
 resource specs) and keeps only the record's id — an ExcelImport's or an ImportSchedule's
 `template_id` — so the core never imports that app.
 
-The owning app keeps the promise a foreign key kept: it refuses to delete a record that
-import records still name (`references()`, 409 CONFLICT), and whoever records a new reference
-first takes the record with `get(pk, lock=True)`, so a concurrent delete waits for it.
+The owning app keeps the promise a foreign key kept: it refuses to delete a record that the
+core's records still name (`records_naming()`: 409 CONFLICT), and whoever records a new
+reference first takes the record with `get(pk, lock=True)`, so a concurrent delete waits for
+it and then sees the reference.
 """
 
 from __future__ import annotations
@@ -66,15 +67,6 @@ class ImportTarget:
             self.model._default_manager.filter(pk=models.OuterRef(outer_ref)).values(self.label_field)[:1]
         )
 
-    def references(self, pk) -> dict[type[models.Model], int]:
-        """How many import records of each kind name this record (none: an empty dict)."""
-        from workshop.imports.models import ExcelImport, ImportSchedule
-
-        counts = {
-            model: model.objects.filter(template_id=pk).count() for model in (ExcelImport, ImportSchedule)
-        }
-        return {model: n for model, n in counts.items() if n}
-
     def run_sheet(self, record, *, sheet: Sheet, user=None, dry_run: bool = False) -> ImportOutcome:
         """The rows through the record; an inactive record refuses the file (422)."""
         from workshop.imports.engine import ImportRejected, error
@@ -96,6 +88,19 @@ def targets() -> dict[str, ImportTarget]:
                 raise ImproperlyConfigured(f"Two apps register the import target {target.name!r}.")
             found[target.name] = target
     return found
+
+
+def records_naming(target: str, pk) -> list[models.Model]:
+    """The core's records that name the `target` record `pk` by id — import records and
+    schedules name a template — which its app must not delete while there are any."""
+    if target != TEMPLATE:
+        return []
+    from workshop.imports.models import ExcelImport, ImportSchedule
+
+    return [
+        *ExcelImport.objects.filter(template_id=pk).order_by("pk"),
+        *ImportSchedule.objects.filter(template_id=pk).order_by("pk"),
+    ]
 
 
 def template_target() -> ImportTarget | None:
