@@ -257,3 +257,10 @@ class TestImportStoredFile:
         default_storage.delete(name)
         with pytest.raises(errors.NotFound):
             import_stored_file(name=name, filename="bad.xlsx", run=ImportRun(resource="items"))
+
+
+@pytest.mark.django_db
+def test_an_unknown_resource_is_a_domain_error():
+    with pytest.raises(errors.ValidationFailed, match="No Excel resource 'bogus'"):
+        store_import(upload=workbook_bytes([["A"], [1]]), filename="x.xlsx", run=ImportRun(resource="bogus"))
+    assert not ExcelImport.objects.exists()

@@ -126,10 +126,13 @@ def rejection_detail(exc: ImportRejected) -> str:
 
 def runner(run: ImportRun) -> Runner:
     """What runs the rows of `run`: the import engine into the resource, or the template's
-    own import (entries of a machine's log). An unknown resource is a ValueError (callers
-    check names first); a template that is gone is a 404."""
+    own import (entries of a machine's log). An unknown resource is ValidationFailed, a
+    template that is gone NotFound."""
     if run.resource:
-        spec = registry()[run.resource]
+        spec = registry().get(run.resource)
+        if spec is None:
+            known = ", ".join(registry())
+            raise ValidationFailed({"resource": [f"No Excel resource {run.resource!r}; one of: {known}."]})
 
         def rows_into_resource(sheet: Sheet, dry_run: bool) -> ImportOutcome:
             return run_import(

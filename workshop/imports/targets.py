@@ -36,6 +36,9 @@ def _always_active(record) -> bool:
 
 @dataclass(frozen=True)
 class ImportTarget:
+    """A kind of record files are imported through, as its app registers it
+    (`<app>/imports.py`: `TARGETS = (ImportTarget(...),)`)."""
+
     name: str  # the slot it fills: "template"
     model: type[models.Model]  # the record's model; `template_id` holds its primary keys
     # Runs a sheet's rows through the record: `run(record, sheet=, user=, dry_run=)`. Raises
