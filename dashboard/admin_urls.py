@@ -1,4 +1,4 @@
-"""`/admin/dashboard/` (included by workshop/urls.py before the admin site's own URLs)."""
+"""`/admin/dashboard/` (dashboard/urls.py `admin_urlpatterns`, mounted before the admin site's own URLs)."""
 
 from django.contrib import admin
 from django.urls import path

@@ -12,7 +12,7 @@ WATCHED_MODELS = (
 )
 # The Excel import engine writes rows with bulk_create/bulk_update (no signals); every import
 # saves its ExcelImport record in the same transaction. Deleting one leaves the rows it made.
-IMPORT_MODEL = "machines.ExcelImport"
+IMPORT_MODEL = "imports.ExcelImport"
 
 
 def data_changed(sender, using=None, **kwargs) -> None:

@@ -1,6 +1,7 @@
-"""`/api/v1/dashboard/…` (included by workshop/urls.py); a trailing slash is optional."""
+"""`/api/v1/dashboard/…` and `/admin/dashboard/` (workshop/urls.py mounts this module's
+`api_urlpatterns` and `admin_urlpatterns`); a trailing slash is optional."""
 
-from django.urls import re_path
+from django.urls import include, path, re_path
 
 from dashboard import views
 
@@ -12,3 +13,6 @@ urlpatterns = [
     re_path(r"^inventory/alerts/?$", views.InventoryAlertsView.as_view(), name="dashboard-inventory-alerts"),
     re_path(r"^employees/?$", views.EmployeesView.as_view(), name="dashboard-employees"),
 ]
+
+api_urlpatterns = [path("dashboard/", include(urlpatterns))]
+admin_urlpatterns = [path("dashboard/", include("dashboard.admin_urls"))]

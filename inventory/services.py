@@ -16,10 +16,9 @@ import structlog
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
 
 from inventory.models import Item, MovementReason, StockMovement
-from workshop.api.exceptions import Conflict, UnprocessableEntity
+from workshop.errors import Conflict, NotFound, ValidationFailed
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -36,13 +35,13 @@ def check_movement(*, delta: int, reason: str) -> None:
     """A movement changes something, and its sign matches its reason: a receipt adds stock,
     a consumption takes it, a correction goes either way."""
     if delta == 0:
-        raise UnprocessableEntity({"delta": ["Must not be zero."]})
+        raise ValidationFailed({"delta": ["Must not be zero."]})
     if reason not in MovementReason.values:
-        raise UnprocessableEntity({"reason": [f"Must be one of: {', '.join(MovementReason.values)}."]})
+        raise ValidationFailed({"reason": [f"Must be one of: {', '.join(MovementReason.values)}."]})
     if reason == MovementReason.RECEIPT and delta < 0:
-        raise UnprocessableEntity({"delta": ["A receipt adds stock: the delta must be positive."]})
+        raise ValidationFailed({"delta": ["A receipt adds stock: the delta must be positive."]})
     if reason == MovementReason.CONSUMPTION and delta > 0:
-        raise UnprocessableEntity({"delta": ["A consumption takes stock: the delta must be negative."]})
+        raise ValidationFailed({"delta": ["A consumption takes stock: the delta must be negative."]})
 
 
 @transaction.atomic

@@ -5,48 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 import structlog
-from django.core.files.storage import Storage
 from django.db import transaction
+from django.db.models import ProtectedError
 
-from machines.models import ExcelImport, ImportTemplate, WorkshopEntry
-from workshop.imports.engine import ImportOutcome, ImportRejected
+from machines.models import ImportTemplate, WorkshopEntry
+from workshop.imports.engine import ImportOutcome, ImportRejected, error
 from workshop.imports.reader import Sheet
 from workshop.imports.spec import normalise_header
+from workshop.imports.targets import TEMPLATE, records_naming
 
 log = structlog.get_logger(__name__)
-
-
-def _delete_stored_file(*, storage: Storage, name: str, import_id: int) -> None:
-    try:
-        storage.delete(name)
-    except Exception:  # storage outage: the row is gone; cleanup_uploads removes the orphan later
-        log.warning("import.file_delete_failed", import_id=import_id, file=name, exc_info=True)
-    else:
-        log.info("import.file_deleted", import_id=import_id, file=name)
-
-
-@transaction.atomic
-def excel_import_delete(*, excel_import: ExcelImport) -> None:
-    """Delete an import, the WorkshopEntries it created (CASCADE) and, once the delete is
-    committed, its stored file. Records made by resource imports are not linked and stay."""
-    import_id = excel_import.pk
-    name = excel_import.file.name if excel_import.file else ""
-    storage = excel_import.file.storage
-    if name:
-        from workshop.api.exceptions import ServiceUnavailable
-
-        # The file goes after the commit (a rolled-back delete must keep it), so make sure the
-        # storage answers first: during an outage nothing is deleted, rather than a record
-        # gone and its file left behind.
-        try:
-            storage.exists(name)
-        except Exception as exc:
-            log.error("import.file_unavailable", import_id=import_id, error=type(exc).__name__)
-            raise ServiceUnavailable("The file storage is unavailable; nothing was deleted.") from exc
-    excel_import.delete()
-    if name:
-        transaction.on_commit(lambda: _delete_stored_file(storage=storage, name=name, import_id=import_id))
-    log.info("import.deleted", import_id=import_id)
 
 
 def entry_value(value):
@@ -65,15 +33,12 @@ def entry_value(value):
 
 
 def template_import(
-    *, template: ImportTemplate, sheet: Sheet, user=None, dry_run: bool = False
+    template: ImportTemplate, *, sheet: Sheet, user=None, dry_run: bool = False
 ) -> ImportOutcome:
-    """Maps each row of a machine's log through the template into a WorkshopEntry. Every
-    mapped column must be in the sheet (else a 422 naming them); the entries are written
-    when the ExcelImport record is saved (`on_saved`), linked to it."""
-    if not template.active:
-        raise ImportRejected(
-            [{"row": sheet.header_row, "column": "", "message": "This template is not active."}]
-        )
+    """Maps each row of a machine's log through the template into a WorkshopEntry (the
+    `run` of the `template` import target; the core has checked the template is active).
+    Every mapped column must be in the sheet (else a 422 naming them); the entries are
+    written when the ExcelImport record is saved (`on_saved`), linked to it."""
     positions = {}
     for index, header in enumerate(sheet.headers):
         if header is not None:
@@ -81,10 +46,7 @@ def template_import(
     missing = [header for header in template.mapping if normalise_header(header) not in positions]
     if missing:
         raise ImportRejected(
-            [
-                {"row": sheet.header_row, "column": h, "message": "Mapped column is missing from the sheet."}
-                for h in missing
-            ]
+            [error(sheet.header_row, h, "Mapped column is missing from the sheet.") for h in missing]
         )
     columns = [(positions[normalise_header(header)], field) for header, field in template.mapping.items()]
     created_by = user if user is not None and user.is_authenticated else None
@@ -100,11 +62,9 @@ def template_import(
         for _number, values in sheet.rows
     ]
     if not entries:
-        raise ImportRejected(
-            [{"row": sheet.header_row + 1, "column": "", "message": "The sheet has no data rows."}]
-        )
+        raise ImportRejected([error(sheet.header_row + 1, "", "The sheet has no data rows.")])
 
-    def save_entries(record: ExcelImport) -> None:
+    def save_entries(record) -> None:
         for entry in entries:
             entry.excel_import = record
         WorkshopEntry.objects.bulk_create(entries, batch_size=1000)
@@ -112,54 +72,26 @@ def template_import(
     return ImportOutcome(rows_total=len(entries), created=len(entries), on_saved=save_entries)
 
 
-def excel_import_file_response(*, excel_import: ExcelImport):
-    """The stored upload: a redirect to a presigned link where the storage has URLs of its
-    own (S3), else the file streamed from local storage."""
-    from django.http import FileResponse, HttpResponseRedirect
-    from django.utils.http import content_disposition_header
-    from rest_framework.exceptions import NotFound
-
-    from workshop.api.exceptions import ServiceUnavailable
-
-    if not excel_import.file:
-        raise NotFound("This import has no stored file.")
-    storage = excel_import.file.storage
-    try:
-        if _is_remote(storage):
-            # The link itself says "a download, of no particular type": whatever the upload was
-            # named (`x.html`), a browser must not render it.
-            return HttpResponseRedirect(
-                storage.url(
-                    excel_import.file.name,
-                    parameters={
-                        "ResponseContentType": "application/octet-stream",
-                        "ResponseContentDisposition": content_disposition_header(True, excel_import.filename),
-                    },
-                )
-            )
-        handle = storage.open(excel_import.file.name, "rb")
-        head = handle.read(8)
-        handle.seek(0)
-    except FileNotFoundError as exc:
-        raise NotFound("The stored file is gone.") from exc
-    except Exception as exc:  # storage outage
-        log.error("import.file_unavailable", import_id=excel_import.pk, error=type(exc).__name__)
-        raise ServiceUnavailable("The file storage is unavailable.") from exc
-    # The type of what it is (uploads are checked to be Excel files), not of its name.
-    return FileResponse(
-        handle, as_attachment=True, filename=excel_import.filename, content_type=_excel_type(head)
-    )
+def template_protectors(template: ImportTemplate) -> list:
+    """The core's records that name the template by id (import records, schedules: no
+    foreign key): as long as there are any, the template stays, as with a protecting one."""
+    return records_naming(TEMPLATE, template.pk)
 
 
-def _excel_type(head: bytes) -> str:
-    if head.startswith(b"PK\x03\x04"):
-        return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "application/vnd.ms-excel"
-    return "application/octet-stream"
-
-
-def _is_remote(storage) -> bool:
-    from django.core.files.storage import FileSystemStorage
-
-    return not isinstance(storage, FileSystemStorage)
+@transaction.atomic
+def template_delete(*, template: ImportTemplate) -> None:
+    """Deletes a template that nothing names: import records and schedules (which the
+    database does not guard: they keep its id) or entries (protected by a foreign key) make
+    it a ProtectedError (409 CONFLICT), nothing deleted. The template is locked first, so an
+    upload or schedule naming it meanwhile waits (workshop.imports.targets)."""
+    locked = ImportTemplate.objects.select_for_update().filter(pk=template.pk).first()
+    if locked is None:
+        return
+    protectors = template_protectors(locked)
+    if protectors:
+        entries = WorkshopEntry.objects.filter(template_id=locked.pk)
+        raise ProtectedError(
+            "Cannot delete the template: import records or schedules name it.", [*protectors, *entries]
+        )
+    locked.delete()
+    log.info("template.deleted", template_id=template.pk)

@@ -8,9 +8,10 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from staff.models import CertificationStatus, Employee, certification_status_q
-from staff.services import user_delete, user_revoke_tokens
+from staff.services import user_delete
 from workshop.admin import TimeStampedAdmin
 from workshop.roles import ADMIN, ROLES, set_user_role, user_role
+from workshop.users import user_revoke_tokens
 
 User = get_user_model()
 

@@ -7,25 +7,15 @@ from typing import Any
 import structlog
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from staff.models import Employee
-from workshop.api.exceptions import Conflict
+from workshop.errors import Conflict
 from workshop.roles import ADMIN, set_user_role
+from workshop.users import user_revoke_tokens
 
 log = structlog.get_logger(__name__)
 User = get_user_model()
 UNSET = object()
-
-
-def user_revoke_tokens(*, user) -> int:
-    """Revokes every refresh token the user still holds (and logs it); returns how many."""
-    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
-    revoked = BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
-    )
-    log.info("user.tokens_revoked", user_id=user.pk, revoked=len(revoked))
-    return len(revoked)
 
 
 def _link_employee(user, employee: Employee | None) -> None:

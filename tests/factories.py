@@ -9,9 +9,10 @@ from django.utils import timezone
 from equipment.models import Equipment
 from inspections.models import Inspection
 from inventory.models import Item, StockMovement
-from machines.models import ExcelImport, ImportSchedule, ImportTemplate, Machine, WorkshopEntry
+from machines.models import ImportTemplate, Machine, WorkshopEntry
 from staff.models import Employee
 from workorders.models import WorkOrder
+from workshop.imports.models import ExcelImport, ImportSchedule
 from workshop.jobs.models import Job, JobKind, JobStatus
 from workshop.roles import set_user_role
 

@@ -24,6 +24,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from workshop.api.fields import TextField
 from workshop.api.serializers import MessageSerializer
 from workshop.roles import user_role
+from workshop.users import user_revoke_tokens
 
 
 class LoginSerializer(serializers.Serializer):
@@ -202,8 +203,6 @@ class PasswordChangeView(APIView):
         ],
     )
     def post(self, request):
-        from staff.services import user_revoke_tokens
-
         data = PasswordChangeSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         user = request.user

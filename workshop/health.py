@@ -18,7 +18,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workshop.api.exceptions import ServiceUnavailable
+from workshop.errors import ServiceUnavailable
 
 log = structlog.get_logger(__name__)
 STARTED = time.monotonic()

@@ -21,15 +21,16 @@ ROLES = (ADMIN, MANAGER, OPERATOR, VIEWER)
 # Roles that work in the Django admin (is_staff); the others use the API only.
 STAFF_ROLES = {ADMIN, MANAGER}
 
-# Every domain model, as "app_label.model_name".
+# Every model of the shop's records (the domain apps' and the core's import records), as
+# "app_label.model_name".
 DOMAIN_MODELS = (
     "staff.employee",
     "workorders.workorder",
     "machines.machine",
     "machines.importtemplate",
     "machines.workshopentry",
-    "machines.excelimport",
-    "machines.importschedule",
+    "imports.excelimport",
+    "imports.importschedule",
     "equipment.equipment",
     "inspections.inspection",
     "inventory.item",
@@ -45,11 +46,24 @@ EXCEL_RESOURCES = (
 )
 USER_MODELS = ("auth.user", "auth.group")
 CRUD = ("view", "add", "change", "delete")
+# What a user may do to a model's records (`user_may`); each is a permission `<action>_<model>`.
+ACTIONS = (*CRUD, "import", "export")
+
+
+def perm_name(model, action: str) -> str:
+    """The permission to `action` records of `model` (a model class, or its
+    `"app_label.model_name"`): `"<app_label>.<action>_<model_name>"` —
+    `workorders.change_workorder`, `workorders.change_own_workorder`. The one spelling."""
+    if isinstance(model, str):
+        app_label, model_name = model.split(".")
+    else:
+        app_label, model_name = model._meta.app_label, model._meta.model_name
+    return f"{app_label}.{action}_{model_name}"
 
 
 def _perms(models: Iterable[str], actions: Iterable[str]) -> set[str]:
     actions = tuple(actions)
-    return {f"{m.split('.')[0]}.{a}_{m.split('.')[1]}" for m in models for a in actions}
+    return {perm_name(m, a) for m in models for a in actions}
 
 
 _VIEW_ALL = _perms(DOMAIN_MODELS, ["view"])
@@ -72,7 +86,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "inspections.add_inspection",
         "inspections.change_own_inspection",
         "inspections.import_inspection",
-        "machines.add_excelimport",  # template uploads and imports
+        "imports.add_excelimport",  # template uploads and imports
         "inventory.add_stockmovement",  # stock adjustments
     },
     MANAGER: _MANAGE_ALL | _ALL_JOBS,
@@ -171,14 +185,40 @@ def role_permissions(role: str) -> frozenset[str]:
 
 
 def user_has_perms(user, perms) -> bool:
-    """Whether an active user holds every permission through their role (superusers all).
-    Roles are the only way the API grants permissions."""
+    """Whether an active user holds every permission (`"app.codename"`) through their role
+    (superusers all). Roles are the only way permissions are granted: one given to a user
+    directly does not count."""
     if not user.is_active:
         return False
     if user.is_superuser:
         return True
     role = user_role(user)
     return role is not None and set(perms) <= role_permissions(role)
+
+
+def user_may(user, model, action: str, obj=None) -> bool:
+    """Whether `user`'s role lets them `action` ("view", "add", "change", "delete", "import",
+    "export") records of `model` — `obj`, when given. The one answer for the API (the
+    permission class) and the Excel import's rows.
+
+    Changing takes `change_<model>`, or `change_own_<model>` (operators) and a record the
+    model says the user owns (`obj.is_owned_by(user)`); without `obj`, `change_own_<model>`
+    is enough (the record is checked once it is known: `403` for someone else's)."""
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown action {action!r}; one of {', '.join(ACTIONS)}")
+    if user is None or not user.is_authenticated:
+        return False
+    if user_has_perms(user, [perm_name(model, action)]):
+        return True
+    if action == "change" and user_has_perms(user, [perm_name(model, "change_own")]):
+        return obj is None or obj.is_owned_by(user)
+    return False
+
+
+def user_may_own_only(user, model, action: str) -> bool:
+    """Whether `user_may` lets the user `action` only records they own (an operator's
+    `change_own_<model>`, without `change_<model>`)."""
+    return user_may(user, model, action) and not user_has_perms(user, [perm_name(model, action)])
 
 
 def set_user_role(user, role: str | None) -> None:

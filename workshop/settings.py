@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "channels",
     "django_celery_beat",
     "workshop",
+    "workshop.imports",  # the import records (ExcelImport, ImportSchedule): label "imports"
     "workshop.jobs",
     "staff",
     "machines",
@@ -379,7 +380,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "ImportStatusEnum": "machines.models.ImportStatus",
+        "ImportStatusEnum": "workshop.imports.models.ImportStatus",
         "MovementReasonEnum": "inventory.models.MovementReason",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],

@@ -4,11 +4,11 @@ from django.contrib.auth.views import LoginView, LogoutView
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from machines.views import ImportTemplateViewSet
 from workshop import auth, health
 from workshop.api.exceptions import not_found
 from workshop.api.ratelimit import limit_login_form
 from workshop.api.router import router
+from workshop.discovery import app_attributes
 
 auth_urls = [
     re_path(r"^login/?$", auth.LoginView.as_view(), name="login"),
@@ -18,18 +18,16 @@ auth_urls = [
     re_path(r"^password/?$", auth.PasswordChangeView.as_view(), name="password"),
 ]
 
+# What apps add beside their router resources (`<app>/urls.py`, workshop/discovery.py).
+app_admin_urls = [pattern for patterns in app_attributes("urls", "admin_urlpatterns") for pattern in patterns]
+app_api_urls = [pattern for patterns in app_attributes("urls", "api_urlpatterns") for pattern in patterns]
+
 urlpatterns = [
-    path("admin/dashboard/", include("dashboard.admin_urls")),
+    path("admin/", include(app_admin_urls)),  # before the admin site's own (its catch-all)
     path("admin/", admin.site.urls),
     path("api/v1/auth/", include((auth_urls, "auth"))),
-    path("api/v1/dashboard/", include("dashboard.urls")),
+    path("api/v1/", include(app_api_urls)),
     path("api/v1/", include(router.urls)),
-    # The prototype's URL for a template upload, kept for existing clients.
-    re_path(
-        r"^api/v1/upload/(?P<pk>[0-9]+)/?$",
-        ImportTemplateViewSet.as_view({"post": "upload"}, **ImportTemplateViewSet.upload.kwargs),
-        name="template-upload-legacy",
-    ),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/docs/?$", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     re_path(

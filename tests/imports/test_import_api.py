@@ -18,7 +18,6 @@ from django.utils import timezone
 from equipment.models import Equipment
 from inspections.models import Inspection
 from inventory.models import Item, StockMovement
-from machines.models import ExcelImport
 from staff.models import Employee
 from tests.contract import assert_error
 from tests.factories import (
@@ -31,6 +30,7 @@ from tests.factories import (
 from tests.imports import workbooks as wb
 from tests.imports.test_reader import stored_files
 from workorders.models import WorkOrder
+from workshop.imports.models import ExcelImport
 
 DEMO = Path(django_settings.BASE_DIR) / "workshop" / "demo"
 # The shop's files, in the order they load (each needs the ones before it).

@@ -16,11 +16,11 @@ import pytest
 
 from inspections.models import Inspection
 from inventory.models import Item, StockMovement
-from machines.models import ExcelImport
 from staff.models import Employee
 from tests.contract import assert_error
 from tests.factories import WorkOrderFactory
 from tests.imports import workbooks as wb
+from workshop.imports.models import ExcelImport
 
 URL = "/api/v1/items/import/"
 HEADER = ["ItemID", "ItemName", "Quantity", "Unit", "ReorderLevel"]

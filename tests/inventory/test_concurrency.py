@@ -15,9 +15,9 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from inventory.models import Item, StockMovement
 from inventory.services import item_adjust_stock
-from machines.models import ExcelImport
 from tests.factories import ItemFactory
 from tests.imports import workbooks
+from workshop.imports.models import ExcelImport
 
 pytestmark = [
     pytest.mark.postgres,

@@ -6,8 +6,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from machines.models import ExcelImport, ImportTemplate, Machine
+from machines.models import ImportTemplate, Machine
 from tests.factories import ExcelImportFactory
+from workshop.imports.models import ExcelImport
 
 
 def machine_form(*templates: dict) -> dict:
@@ -64,7 +65,7 @@ class TestExcelImportAdmin:
     def test_change_page_links_the_file_through_the_api(self, admin_client, settings, tmp_path):
         settings.MEDIA_ROOT = tmp_path / "media"
         excel_import = ExcelImportFactory(file=ContentFile(b"data", name="log.xlsx"))
-        page = admin_client.get(reverse("admin:machines_excelimport_change", args=[excel_import.pk]))
+        page = admin_client.get(reverse("admin:imports_excelimport_change", args=[excel_import.pk]))
         assert page.status_code == 200
         html = page.content.decode()
         assert f'href="/api/v1/imports/{excel_import.pk}/file"' in html
@@ -72,15 +73,15 @@ class TestExcelImportAdmin:
 
     def test_change_page_without_a_file(self, admin_client):
         excel_import = ExcelImportFactory()
-        page = admin_client.get(reverse("admin:machines_excelimport_change", args=[excel_import.pk]))
+        page = admin_client.get(reverse("admin:imports_excelimport_change", args=[excel_import.pk]))
         assert page.status_code == 200
         assert "/file" not in page.content.decode()
 
     def test_delete_goes_back_to_the_imports_list(self, admin_client):
         excel_import = ExcelImportFactory()
         response = admin_client.post(
-            reverse("admin:machines_excelimport_delete", args=[excel_import.pk]), {"post": "yes"}
+            reverse("admin:imports_excelimport_delete", args=[excel_import.pk]), {"post": "yes"}
         )
         assert response.status_code == 302
-        assert response["Location"] == reverse("admin:machines_excelimport_changelist")
+        assert response["Location"] == reverse("admin:imports_excelimport_changelist")
         assert not ExcelImport.objects.exists()

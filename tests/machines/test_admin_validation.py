@@ -5,8 +5,9 @@ import pytest
 
 from equipment.models import Equipment
 from inventory.models import Item
-from machines.models import ImportSchedule, Machine
+from machines.models import Machine
 from tests.factories import ImportTemplateFactory
+from workshop.imports.models import ImportSchedule
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ class TestFieldValidators:
             "active": "on",
             field: value,
         }
-        body = errors_of(admin_client.post("/admin/machines/importschedule/add/", form))
+        body = errors_of(admin_client.post("/admin/imports/importschedule/add/", form))
         assert f"less than or equal to {limit}" in body and "Constraint" not in body
         assert not ImportSchedule.objects.exists()
 

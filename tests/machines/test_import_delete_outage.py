@@ -4,10 +4,11 @@
 import pytest
 from django.core.files.storage import default_storage
 
-from machines.models import ExcelImport, WorkshopEntry
+from machines.models import WorkshopEntry
 from tests.contract import assert_error
 from tests.factories import ImportTemplateFactory
 from tests.machines.test_uploads import upload
+from workshop.imports.models import ExcelImport
 
 
 @pytest.mark.django_db

@@ -3,10 +3,11 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from machines.models import ExcelImport, WorkshopEntry
-from machines.views import ExcelImportViewSet
+from machines.models import WorkshopEntry
 from tests.contract import ROLES, ExtraAction, ResourceContract, assert_error
 from tests.factories import ExcelImportFactory, WorkshopEntryFactory
+from workshop.imports.models import ExcelImport
+from workshop.imports.views import ExcelImportViewSet
 
 URL = "/api/v1/imports/"
 

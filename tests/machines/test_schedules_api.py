@@ -1,9 +1,9 @@
 import pytest
 
-from machines.models import ImportSchedule
-from machines.views import ImportScheduleViewSet
 from tests.contract import ResourceContract, assert_error
 from tests.factories import ImportScheduleFactory, ImportTemplateFactory
+from workshop.imports.models import ImportSchedule
+from workshop.imports.views import ImportScheduleViewSet
 
 URL = "/api/v1/schedules/"
 

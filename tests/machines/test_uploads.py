@@ -6,10 +6,11 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from machines.models import ExcelImport, WorkshopEntry
+from machines.models import WorkshopEntry
 from tests.contract import assert_error
 from tests.factories import ImportTemplateFactory
 from tests.workbooks import XLSX, workbook_bytes, workbook_upload
+from workshop.imports.models import ExcelImport
 
 MAPPING = {"Date": "date", "Wire (kg)": "wire_kg", "Operator": "operator"}
 

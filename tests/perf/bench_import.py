@@ -13,7 +13,7 @@ One run, one database, one file:
 3. alternating rounds (`--rounds`) of:
      openpyxl   `load_workbook(read_only=True)`, every row's values: the floor;
      calamine   python-calamine opening the workbook and reading every row;
-     import     `workshop.imports.service.store_import()` with the resource runner, as the API
+     import     `workshop.imports.service.store_import()` into work orders (an ImportRun), as the API
                 calls it: the upload checks (zip, XML, extent), calamine, header matching,
                 every cell through the API's fields, welders looked up, `bulk_create`, the
                 stored file and the ExcelImport record — rolled back after each round so
@@ -143,8 +143,7 @@ def import_once(path: Path, *, keep: bool = False):
     from django.core.files import File
     from django.db import transaction
 
-    from workshop.imports.service import resource_runner, store_import
-    from workshop.imports.spec import registry
+    from workshop.imports.service import ImportRun, store_import
 
     class Rollback(Exception):
         pass
@@ -153,12 +152,7 @@ def import_once(path: Path, *, keep: bool = False):
     try:
         with transaction.atomic(), path.open("rb") as handle:
             record = store_import(
-                upload=File(handle, name=path.name),
-                filename=path.name,
-                user=None,
-                dry_run=False,
-                run=resource_runner(registry()["workorders"], None),
-                resource="workorders",
+                upload=File(handle, name=path.name), filename=path.name, run=ImportRun(resource="workorders")
             )
             if not keep:
                 raise Rollback

@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from tests import factories
 
-DOMAIN_APPS = {"staff", "workorders", "machines", "equipment", "inspections", "inventory"}
+# The domain apps, and the core's import records (app label "imports").
+DOMAIN_APPS = {"staff", "workorders", "machines", "equipment", "inspections", "inventory", "imports"}
 
 FACTORIES = {
     f._meta.model: f

@@ -12,12 +12,13 @@ from django.utils import timezone
 
 from equipment.models import Equipment
 from inspections.models import Inspection
-from machines.models import ExcelImport, WorkshopEntry
+from machines.models import WorkshopEntry
 from staff.models import Employee
 from tests.factories import ExcelImportFactory, ImportScheduleFactory, ImportTemplateFactory
 from tests.workbooks import workbook_bytes
 from tests.workshop.logs import rendered_log_lines
 from workorders.models import WorkOrder
+from workshop.imports.models import ExcelImport
 from workshop.management.commands.run_scheduled_imports import is_due
 
 DEMO = Path(__file__).resolve().parents[2] / "workshop" / "demo"

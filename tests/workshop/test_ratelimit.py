@@ -24,12 +24,12 @@ from django.conf import settings as django_settings
 from django.core.cache import caches
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from machines.models import ExcelImport
 from tests.contract import assert_error
 from tests.factories import ImportTemplateFactory, UserFactory, WorkOrderFactory
 from tests.imports import workbooks as wb
 from tests.workshop.logs import rendered_log_lines
 from workorders.models import WorkOrder
+from workshop.imports.models import ExcelImport
 
 PASSWORD = "correct-horse-battery-staple"  # tests.factories.UserFactory's
 HOUR = 3600

@@ -2,8 +2,9 @@
 
 Every error under `/api/`, `/health` and `/auth` is
 `{"detail", "error_code", "timestamp", "request_id"}` plus `errors` where it applies.
-DRF exceptions, Django exceptions, database errors and anything unhandled all come
-through `exception_handler`; unknown URLs come through `not_found` (a catch-all route).
+Domain errors (workshop/errors.py, what services raise), DRF exceptions, Django exceptions,
+database errors and anything unhandled all come through `exception_handler`; unknown URLs
+come through `not_found` (a catch-all route).
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from django.db import DatabaseError, IntegrityError, InterfaceError, Operational
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import set_rollback
+
+from workshop import errors
 
 log = structlog.get_logger(__name__)
 
@@ -46,45 +49,9 @@ ERROR_CODES = {
 }
 
 
-# Domain exceptions: services raise these, the handler maps them.
-class Conflict(exceptions.APIException):
-    """A write the current state does not allow (dependents, not enough stock)."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state."
-    default_code = "CONFLICT"
-
-
-class DuplicateResource(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "A record with this key already exists."
-    default_code = "DUPLICATE_RESOURCE"
-
-
 class UnprocessableEntity(exceptions.ValidationError):
-    """A `ValidationError` (422) with a top-level message and optional field errors."""
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "PAYLOAD_TOO_LARGE"
-
-
-class RequestRejected(exceptions.APIException):
-    """A refusal with any status (413, 415, 422 …) and, optionally, a list of row errors
-    (`{row, column, message}`) for the body's `errors`."""
-
-    def __init__(self, status_code: int, detail: str, errors: list | None = None):
-        super().__init__(detail)
-        self.status_code = status_code
-        self.errors = errors
-
-
-class ServiceUnavailable(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "A service the API depends on is unavailable. Try again shortly."
-    default_code = "SERVICE_UNAVAILABLE"
+    """The API layer's 422 (query parameters, serializers): a `ValidationError` with a
+    top-level message and optional field errors. Services raise `errors.ValidationFailed`."""
 
 
 def error_body(request, status_code: int, detail: str, error_code: str | None = None, errors=None) -> dict:
@@ -227,37 +194,38 @@ def _handle(exc, request) -> Response:
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
-        exc = PayloadTooLarge()
+        exc = errors.Rejected(413, "The request body is too large.")
     elif isinstance(exc, SuspiciousOperation):
         exc = exceptions.ParseError("The request could not be processed.")
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, ProtectedError | RestrictedError):
-        exc = Conflict(_protected_detail(exc))
+        exc = errors.Conflict(_protected_detail(exc))
     elif isinstance(exc, IntegrityError):
         text = str(exc).lower()
         if "unique" in text or "duplicate" in text:
-            exc = DuplicateResource()
+            exc = errors.DuplicateResource()
         else:
             exc = exceptions.ValidationError("The values break a rule of the data model.")
     elif isinstance(exc, OperationalError) and _is_write_conflict(exc):
-        exc = Conflict("Another request changed the same records at the same moment. Try again.")
+        exc = errors.Conflict("Another request changed the same records at the same moment. Try again.")
     elif isinstance(exc, OperationalError | InterfaceError):
-        exc = ServiceUnavailable("The database is unavailable. Try again shortly.")
+        exc = errors.ServiceUnavailable("The database is unavailable. Try again shortly.")
     elif isinstance(exc, DatabaseError):
         exc = exceptions.APIException("The server could not complete the request.")
         exc.status_code = 500
 
+    if isinstance(exc, errors.ValidationFailed):
+        exc = exceptions.ValidationError(exc.errors)
     if isinstance(exc, exceptions.ValidationError):
         return _validation_response(request, exc)
+    if isinstance(exc, errors.DomainError):
+        return _domain_response(request, exc)
 
     if not isinstance(exc, exceptions.APIException):
         return Response(error_body(request, 500, "The server could not complete the request."), status=500)
 
     status_code = exc.status_code
-    code = None
-    if isinstance(exc, Conflict | DuplicateResource):
-        code = exc.default_code
     detail = exc.detail if isinstance(exc.detail, str) else _first_message(exc.detail)
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         status_code = 401
@@ -266,15 +234,21 @@ def _handle(exc, request) -> Response:
         status_code = 400
     if status_code == 500:
         detail = "The server could not complete the request."
-    errors = getattr(exc, "errors", None) if isinstance(exc, RequestRejected) else None
-    response = Response(
-        error_body(request, status_code, str(detail), code, errors=errors), status=status_code
-    )
+    response = Response(error_body(request, status_code, str(detail)), status=status_code)
     if getattr(exc, "auth_header", None):
         response["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
         response["Retry-After"] = str(int(exc.wait))
     return response
+
+
+def _domain_response(request, exc: errors.DomainError) -> Response:
+    """A service's refusal: its status, its code (or the status's), its detail, and the row
+    errors of a rejected file."""
+    row_errors = exc.errors if isinstance(exc, errors.Rejected) else None
+    return Response(
+        error_body(request, exc.status, str(exc.detail), exc.error_code, errors=row_errors), status=exc.status
+    )
 
 
 @csrf_exempt  # an unknown URL is a JSON 404, whatever the method or cookies

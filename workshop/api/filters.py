@@ -269,7 +269,9 @@ class SearchBackend(SearchFilter):
 
 class SortBackend(BaseFilterBackend):
     """`sort_by=<field>&order=asc|desc` or `ordering=-due_date,client`; default `id`.
-    The primary key is always the last key, so pages are stable."""
+    The primary key is always the last key, so pages are stable. A view's `ordering_fields`
+    lists API field names, or maps them to database paths where the two differ
+    (`{"template": "template_id"}`)."""
 
     def get_ordering(self, request, view) -> list[str]:
         params = request.query_params
@@ -306,7 +308,14 @@ class SortBackend(BaseFilterBackend):
     def filter_queryset(self, request, queryset, view):
         if not _is_list(view):
             return queryset
-        return queryset.order_by(*self.get_ordering(request, view))
+        keys = self.get_ordering(request, view)
+        paths = getattr(view, "ordering_fields", None)
+        if isinstance(paths, dict):
+            keys = [
+                ("-" if key.startswith("-") else "") + paths.get(key.removeprefix("-"), key.removeprefix("-"))
+                for key in keys
+            ]
+        return queryset.order_by(*keys)
 
     def get_schema_operation_parameters(self, view):
         fields = sorted(set(getattr(view, "ordering_fields", ()) or ()) | {"id"})

@@ -1,5 +1,6 @@
 """One permission mechanism for the whole API: Django model permissions held by role groups
-(workshop/roles.py).
+(workshop/roles.py), decided by `roles.user_may` — the same answer the Excel import gives its
+rows.
 
 - Reads need `view_<model>`; POST `add_`, PUT/PATCH `change_`, DELETE `delete_`.
 - An extra action names its own permission: `@action(..., required_perms=["inventory.add_stockmovement"])`.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from workshop.roles import user_has_perms
+from workshop.roles import user_has_perms, user_may
 
 METHOD_ACTIONS = {
     "GET": "view",
@@ -25,10 +26,6 @@ METHOD_ACTIONS = {
 }
 
 
-def _model_perm(model, action: str) -> str:
-    return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
-
-
 def _explicit(view) -> list[str] | None:
     getter = getattr(view, "get_required_perms", None)
     return getter() if getter is not None else getattr(view, "required_perms", None)
@@ -39,43 +36,29 @@ def _model_of(view):
     return queryset.model if queryset is not None else None
 
 
+def _action(request) -> str:
+    return METHOD_ACTIONS.get(request.method, "change")  # unknown methods need the most
+
+
 class RolePermission(BasePermission):
     message = "Your role may not do this."
-
-    def required(self, request, view) -> list[str]:
-        explicit = _explicit(view)
-        if explicit is not None:
-            return list(explicit)
-        model = _model_of(view)
-        if model is None:
-            return []
-        action = METHOD_ACTIONS.get(request.method)
-        if action is None:
-            return [_model_perm(model, "change")]  # unknown methods need the most
-        return [_model_perm(model, action)]
 
     def has_permission(self, request, view) -> bool:
         user = request.user
         if not user or not user.is_authenticated:
             return False
-        required = self.required(request, view)
-        if user_has_perms(user, required):
-            return True
-        # change_own_<model>: allowed here, narrowed to owned records in has_object_permission.
-        return bool(required) and all(self._own_variant(user, perm) for perm in required)
+        explicit = _explicit(view)
+        if explicit is not None:
+            return user_has_perms(user, explicit)
+        model = _model_of(view)
+        if model is None:
+            return user_has_perms(user, [])  # any role
+        return user_may(user, model, _action(request))
 
     def has_object_permission(self, request, view, obj) -> bool:
         if request.method in SAFE_METHODS or _explicit(view) is not None:
             return True
-        user = request.user
-        required = self.required(request, view)
-        if user_has_perms(user, required):
-            return True
-        return all(self._own_variant(user, perm) for perm in required) and obj.is_owned_by(user)
-
-    @staticmethod
-    def _own_variant(user, perm: str) -> bool:
-        app_label, codename = perm.split(".", 1)
-        if not codename.startswith("change_"):
-            return False
-        return user_has_perms(user, [f"{app_label}.change_own_{codename.removeprefix('change_')}"])
+        model = _model_of(view)
+        if model is None:
+            return user_has_perms(request.user, [])
+        return user_may(request.user, model, _action(request), obj)

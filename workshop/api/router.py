@@ -1,13 +1,12 @@
-"""The API router: every app's `urls.register(router)` adds its resources.
+"""The API router: every app's `urls.register(router)` adds its resources (found by
+workshop/discovery.py, so the core lists no app).
 
 Trailing slash optional: `/api/v1/workorders` and `/api/v1/workorders/` are the same.
 """
 
-from importlib import import_module
-
 from rest_framework.routers import DefaultRouter
 
-RESOURCE_APPS = ("staff", "machines", "workorders", "equipment", "inspections", "inventory", "workshop.jobs")
+from workshop.discovery import app_attributes
 
 
 class Router(DefaultRouter):
@@ -21,8 +20,8 @@ class Router(DefaultRouter):
 
 def build_router() -> Router:
     router = Router()
-    for app in RESOURCE_APPS:
-        import_module(f"{app}.urls").register(router)
+    for register in app_attributes("urls", "register"):
+        register(router)
     return router
 
 

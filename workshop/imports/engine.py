@@ -25,7 +25,7 @@ from typing import Any
 
 import structlog
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -35,6 +35,7 @@ from rest_framework.validators import UniqueValidator
 
 from workshop.imports.reader import Sheet
 from workshop.imports.spec import ResourceSpec, normalise_header
+from workshop.roles import user_may, user_may_own_only
 
 log = structlog.get_logger(__name__)
 
@@ -303,26 +304,27 @@ def required_columns(spec: ResourceSpec, fields: dict[str, serializers.Field]) -
 
 @dataclass(frozen=True)
 class Rights:
-    """What an API user may do to the rows of a file, as the API would let them: create
-    needs `add_<model>`; change needs `change_<model>`, or `change_own_<model>` and a record
-    the model says they own (an operator's)."""
+    """What an API user may do to the rows of a file: exactly what the API would let them do
+    (`roles.user_may`, the one answer for both; role permissions only). Creating needs
+    `add_<model>`; changing a record needs `change_<model>`, or `change_own_<model>` and a
+    record the model says they own (an operator's)."""
 
+    user: Any
+    model: type[models.Model]
     add: bool
-    change: bool
-    change_own: bool
+    own_only: bool  # may change only their own records: their owners are read along
 
     @classmethod
     def of(cls, spec: ResourceSpec, user) -> Rights:
-        meta = spec.model._meta
+        return cls(
+            user=user,
+            model=spec.model,
+            add=user_may(user, spec.model, "add"),
+            own_only=user_may_own_only(user, spec.model, "change"),
+        )
 
-        def may(action: str) -> bool:
-            return user.has_perm(f"{meta.app_label}.{action}_{meta.model_name}")
-
-        return cls(add=may("add"), change=may("change"), change_own=may("change_own"))
-
-    @property
-    def own_only(self) -> bool:
-        return not self.change and self.change_own
+    def may_change(self, obj) -> bool:
+        return user_may(self.user, self.model, "change", obj)
 
 
 def run_import(
@@ -509,16 +511,15 @@ def _build_and_write(
         else:
             obj = current
             diff = {name for name, value in attrs.items() if _differs(obj, name, value)}
-            if diff and rights is not None and not rights.change:
-                if not (rights.change_own and obj.is_owned_by(user)):
-                    errors.append(
-                        error(
-                            number,
-                            layout.headers[spec.key],
-                            f"Your role may not change {record[spec.key]}: only {plural} of your own.",
-                        )
+            if diff and rights is not None and not rights.may_change(obj):
+                errors.append(
+                    error(
+                        number,
+                        layout.headers[spec.key],
+                        f"Your role may not change {record[spec.key]}: only {plural} of your own.",
                     )
-                    continue
+                )
+                continue
             before = {name: getattr(obj, name) for name in diff if not obj._meta.get_field(name).is_relation}
             for name in diff:
                 setattr(obj, name, attrs[name])

@@ -75,16 +75,17 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
-from workshop.api.exceptions import UnprocessableEntity
 from workshop.api.pagination import PAGINATION_PARAMS
 from workshop.api.schema import AutoSchema
 from workshop.api.serializers import ErrorSerializer, fields_param
+from workshop.errors import ValidationFailed
 from workshop.imports.engine import NULL_WORDS, QUOTE, needs_quote
 from workshop.imports.spec import Column, ResourceSpec, registry
 from workshop.jobs.api import PREFER_PARAMETER, accepted, prefers_async
 from workshop.jobs.models import JobKind
 from workshop.jobs.serializers import JobSerializer
 from workshop.jobs.services import job_create
+from workshop.roles import perm_name
 
 log = structlog.get_logger(__name__)
 
@@ -186,7 +187,7 @@ def select_columns(spec: ResourceSpec, fields: list[str] | None) -> tuple[Column
     allowed = [c.field for c in spec.columns]
     unknown = [name for name in fields if name not in allowed]
     if unknown:
-        raise UnprocessableEntity(
+        raise ValidationFailed(
             {"fields": [f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(allowed)}."]}
         )
     wanted = set(fields) | {spec.key}
@@ -398,14 +399,14 @@ EXPORT_422_EXAMPLE = OpenApiExample(
 def export_format(params) -> str:
     value = params.get("format", DEFAULT_FORMAT).strip().lower()
     if value not in FORMATS:
-        raise UnprocessableEntity({"format": [f"Must be one of: {', '.join(FORMATS)}."]})
+        raise ValidationFailed({"format": [f"Must be one of: {', '.join(FORMATS)}."]})
     return value
 
 
 def reject_paging(params) -> None:
     given = sorted(name for name in PAGINATION_PARAMS if name in params)
     if given:
-        raise UnprocessableEntity(
+        raise ValidationFailed(
             {name: ["An export has every matching row: it takes no page parameters."] for name in given}
         )
 
@@ -440,16 +441,16 @@ def export_params(request) -> QueryDict:
     if body in (None, "") or body == {}:
         return request.query_params
     if not isinstance(body, dict):
-        raise UnprocessableEntity('The body must be a JSON object of filters, e.g. {"status": "pending"}.')
+        raise ValidationFailed('The body must be a JSON object of filters, e.g. {"status": "pending"}.')
     if request.query_params:
-        raise UnprocessableEntity("Give the export's filters in the body or in the query string, not both.")
+        raise ValidationFailed("Give the export's filters in the body or in the query string, not both.")
     params = QueryDict(mutable=True)
     for name, value in body.items():
         values = value if isinstance(value, list) else [value]
         texts = []
         for item in values:
             if isinstance(item, dict | list) or item is None:
-                raise UnprocessableEntity({name: ["A text, a number, true/false, or a list of them."]})
+                raise ValidationFailed({name: ["A text, a number, true/false, or a list of them."]})
             texts.append(str(item).lower() if isinstance(item, bool) else str(item))
         params[name] = ",".join(texts)  # a list is the query string's comma list
     params._mutable = False
@@ -486,8 +487,7 @@ class ExcelExportMixin:
 
     def get_required_perms(self) -> list[str] | None:
         if self.action == "export":
-            meta = self.excel_spec.model._meta
-            return [f"{meta.app_label}.export_{meta.model_name}"]
+            return [perm_name(self.excel_spec.model, "export")]
         return super().get_required_perms()
 
     @extend_schema(

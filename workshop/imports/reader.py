@@ -2,7 +2,7 @@
 then read the first sheet with python-calamine (Rust; reads .xlsx and legacy .xls, takes
 formulas as their cached values and never evaluates them).
 
-Refusals are `ExcelFileError`s carrying the HTTP status the API answers with:
+Refusals are `ExcelFileError`s (domain `Rejected` errors) with the status the API answers:
 - 415 UNSUPPORTED_MEDIA_TYPE: not an Excel file by content (a renamed CSV or PDF, an empty
   file, a corrupt zip or compound file), XML with a DOCTYPE/ENTITY anywhere (an XML bomb,
   external entities), or XML that is not UTF-8;
@@ -28,16 +28,27 @@ from typing import IO, Any
 from django.conf import settings
 from openpyxl.utils import get_column_letter
 
+from workshop.errors import Rejected
+
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2 compound document
 EXCEL_CELL_LIMIT = 32_767  # characters Excel itself allows in a cell
 
 
-class ExcelFileError(Exception):
+class ExcelFileError(Rejected):
+    """A file refused before its rows are run: 413 (too large, a zip bomb), 415 (not an
+    Excel workbook), 422 (no sheet, no header, merged header cells)."""
+
     def __init__(self, status_code: int, message: str):
-        super().__init__(message)
-        self.status_code = status_code
-        self.message = message
+        super().__init__(status_code, message)
+
+    @property
+    def status_code(self) -> int:
+        return self.status
+
+    @property
+    def message(self) -> str:
+        return self.detail
 
 
 def _limit(name: str, default: int) -> int:
@@ -53,6 +64,8 @@ class Sheet:
     header_row: int  # the header's row number as Excel shows it (1-based)
     first_column: int  # 0-based index of the sheet's first used column
     rows: Iterator[tuple[int, list[Any]]] = field(repr=False)  # (Excel row number, values)
+    # At most this many data rows (blank rows included): a total for progress reports.
+    rows_hint: int | None = None
 
     def column_letter(self, index: int) -> str:
         return get_column_letter(self.first_column + index + 1)
@@ -456,6 +469,7 @@ def open_sheet(data: bytes, kind: str) -> Sheet:
             raise ExcelFileError(422, "The workbook has no sheet.")
         sheet = workbook.get_sheet_by_index(0)
         first_column = (sheet.start or (0, 0))[1]
+        last_row = (sheet.end or (-1, 0))[0] + 1  # as Excel numbers it
         merged = sheet.merged_cell_ranges or []
         # iter_rows() yields every row from the sheet's first (row 1), starting at the first
         # used column; the header is the first row with anything in it.
@@ -491,6 +505,7 @@ def open_sheet(data: bytes, kind: str) -> Sheet:
         header_row=header_row,
         first_column=first_column,
         rows=_data_rows(iterator, header_row, first_column),
+        rows_hint=max(last_row - header_row, 0),
     )
 
 

@@ -1,12 +1,11 @@
 """How a resource meets a spreadsheet: its columns, its business key, and how related
-records are found. Each app's `imports.py` defines one `ResourceSpec`."""
+records are found. Each app's `imports.py` defines one `ResourceSpec` as `SPEC`."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import import_module
 from typing import Any
 
 from django.db import models
@@ -62,12 +61,10 @@ class ResourceSpec:
         return [c.header for c in self.columns]
 
 
-# Apps whose resources have Excel import and export, in the order the shop's files load.
-EXCEL_APPS = ("staff", "equipment", "inventory", "workorders", "inspections")
-
-
 @cache
 def registry() -> dict[str, ResourceSpec]:
-    """Every resource's spec by its URL name."""
-    specs = [import_module(f"{app}.imports").SPEC for app in EXCEL_APPS]
-    return {spec.resource: spec for spec in specs}
+    """Every resource's spec by its URL name: the `SPEC` of each app's `imports.py`
+    (workshop/discovery.py), in INSTALLED_APPS order."""
+    from workshop.discovery import app_attributes
+
+    return {spec.resource: spec for spec in app_attributes("imports", "SPEC")}

@@ -1,27 +1,41 @@
-"""`POST /<resource>/import/`, shared by every Excel resource's ViewSet."""
+"""The import records' API (`imports`, `schedules`), and the upload that makes them:
+`POST /<resource>/import/` (shared by every Excel resource's ViewSet) and `upload_response`
+(which a target's app calls from its own upload action, e.g. a template's)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from machines.serializers import ExcelImportSerializer
-from workshop.api.exceptions import UnprocessableEntity
+from workshop.api.viewsets import ModelViewSet, ReadDeleteViewSet
+from workshop.errors import ValidationFailed
+from workshop.files import stored_file_response
+from workshop.imports.filters import ExcelImportFilter, ImportScheduleFilter
+from workshop.imports.models import ExcelImport, ImportSchedule
+from workshop.imports.serializers import ExcelImportSerializer, ImportScheduleSerializer
 from workshop.imports.service import (
+    ImportRun,
+    excel_import_delete,
+    excel_import_stored_upload,
+    hold_template,
     previous_import,
     replay_refusal,
-    resource_runner,
     store_import,
     upload_hash,
 )
 from workshop.imports.spec import registry
+from workshop.roles import perm_name
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+# What an upload through a target (a template's `upload` action) needs: to add an import.
+UPLOAD_PERMISSION = perm_name(ExcelImport, "add")
 
 
 class ImportUploadSerializer(serializers.Serializer):
@@ -37,54 +51,36 @@ def idempotency_key(request) -> str | None:
     if key is None:
         return None
     if not IDEMPOTENCY_KEY.match(key):
-        raise UnprocessableEntity({"Idempotency-Key": ["1–128 letters, digits, '.', '_', ':' or '-'."]})
+        raise ValidationFailed({"Idempotency-Key": ["1–128 letters, digits, '.', '_', ':' or '-'."]})
     return key
 
 
-def replayed_import(
-    request, *, key: str | None, resource: str, template_id: int | None, upload, dry_run: bool
-):
+def replayed_import(request, *, run: ImportRun, upload):
     """The import this Idempotency-Key already made, if any. A key answers its first
     import again only for the same request sent again — the same resource or template, a
     dry run for a dry run, and the same file (by content) — else it is a 422: a real import
     must never silently not happen."""
-    replay = previous_import(user=request.user, idempotency_key=key)
+    replay = previous_import(user=request.user, idempotency_key=run.idempotency_key)
     if replay is not None:
-        refusal = replay_refusal(
-            replay, resource=resource, template_id=template_id, dry_run=dry_run, file_hash=upload_hash(upload)
-        )
+        refusal = replay_refusal(replay, run=run, file_hash=upload_hash(upload))
         if refusal is not None:
-            raise UnprocessableEntity({"Idempotency-Key": [refusal]})
+            raise ValidationFailed({"Idempotency-Key": [refusal]})
     return replay
 
 
-def upload_response(view, request, *, run, resource: str = "", template=None) -> Response:
+def upload_response(view, request, *, run: ImportRun) -> Response:
     """An upload or import request end to end: the key and the form checked, then the
     Idempotency-Key's earlier answer, or the file run and stored; `201` with the
-    ExcelImport record."""
+    ExcelImport record. `run` names the resource or template and the user; the form gives
+    `dry_run`, the header the key."""
     key = idempotency_key(request)
     form = ImportUploadSerializer(data=request.data)
     form.is_valid(raise_exception=True)
-    upload, dry_run = form.validated_data["file"], form.validated_data["dry_run"]
-    record = replayed_import(
-        request,
-        key=key,
-        resource=resource,
-        template_id=getattr(template, "pk", None),
-        upload=upload,
-        dry_run=dry_run,
-    )
+    upload = form.validated_data["file"]
+    run = dataclasses.replace(run, dry_run=form.validated_data["dry_run"], idempotency_key=key)
+    record = replayed_import(request, run=run, upload=upload)
     if record is None:
-        record = store_import(
-            upload=upload,
-            filename=upload.name,
-            user=request.user,
-            dry_run=dry_run,
-            run=run,
-            resource=resource,
-            template=template,
-            idempotency_key=key,
-        )
+        record = store_import(upload=upload, filename=upload.name, run=run)
     return Response(ExcelImportSerializer(record, context=view.get_serializer_context()).data, status=201)
 
 
@@ -109,9 +105,8 @@ class ExcelImportMixin:
         return registry()[self.excel_resource]
 
     def get_required_perms(self) -> list[str] | None:
-        model = self.excel_spec.model._meta
         if self.action == "import_excel":
-            return [f"{model.app_label}.import_{model.model_name}"]
+            return [perm_name(self.excel_spec.model, "import")]
         return super().get_required_perms()
 
     @extend_schema(
@@ -141,8 +136,78 @@ class ExcelImportMixin:
     )
     def import_excel(self, request, *args, **kwargs):
         return upload_response(
-            self,
-            request,
-            run=resource_runner(self.excel_spec, request.user, check_rights=True),
-            resource=self.excel_resource,
+            self, request, run=ImportRun(resource=self.excel_resource, user=request.user, check_rights=True)
         )
+
+
+class ExcelImportViewSet(ReadDeleteViewSet):
+    """Uploads and imports with their outcome. Deleting one deletes its stored file and
+    the entries it created (an undo of a template upload)."""
+
+    queryset = ExcelImport.objects.all()
+    serializer_class = ExcelImportSerializer
+    filterset_class = ExcelImportFilter
+    search_fields = ["filename", "resource"]
+    # API name → database path where they differ (the template is kept by its id).
+    ordering_fields = {
+        "template": "template_id",
+        "resource": "resource",
+        "filename": "filename",
+        "status": "status",
+        "rows_total": "rows_total",
+        "rows_created": "rows_created",
+        "rows_updated": "rows_updated",
+        "rows_rejected": "rows_rejected",
+        "dry_run": "dry_run",
+        "finished_at": "finished_at",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+    }
+
+    def perform_destroy(self, instance):
+        excel_import_delete(excel_import=instance)
+
+    @extend_schema(
+        summary="Download the stored upload",
+        description="The file as uploaded: streamed from local storage, or a redirect to a "
+        "short-lived presigned link on S3.",
+        responses={
+            # FileResponse names the type after the stored file's extension.
+            (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY,
+            (200, "application/vnd.ms-excel"): OpenApiTypes.BINARY,
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            302: OpenApiResponse(description="Redirect to a presigned S3 link."),
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="file")
+    def file(self, request, pk=None):
+        return stored_file_response(excel_import_stored_upload(excel_import=self.get_object()))
+
+
+class ImportScheduleViewSet(ModelViewSet):
+    """Daily imports of a file from the drop folder through a template."""
+
+    queryset = ImportSchedule.objects.all()
+    serializer_class = ImportScheduleSerializer
+    filterset_class = ImportScheduleFilter
+    search_fields = ["source"]
+    ordering_fields = {
+        "template": "template_id",
+        "source": "source",
+        "hour": "hour",
+        "minute": "minute",
+        "active": "active",
+        "last_run_at": "last_run_at",
+        "last_status": "last_status",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+    }
+
+    def perform_create(self, serializer):
+        hold_template(serializer.validated_data["template_id"])
+        super().perform_create(serializer)
+
+    def perform_update(self, serializer):
+        if "template_id" in serializer.validated_data:
+            hold_template(serializer.validated_data["template_id"])
+        super().perform_update(serializer)

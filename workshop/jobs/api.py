@@ -34,3 +34,10 @@ def accepted(job: Job, request) -> Response:
     response["Location"] = request.build_absolute_uri(location)
     response["Preference-Applied"] = "respond-async"
     return response
+
+
+def error_body_for(exc: BaseException) -> dict:
+    """The error body the API answers for `exc` (a job keeps it as its `error`)."""
+    from workshop.api.exceptions import handle_exception
+
+    return handle_exception(exc).data

@@ -37,7 +37,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from workshop.api.exceptions import Conflict, ServiceUnavailable
+from workshop.errors import Conflict, NotFound, ServiceUnavailable
 from workshop.jobs.models import FINISHED, Job, JobStatus
 
 log = structlog.get_logger(__name__)
@@ -195,10 +195,14 @@ class Progress:
 
 
 # ------------------------------------------------------------------------------ run
-def job_run(job_id: int) -> str | None:
+Describe = Callable[[BaseException], dict]
+
+
+def job_run(job_id: int, *, describe: Describe) -> str | None:
     """Run a job (the task's body; see the module's docstring). Returns its final status, or
-    None when there was nothing to do (finished already, or another attempt has it)."""
-    claimed = _claim(job_id)
+    None when there was nothing to do (finished already, or another attempt has it).
+    `describe(exc)` is the API's error body for what ended a job (workshop.jobs.api)."""
+    claimed = _claim(job_id, describe)
     if claimed is None:
         return None
     attempt = claimed
@@ -225,13 +229,13 @@ def job_run(job_id: int) -> str | None:
     except Exception as exc:
         failure = exc
     if failure is not None:
-        return _finish(job_id, JobStatus.FAILED, error=error_for(failure, job_id))
+        return _finish(job_id, JobStatus.FAILED, error=_error(failure, job_id, describe))
     _forget_live_state(job_id)
     log.info("job.succeeded", job_id=job_id)
     return JobStatus.SUCCEEDED
 
 
-def _claim(job_id: int) -> int | None:
+def _claim(job_id: int, describe: Describe) -> int | None:
     """Step 1: the job becomes `running` (attempt n); None when it is not to be run."""
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job_id).first()
@@ -240,12 +244,13 @@ def _claim(job_id: int) -> int | None:
         if job.attempts >= settings.JOB_MAX_ATTEMPTS:
             job.status = JobStatus.FAILED
             job.finished_at = timezone.now()
-            job.error = _body(
-                job,
-                500,
-                f"The job was started {job.attempts} times and its worker stopped each time; "
-                "nothing of it was kept.",
-                "SERVER_ERROR",
+            job.error = _error(
+                ServiceUnavailable(
+                    f"The job was started {job.attempts} times and its worker stopped each time; "
+                    "nothing of it was kept."
+                ),
+                job.pk,
+                describe,
             )
             job.save()
             notify(job, "job.finished")
@@ -282,22 +287,11 @@ def _forget_live_state(job_id: int) -> None:
         pass
 
 
-def _body(job: Job, status: int, detail: str, code: str, errors=None) -> dict:
-    from workshop.api.exceptions import error_body
-
-    body = error_body(None, status, detail, code, errors=errors)
-    body["request_id"] = job.request_id or None
-    return body
-
-
-def error_for(exc: BaseException, job_id: int) -> dict:
-    """The API's error body for what ended a job, as the request would have answered it."""
-    from workshop.api.exceptions import handle_exception
-
-    response = handle_exception(exc)
-    if response.status_code >= 500:
+def _error(exc: BaseException, job_id: int, describe: Describe) -> dict:
+    """The API's error body for what ended a job, with the request id of the job's request."""
+    body = dict(describe(exc))
+    if body.get("error_code") == "SERVER_ERROR":
         log.error("job.error", job_id=job_id, error=type(exc).__name__, exc_info=exc)
-    body = dict(response.data)
     job = Job.objects.filter(pk=job_id).only("request_id").first()
     body["request_id"] = (job.request_id if job else "") or None
     return body
@@ -390,18 +384,16 @@ def _delete_file(name: str) -> None:
         log.warning("job.file_delete_failed", file=name, error=type(exc).__name__)
 
 
-def job_file_response(*, job: Job):
-    """The file an export job wrote (404 until there is one)."""
-    from rest_framework.exceptions import NotFound
-
-    from workshop.files import stored_file_response
+def job_stored_file(*, job: Job):
+    """Where to read the file an export job wrote (NotFound until there is one)."""
+    from workshop.files import stored_file
 
     if not job.output_file:
         raise NotFound("This job has no file to download (not an export, or not finished).")
     result = job.result or {}
     filename = result.get("filename") or job.output_file.name.rsplit("/", 1)[-1]
     content_type = result.get("content_type") or "application/octet-stream"
-    return stored_file_response(job.output_file, filename=filename, content_type=content_type)
+    return stored_file(job.output_file, filename=filename, content_type=content_type)
 
 
 # ------------------------------------------------------------------------------ health

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from workshop.api.viewsets import ReadOnlyViewSet
+from workshop.files import stored_file_response
 from workshop.jobs import services
 from workshop.jobs.filters import JobFilter
 from workshop.jobs.models import Job
@@ -77,4 +78,4 @@ class JobViewSet(ReadOnlyViewSet):
     )
     @action(detail=True, methods=["get"], url_path="download", required_perms=["jobs.view_job"])
     def download(self, request, pk=None):
-        return services.job_file_response(job=self.get_object())
+        return stored_file_response(services.job_stored_file(job=self.get_object()))

@@ -12,7 +12,7 @@ from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from machines.models import ExcelImport
+from workshop.imports.models import ExcelImport
 
 PREFIX = "imports"
 

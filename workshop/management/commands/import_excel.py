@@ -10,10 +10,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from machines.models import ImportTemplate
-from workshop.api.exceptions import RequestRejected, ServiceUnavailable
-from workshop.imports.service import resource_runner, store_import, template_runner
+from workshop.errors import DomainError, Rejected
+from workshop.imports.service import ImportRun, store_import
 from workshop.imports.spec import registry
+from workshop.imports.targets import template_target
 
 
 class Command(BaseCommand):
@@ -33,40 +33,32 @@ class Command(BaseCommand):
                 raise CommandError(f"No user {user!r}.")
         if not path.is_file():
             raise CommandError(f"No file {path}.")
-        template = None
         if target.startswith("template:"):
-            template = (
-                ImportTemplate.objects.filter(pk=target.removeprefix("template:")).first()
-                if target[9:].isdigit()
-                else None
-            )
-            if template is None:
-                raise CommandError(f"No template {target.removeprefix('template:')!r}.")
-            run, resource = template_runner(template, progress=self.progress), ""
+            template_id = target.removeprefix("template:")
+            templates = template_target()
+            if not template_id.isdigit() or templates is None or templates.get(int(template_id)) is None:
+                raise CommandError(f"No template {template_id!r}.")
+            into = {"template_id": int(template_id)}
+        elif target in registry():
+            into = {"resource": target}
         else:
-            spec = registry().get(target)
-            if spec is None:
-                raise CommandError(
-                    f"Unknown resource {target!r}; one of: {', '.join(registry())}, template:<id>."
-                )
-            run, resource = resource_runner(spec, actor, progress=self.progress), spec.resource
+            raise CommandError(
+                f"Unknown resource {target!r}; one of: {', '.join(registry())}, template:<id>."
+            )
+        bar = tqdm(unit=" rows", desc="Reading", file=sys.stderr, disable=not sys.stderr.isatty())
+
+        def progress(done: int, total: int | None) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        run = ImportRun(**into, user=actor, dry_run=dry_run, progress=progress)
         try:
-            with path.open("rb") as upload:
-                record = store_import(
-                    upload=upload,
-                    filename=path.name,
-                    user=actor,
-                    dry_run=dry_run,
-                    run=run,
-                    resource=resource,
-                    template=template,
-                )
-        except RequestRejected as exc:
-            for problem in exc.errors or []:
+            with path.open("rb") as upload, bar:
+                record = store_import(upload=upload, filename=path.name, run=run)
+        except DomainError as exc:  # a refused file (with its row errors), the storage down …
+            for problem in (exc.errors if isinstance(exc, Rejected) else None) or []:
                 self.stderr.write(f"  row {problem['row']}, {problem['column'] or '-'}: {problem['message']}")
-            raise CommandError(str(exc.detail)) from exc
-        except ServiceUnavailable as exc:
-            raise CommandError(str(exc.detail)) from exc
+            raise CommandError(exc.detail) from exc
         verb = "Checked" if dry_run else "Imported"
         self.stdout.write(
             self.style.SUCCESS(
@@ -74,7 +66,3 @@ class Command(BaseCommand):
                 f"{record.rows_updated} updated (import {record.pk})."
             )
         )
-
-    @staticmethod
-    def progress(rows):
-        return tqdm(rows, unit=" rows", desc="Reading", file=sys.stderr, disable=not sys.stderr.isatty())

@@ -1,7 +1,8 @@
 """`manage.py create_user --role operator --username ana [--email …] [--employee-id EMP-01]`
 
 For scripts: the password comes from `--password`, else `WELDSHOP_PASSWORD`, else a prompt.
-It is checked by Django's password validators."""
+It is checked by Django's password validators. (In the staff app: it links the user to an
+employee through the staff app's `user_create`.)"""
 
 import getpass
 import os

@@ -3,7 +3,11 @@ development mode, one demo login per role.
 
 The files load in the order personnel, equipment, inventory, work orders, QC logs, through
 the same import as the API; a file already imported (same content) is skipped, so running
-it again changes nothing. Demo users get a fresh random password each run, printed once."""
+it again changes nothing. Demo users get a fresh random password each run, printed once.
+
+It lives in the staff app, not with the core's commands: its logins are staff's (users
+through `user_create`, the demo operator linked to the welder EMP-01), and the core imports
+no domain app. The data goes through the core's import service by resource name."""
 
 import hashlib
 import secrets
@@ -14,15 +18,15 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from machines.models import ExcelImport, ImportStatus
+import workshop
 from staff.models import Employee
 from staff.services import user_create
-from workshop.api.exceptions import RequestRejected
-from workshop.imports.service import resource_runner, store_import
-from workshop.imports.spec import registry
+from workshop.errors import DomainError, Rejected
+from workshop.imports.models import ExcelImport, ImportStatus
+from workshop.imports.service import ImportRun, store_import
 from workshop.roles import ROLES, set_user_role
 
-DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
+DEMO_DIR = Path(workshop.__file__).resolve().parent / "demo"
 DEMO_FILES = [
     ("employees", "03_Personnel.xlsx"),
     ("equipment", "05_Equipment.xlsx"),
@@ -63,16 +67,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{path.name}: already loaded")
             return
         try:
-            record = store_import(
-                upload=data,
-                filename=path.name,
-                user=None,
-                dry_run=False,
-                run=resource_runner(registry()[resource], None),
-                resource=resource,
-            )
-        except RequestRejected as exc:
-            for problem in exc.errors or []:
+            record = store_import(upload=data, filename=path.name, run=ImportRun(resource=resource))
+        except DomainError as exc:  # a refused file (with its row errors), the storage down …
+            for problem in (exc.errors if isinstance(exc, Rejected) else None) or []:
                 self.stderr.write(f"  row {problem['row']}, {problem['column']}: {problem['message']}")
             raise CommandError(f"{path.name}: {exc.detail}") from exc
         self.stdout.write(f"{path.name}: {record.rows_created} new, {record.rows_updated} updated")
