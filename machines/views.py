@@ -10,7 +10,9 @@ from workshop.api.viewsets import ModelViewSet, ReadUpdateDeleteViewSet
 from workshop.imports.serializers import ExcelImportSerializer
 from workshop.imports.service import ImportRun
 from workshop.imports.views import (
-    IDEMPOTENCY_PARAMETER,
+    QUEUED,
+    QUEUED_EXAMPLE,
+    UPLOAD_PARAMETERS,
     UPLOAD_PERMISSION,
     ImportUploadSerializer,
     upload_response,
@@ -43,17 +45,19 @@ class ImportTemplateViewSet(ModelViewSet):
         summary="Upload a machine log through this template",
         description="Stores the file and maps each row of its first sheet through the template's "
         "`mapping` into a workshop entry; answers the import record. A mapped column missing from "
-        "the sheet is a 422. Also reachable as `POST /api/v1/upload/{id}`.",
+        "the sheet is a 422. Also reachable as `POST /api/v1/upload/{id}`. With "
+        "`Prefer: respond-async`, or past `IMPORT_SYNC_MAX_ROWS` rows, queued as a job (`202`).",
         request={"multipart/form-data": ImportUploadSerializer},
-        responses={201: ExcelImportSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: ExcelImportSerializer, 202: QUEUED},
+        parameters=UPLOAD_PARAMETERS,
         examples=[
             OpenApiExample(
                 "Uploaded",
                 value={"id": 3, "template": 1, "status": "succeeded", "rows_total": 120, "rows_created": 120},
                 response_only=True,
                 status_codes=["201"],
-            )
+            ),
+            QUEUED_EXAMPLE,
         ],
     )
     @action(

@@ -214,6 +214,7 @@ CELERY_WORKER_SEND_TASK_EVENTS = False
 # "Periodic tasks" shows and pauses them).
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    "imports-queue-due-schedules": {"task": "imports.queue_due_schedules", "schedule": 60.0},
     "jobs-requeue-stale": {"task": "jobs.requeue_stale", "schedule": 60.0},
     "jobs-clean-up": {"task": "jobs.clean_up", "schedule": 3600.0},
 }

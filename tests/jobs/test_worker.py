@@ -133,3 +133,47 @@ def test_the_owner_sees_only_their_jobs(worker, client_for):
     Job.objects.create(kind="export", params={}, created_by=other)
     wait_for(lambda: finished(own), what="the job")
     assert [item["id"] for item in viewer.get("/api/v1/jobs/").json()["items"]] == [own]
+
+
+def big_workbook(count: int) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["OrderID", "Client", "Status"])
+    for n in range(count):
+        sheet.append([f"WO-{n:06d}", f"Client {n % 50}", "pending"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_an_import_killed_mid_way_is_applied_once(worker, manager):
+    """The import's rows and its record are one transaction with the job's success: a worker
+    killed mid-import leaves none of them; the retry imports every row, once."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from workshop.imports.models import ExcelImport
+
+    rows = 60_000
+    upload = SimpleUploadedFile("orders.xlsx", big_workbook(rows))
+    response = manager.post("/api/v1/workorders/import/", {"file": upload}, format="multipart", **ASYNC)
+    assert response.status_code == 202, response.json()
+    job_id = response.json()["id"]
+    assert response.json()["progress"] == {"done": 0, "total": rows}
+
+    def half_way():
+        done = (cache.get(f"jobs:progress:{job_id}") or {}).get("done", 0)
+        return 0 < done < rows
+
+    wait_for(half_way, timeout=60, interval=0.05, what="the import to be under way")
+    worker.kill_child()
+    assert not WorkOrder.objects.exists() and not ExcelImport.objects.exists()  # nothing half-written
+    job = wait_for(lambda: finished(job_id), timeout=180, what="the retried import to finish")
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.attempts == 2
+    assert WorkOrder.objects.count() == rows
+    record = ExcelImport.objects.get()
+    assert (record.pk, record.rows_created) == (job.result["import_id"], rows)

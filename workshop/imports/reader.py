@@ -80,7 +80,7 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def _check_xlsx_container(data: bytes) -> None:
+def _check_xlsx_container(data: bytes) -> int:
     """Zip-level checks, then one streaming pass over every part, before any XML is parsed:
     DOCTYPEs and entities are refused, and how far rows and cells reach is measured
     (python-calamine holds a sheet as a dense grid from its first to its last cell, so a
@@ -131,6 +131,7 @@ def _check_xlsx_container(data: bytes) -> None:
             413,
             f"The sheet spans {rows} rows × {columns} columns; at most {max_cells} cells are accepted.",
         )
+    return rows
 
 
 SCAN_CHUNK = 4 * 1024 * 1024
@@ -294,8 +295,23 @@ def _lenient_extent(data: bytes) -> tuple[int, int]:
     return rows, columns
 
 
-def read_upload(upload: IO[bytes] | bytes) -> tuple[bytes, str]:
-    """The upload's bytes and kind, after the size and content checks."""
+@dataclass(frozen=True)
+class Upload:
+    """A checked upload: its bytes, its kind (`xlsx`/`xls`) and the last row any part of it
+    reaches (the header included) — how many data rows it holds at most, known before any
+    sheet is parsed."""
+
+    data: bytes
+    kind: str
+    rows: int
+
+    @property
+    def data_rows(self) -> int:
+        return max(self.rows - 1, 0)
+
+
+def check_upload(upload: IO[bytes] | bytes) -> Upload:
+    """The upload after the size and content checks (no sheet parsed yet)."""
     max_bytes = _limit("UPLOAD_MAX_MB", 10) * 1024 * 1024
     if isinstance(upload, bytes):
         data = upload
@@ -311,11 +327,14 @@ def read_upload(upload: IO[bytes] | bytes) -> tuple[bytes, str]:
     kind = sniff(data[:8])
     if kind is None:
         raise ExcelFileError(415, "The file is not an Excel workbook (.xlsx or .xls), whatever its name.")
-    if kind == "xlsx":
-        _check_xlsx_container(data)
-    else:
-        _check_xls(data)
-    return data, kind
+    rows = _check_xlsx_container(data) if kind == "xlsx" else _check_xls(data)
+    return Upload(data=data, kind=kind, rows=rows)
+
+
+def read_upload(upload: IO[bytes] | bytes) -> tuple[bytes, str]:
+    """The upload's bytes and kind, after the size and content checks."""
+    checked = check_upload(upload)
+    return checked.data, checked.kind
 
 
 # ----------------------------------------------------------------------------- legacy .xls
@@ -329,7 +348,7 @@ _MULTI_CELL_RECORDS = frozenset({0x00BD, 0x00BE})  # MULRK, MULBLANK: row, first
 BOUNDSHEET, BIFF_EOF = 0x0085, 0x000A
 
 
-def _check_xls(data: bytes) -> None:
+def _check_xls(data: bytes) -> int:
     """A legacy workbook: its compound-file structure is walked, and every cell record of
     the workbook stream is located, before python-calamine sees the file (it would hold a
     sheet whose last cell is IV65536 as 16 million cells)."""
@@ -352,6 +371,7 @@ def _check_xls(data: bytes) -> None:
             413,
             f"The sheet spans {rows} rows × {columns} columns; at most {max_cells} cells are accepted.",
         )
+    return rows
 
 
 def _ole_streams(data: bytes, wanted: set[str]) -> list[bytes]:

@@ -39,7 +39,7 @@ from workshop.errors import NotFound, Rejected, ServiceUnavailable, ValidationFa
 from workshop.files import StoredFile, stored_file
 from workshop.imports.engine import ImportOutcome, ImportRejected, run_import
 from workshop.imports.models import ExcelImport, ImportStatus
-from workshop.imports.reader import Sheet, open_sheet, read_upload
+from workshop.imports.reader import Sheet, Upload, open_sheet, read_upload
 from workshop.imports.spec import registry
 from workshop.imports.targets import template_target
 
@@ -111,8 +111,11 @@ def replay_refusal(record: ExcelImport, *, run: ImportRun, file_hash: str) -> st
 
 def read_sheet(upload) -> tuple[bytes, Sheet]:
     """The upload's bytes and first sheet, after every check of an untrusted file (an
-    ExcelFileError, `Rejected`, refuses it)."""
-    data, kind = read_upload(upload)
+    ExcelFileError, `Rejected`, refuses it); an `Upload` was checked already."""
+    if isinstance(upload, Upload):
+        data, kind = upload.data, upload.kind
+    else:
+        data, kind = read_upload(upload)
     return data, open_sheet(data, kind)
 
 

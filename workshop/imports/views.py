@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -18,7 +19,9 @@ from workshop.api.viewsets import ModelViewSet, ReadDeleteViewSet
 from workshop.errors import ValidationFailed
 from workshop.files import stored_file_response
 from workshop.imports.filters import ExcelImportFilter, ImportScheduleFilter
+from workshop.imports.jobs import import_job_create, import_job_replayed
 from workshop.imports.models import ExcelImport, ImportSchedule
+from workshop.imports.reader import check_upload
 from workshop.imports.serializers import ExcelImportSerializer, ImportScheduleSerializer
 from workshop.imports.service import (
     ImportRun,
@@ -31,6 +34,8 @@ from workshop.imports.service import (
     upload_hash,
 )
 from workshop.imports.spec import registry
+from workshop.jobs.api import PREFER_PARAMETER, accepted, prefers_async
+from workshop.jobs.serializers import JobSerializer
 from workshop.roles import perm_name
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -70,17 +75,26 @@ def replayed_import(request, *, run: ImportRun, upload):
 
 def upload_response(view, request, *, run: ImportRun) -> Response:
     """An upload or import request end to end: the key and the form checked, then the
-    Idempotency-Key's earlier answer, or the file run and stored; `201` with the
-    ExcelImport record. `run` names the resource or template and the user; the form gives
-    `dry_run`, the header the key."""
+    Idempotency-Key's earlier answer, or the file checked (413/415 at once) and then run and
+    stored — `201` with the ExcelImport record — or, with `Prefer: respond-async` or more
+    than `IMPORT_SYNC_MAX_ROWS` data rows, queued as a job: `202` with the Job. `run` names
+    the resource or template and the user; the form gives `dry_run`, the header the key."""
     key = idempotency_key(request)
     form = ImportUploadSerializer(data=request.data)
     form.is_valid(raise_exception=True)
     upload = form.validated_data["file"]
     run = dataclasses.replace(run, dry_run=form.validated_data["dry_run"], idempotency_key=key)
     record = replayed_import(request, run=run, upload=upload)
-    if record is None:
-        record = store_import(upload=upload, filename=upload.name, run=run)
+    if record is not None:
+        return Response(ExcelImportSerializer(record, context=view.get_serializer_context()).data, status=201)
+    job = import_job_replayed(user=request.user, run=run, upload=upload)
+    if job is not None:
+        return accepted(job, request)
+    checked = check_upload(upload)
+    if prefers_async(request) or checked.data_rows > settings.IMPORT_SYNC_MAX_ROWS:
+        job = import_job_create(run=run, upload=checked, filename=upload.name, request_id=request.request_id)
+        return accepted(job, request)
+    record = store_import(upload=checked, filename=upload.name, run=run)
     return Response(ExcelImportSerializer(record, context=view.get_serializer_context()).data, status=201)
 
 
@@ -90,8 +104,36 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=False,
     description="Send the same key again with the same file (e.g. after a time-out) to get the "
-    "first answer back instead of importing twice. A key already used for a different file, "
-    "resource, template or dry-run setting is a 422.",
+    "first answer back (the import, or the job it was queued as) instead of importing twice. A "
+    "key already used for a different file, resource, template or dry-run setting is a 422.",
+)
+
+
+# Uploads and imports may answer with a job (SPEC §5): the header that asks for it, and the 202.
+UPLOAD_PARAMETERS = [IDEMPOTENCY_PARAMETER, PREFER_PARAMETER]
+QUEUED_DESCRIPTION = (
+    "Queued as a background job: sent with `Prefer: respond-async`, or the sheet has more than "
+    "`IMPORT_SYNC_MAX_ROWS` data rows (20,000 by default). `Location` is the job "
+    "(`/api/v1/jobs/{id}/`); its `result` names the import (`import_id`) once it has run, its "
+    "`error` is the 422 (every row error) or other refusal that ended it."
+)
+QUEUED = OpenApiResponse(JobSerializer, description=QUEUED_DESCRIPTION)
+QUEUED_EXAMPLE = OpenApiExample(
+    "Queued (Prefer: respond-async)",
+    value={
+        "id": 12,
+        "kind": "import",
+        "status": "queued",
+        "progress": {"done": 0, "total": 100000},
+        "result": None,
+        "error": None,
+        "created_by": 2,
+        "created_at": "2025-11-25T09:30:00Z",
+        "started_at": None,
+        "finished_at": None,
+    },
+    response_only=True,
+    status_codes=["202"],
 )
 
 
@@ -114,17 +156,20 @@ class ExcelImportMixin:
         description="Upsert by business key, all-or-nothing: one bad row is a 422 listing every row "
         "error (`{row, column, message}`, rows numbered as Excel shows them; past 1000 errors, the "
         "first 1000, and the message gives the total) and nothing is written. "
-        "Headers match field names or the shop's own headers, ignoring case, spaces and underscores.",
+        "Headers match field names or the shop's own headers, ignoring case, spaces and underscores. "
+        "With `Prefer: respond-async`, or past `IMPORT_SYNC_MAX_ROWS` rows, the file is checked "
+        "(413/415 at once) and the import queued as a job: `202` with the job.",
         request={"multipart/form-data": ImportUploadSerializer},
-        responses={201: ExcelImportSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: ExcelImportSerializer, 202: QUEUED},
+        parameters=UPLOAD_PARAMETERS,
         examples=[
             OpenApiExample(
                 "Imported",
                 value={"id": 7, "status": "succeeded", "rows_total": 5, "rows_created": 5, "rows_updated": 0},
                 response_only=True,
                 status_codes=["201"],
-            )
+            ),
+            QUEUED_EXAMPLE,
         ],
     )
     @action(
