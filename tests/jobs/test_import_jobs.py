@@ -151,9 +151,10 @@ class TestIdempotency:
         assert Job.objects.count() == 1 and ExcelImport.objects.count() == 1
         # Without the header too: the key names the job, whatever is asked now.
         plain = post(
-            api, orders(2), django_capture_on_commit_callbacks, headers={"HTTP_IDEMPOTENCY_KEY": "nightly-42"}
+            api, content, django_capture_on_commit_callbacks, headers={"HTTP_IDEMPOTENCY_KEY": "nightly-42"}
         )
-        assert plain.status_code == 202 and plain.json()["id"] == first.json()["id"]
+        assert plain.status_code == 202, plain.json()
+        assert plain.json()["id"] == first.json()["id"]
 
     def test_the_key_with_another_file_is_422(self, api, django_capture_on_commit_callbacks):
         headers = {**ASYNC, "HTTP_IDEMPOTENCY_KEY": "nightly-43"}
