@@ -481,3 +481,21 @@ from workshop.logging import configure_logging  # noqa: E402
 configure_logging(level=LOG_LEVEL, fmt=LOG_FORMAT)
 
 APP_VERSION = __import__("workshop").__version__
+
+# Error tracking (workshop/sentry.py): sentry-sdk when SENTRY_DSN is set, nothing otherwise.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
+try:
+    SENTRY_TRACES_SAMPLE_RATE = float(env.str("SENTRY_TRACES_SAMPLE_RATE", default="0"))
+except ValueError:
+    SENTRY_TRACES_SAMPLE_RATE = -1.0
+if not 0.0 <= SENTRY_TRACES_SAMPLE_RATE <= 1.0:
+    raise ImproperlyConfigured("SENTRY_TRACES_SAMPLE_RATE must be a number from 0 to 1.")
+from workshop.sentry import init_sentry  # noqa: E402
+
+init_sentry(
+    dsn=SENTRY_DSN,
+    environment=SENTRY_ENVIRONMENT,
+    release=APP_VERSION,
+    traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+)
