@@ -1,7 +1,7 @@
 """The test clients over ASGI: every request the suite sends through Django's `Client` (and
 DRF's `APIClient`) runs the way the app's ASGI handler runs it — an `ASGIRequest` built from an
 ASGI scope, the middleware chain and the view called as one sync call through asgiref
-(`workshop.middleware.SyncChainASGIHandler.get_response_async`) — instead of the WSGI path.
+(as `workshop.middleware.SyncChainASGIHandler` does) — instead of the WSGI path.
 
 `scripts/test` turns it on for the PostgreSQL run (`WELDSHOP_TEST_ASGI=1`); the SQLite run
 stays on WSGI, so the suite holds both entry points to the same behaviour. The tests keep
@@ -20,8 +20,6 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.test import client as django_client
 from django.utils.encoding import repercent_broken_unicode
-
-from workshop.middleware import SyncChainASGIHandler
 
 
 def scope_from_environ(environ: dict) -> tuple[dict, bytes]:
@@ -75,7 +73,8 @@ async def _respond(handler, environ: dict):
         from rest_framework.test import force_authenticate
 
         force_authenticate(request, force_user, handler._force_token)
-    response = await SyncChainASGIHandler.get_response_async(handler, request)
+    # The chain and the view in one sync call, as SyncChainASGIHandler.get_response_async.
+    response = await sync_to_async(handler.get_response, thread_sensitive=True)(request)
     django_client.conditional_content_removal(request, response)
     response.wsgi_request = response.asgi_request = request
     if response.streaming:

@@ -2,6 +2,7 @@
 request body made readable to Django; the ASGI handler that runs the middleware and views as
 one synchronous call."""
 
+import asyncio
 import inspect
 import re
 import tempfile
@@ -245,6 +246,31 @@ class RequestThreads:
             self.idle.append(executor)
 
 
+class RequestSlots:
+    """At most `size` requests of one server process in their middleware and view at once
+    (`ASGI_THREADS`); the others wait their turn on the event loop, where waiting costs
+    nothing. Dozens of request threads taking turns on one interpreter lock spend their time
+    switching: with 32 requests in flight per process the work-order list took 15–50 % more
+    server CPU per request than on sync workers, against 0–15 % with four at a time
+    (tests/perf/bench_asgi_vs_wsgi.py `--connections 64`). A few at once still run one
+    request while others wait on the database. A request whose client went away leaves its
+    slot at once, though its thread finishes the work."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._semaphore: asyncio.Semaphore | None = None
+        self._loop = None
+
+    async def __aenter__(self):
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # one semaphore per event loop (one in a server process)
+            self._semaphore, self._loop = asyncio.Semaphore(self.size), loop
+        await self._semaphore.acquire()
+
+    async def __aexit__(self, *exc):
+        self._semaphore.release()
+
+
 class SyncChainASGIHandler(ASGIHandler):
     """Django's ASGI handler, with the middleware chain built as under WSGI (one synchronous
     call per request: middleware, view, middleware) on a request thread kept for the next.
@@ -254,15 +280,16 @@ class SyncChainASGIHandler(ASGIHandler):
     `sync_to_async`. With our chain (sync-only middleware near the top, a sync view at the
     bottom) a request crossed between the event loop and its thread about fifteen times, and
     two threads were started for it; together about a third of the work-order list's time on
-    ASGI (tests/perf/bench_asgi_vs_wsgi.py). Everything else is Django's: each request has a
-    thread of its own while it runs (so requests still run side by side), the signals,
-    streaming, disconnects. An async view would still work (Django runs it through
-    `async_to_sync`), just not natively: there is none.
+    ASGI (tests/perf/bench_asgi_vs_wsgi.py). At most `ASGI_THREADS` requests run their chain
+    at once (`RequestSlots`). Everything else is Django's: each request has a thread of its own
+    while it runs, the signals, streaming, disconnects. An async view would still work (Django
+    runs it through `async_to_sync`), just not natively: there is none.
     """
 
     def __init__(self):
         super().__init__()
         self.threads = RequestThreads()
+        self.slots = RequestSlots(settings.ASGI_THREADS)
 
     def load_middleware(self, is_async=False):
         super().load_middleware(is_async=False)
@@ -280,4 +307,5 @@ class SyncChainASGIHandler(ASGIHandler):
             self.threads.release(executor)
 
     async def get_response_async(self, request):
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+        async with self.slots:
+            return await sync_to_async(self.get_response, thread_sensitive=True)(request)

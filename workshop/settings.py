@@ -121,6 +121,11 @@ ROOT_URLCONF = "workshop.urls"
 # ASGI (HTTP and WebSocket, workshop.asgi) is how the app is served; the WSGI entry point
 # stays valid for HTTP-only deployments.
 ASGI_APPLICATION = "workshop.asgi.application"
+# HTTP requests one ASGI server process runs at once, each on a thread; more wait their turn
+# (workshop.middleware.RequestSlots). WebSockets are not counted.
+ASGI_THREADS = env.int("ASGI_THREADS", default=4)
+if ASGI_THREADS < 1:
+    raise ImproperlyConfigured("ASGI_THREADS must be 1 or more.")
 WSGI_APPLICATION = "workshop.wsgi.application"
 APPEND_SLASH = False
 

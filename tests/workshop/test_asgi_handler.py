@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 from asgiref.sync import SyncToAsync
 from django.core.handlers.asgi import ASGIHandler
 
+from tests.workshop.test_security import manage
 from workshop.health import HealthView
 from workshop.middleware import RequestExecutor, RequestThreads, SyncChainASGIHandler
 
@@ -98,9 +100,10 @@ def test_the_request_thread_is_kept_for_the_next_request(monkeypatch):
     assert len(handler.threads.idle) == 1
 
 
-def test_requests_in_flight_together_run_on_threads_of_their_own(monkeypatch):
+def test_requests_in_flight_together_run_on_threads_of_their_own(settings, monkeypatch):
     """Three requests that can only finish together (a barrier in the view): one thread for
     all of them would never get past it."""
+    settings.ASGI_THREADS = 3
     barrier = threading.Barrier(3, timeout=10)
     threads = set()
     original = HealthView.get
@@ -145,3 +148,37 @@ def test_a_thread_still_busy_is_not_reused_and_idle_ones_are_capped():
         pool.release(executor)
     assert pool.idle == executors[:2]
     assert pool.acquire() is executors[1]
+
+
+def test_at_most_asgi_threads_requests_run_at_once(settings, monkeypatch):
+    """Six requests in flight, two slots: never more than two in the view at once, all served."""
+    settings.ASGI_THREADS = 2
+    running, most = 0, 0
+    lock = threading.Lock()
+    original = HealthView.get
+
+    def get(self, request, *args, **kwargs):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            time.sleep(0.05)  # long enough for the others to pile up
+            return original(self, request, *args, **kwargs)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(HealthView, "get", get)
+    handler = SyncChainASGIHandler()
+
+    async def together():
+        return await asyncio.gather(*(call(handler) for _ in range(6)))
+
+    assert asyncio.run(together()) == [200] * 6
+    assert most == 2
+
+
+def test_asgi_threads_below_one_refuses_to_start():
+    result = manage("check", ASGI_THREADS="0")
+    assert result.returncode != 0 and "ASGI_THREADS" in result.stderr
