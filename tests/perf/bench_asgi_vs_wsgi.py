@@ -156,6 +156,22 @@ class Server:
             os.killpg(self.proc.pid, 9)  # its own session: only what it started
             self.proc.wait(timeout=10)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) of gunicorn's master and workers so far: steadier than
+        requests per second when other processes share the cores."""
+        assert self.proc is not None
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # a process that just ended
+            pid, ppid = int(stat.parent.name), int(fields[1])
+            if pid == self.proc.pid or ppid == self.proc.pid:
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / tick
+
     def tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-3000:] if self.log_path.exists() else ""
 
@@ -206,13 +222,17 @@ def load(servers: dict[str, Server], token: str, args) -> dict:
     for round_no in range(args.rounds):
         order = ("wsgi", "asgi") if round_no % 2 == 0 else ("asgi", "wsgi")
         for name in order:
+            cpu_before = servers[name].cpu_seconds()
             result = once(servers[name].base + API_PATH, token, args.threads, args.connections, args.duration)
+            requests = result["rps"] * args.duration
+            result["cpu_ms"] = (servers[name].cpu_seconds() - cpu_before) * 1000 / requests if requests else 0
             results[name].append(result)
             extra = f", {result['errors']} non-2xx" if result["errors"] else ""
             extra += f", socket errors: {result['socket_errors']}" if result["socket_errors"] else ""
             say(
                 f"    round {round_no + 1} {name}  {result['rps']:8.1f} req/s  "
-                f"avg latency {result['latency_ms']:7.2f} ms{extra}"
+                f"avg latency {result['latency_ms']:7.2f} ms  "
+                f"server CPU {result['cpu_ms']:5.2f} ms/request{extra}"
             )
     return results
 
@@ -237,6 +257,11 @@ def report(results: dict, counted: dict[str, float | None]) -> None:
     )
     say(
         f"  {'target':<40}{'>= ' + format(TARGET_RATIO, '.2f'):>13}   {'PASS' if ratio >= TARGET_RATIO else 'FAIL'}"
+    )
+    cpu = {name: statistics.median(r["cpu_ms"] for r in results[name]) for name in ("wsgi", "asgi")}
+    say(
+        f"  {'server CPU ms per request (median)':<40}{'':>13}   WSGI {cpu['wsgi']:.2f}, ASGI {cpu['asgi']:.2f}, "
+        f"WSGI / ASGI {cpu['wsgi'] / cpu['asgi']:.2f}"
     )
     say(f"  load client {results['client']}; load average before the runs {results['loadavg']:.2f}")
     for name, value in counted.items():
@@ -352,6 +377,7 @@ def profile_all_threads(Profiler, fn, n: int):
     sessions = []
     lock = threading.Lock()
     original_run = threading.Thread.run
+    end_request_threads()  # the kept ones started unprofiled
 
     def profiled_run(self):
         profiler = Profiler(interval=0.0005, async_mode="disabled")
@@ -368,6 +394,7 @@ def profile_all_threads(Profiler, fn, n: int):
     main.start()
     try:
         fn(n)
+        end_request_threads()  # a thread's session is complete when it ends
     finally:
         main.stop()
         threading.Thread.run = original_run
@@ -375,6 +402,17 @@ def profile_all_threads(Profiler, fn, n: int):
     for session in sessions:
         combined = Session.combine(combined, session)
     return combined
+
+
+def end_request_threads() -> None:
+    """End the request threads the ASGI handler keeps for the next requests."""
+    from workshop.asgi import django_asgi_app
+
+    threads = getattr(django_asgi_app, "threads", None)
+    for executor in threads.idle if threads else []:
+        executor.shutdown(wait=True)
+    if threads:
+        threads.idle.clear()
 
 
 def render(session, *, flat: bool) -> str:
