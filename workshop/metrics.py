@@ -117,8 +117,9 @@ prometheus_client.REGISTRY.register(JOBS)
 
 
 def multiprocess() -> bool:
-    """Whether this process writes its metrics to `PROMETHEUS_MULTIPROC_DIR` (prometheus_client
-    reads the variable when it is first imported; gunicorn.conf.py needs it set before)."""
+    """Whether scrapes read every process's files in `PROMETHEUS_MULTIPROC_DIR`. The variable
+    must be in the environment before the process starts: prometheus_client reads it when
+    first imported to decide where this process's own values go."""
     return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
 
