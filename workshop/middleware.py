@@ -251,7 +251,7 @@ class RequestSlots:
     (`ASGI_THREADS`); the others wait their turn on the event loop, where waiting costs
     nothing. Dozens of request threads taking turns on one interpreter lock spend their time
     switching: with 32 requests in flight per process the work-order list took 15–50 % more
-    server CPU per request than on sync workers, against 0–15 % with four at a time
+    server CPU per request than on sync workers, against 2–16 % with four at a time
     (tests/perf/bench_asgi_vs_wsgi.py `--connections 64`). A few at once still run one
     request while others wait on the database. A request whose client went away leaves its
     slot at once, though its thread finishes the work."""
