@@ -26,7 +26,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     DJANGO_DEBUG=false \
     STATIC_ROOT=/app/staticfiles \
     MEDIA_ROOT=/app/media \
-    WEB_CONCURRENCY=3
+    WEB_CONCURRENCY=3 \
+    PROMETHEUS_MULTIPROC_DIR=/dev/shm/weldshop-prometheus
 
 RUN groupadd --system --gid 10001 weldshop \
     && useradd --system --uid 10001 --gid weldshop --home-dir /app --no-create-home \
@@ -54,6 +55,8 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, sys, urllib.request as u; h = os.environ.get('DJANGO_ALLOWED_HOSTS', '').split(',')[0].strip().lstrip('.'); h = 'localhost' if h in ('', '*') else h; r = u.urlopen(u.Request('http://127.0.0.1:8000/health', headers={'Host': h}), timeout=4); sys.exit(0 if r.status == 200 else 1)"]
 
+# /metrics adds up every worker's values from files in PROMETHEUS_MULTIPROC_DIR (memory-backed
+# /dev/shm, writable by any user; gunicorn.conf.py creates and empties the folder at start).
 # gunicorn reads the worker count from WEB_CONCURRENCY; gunicorn.conf.py renders its own log
 # lines as JSON like the app's (LOG_FORMAT, LOG_LEVEL); no access log, since the app writes one
 # JSON line per request itself; --no-control-socket because gunicorn 27

@@ -6,9 +6,16 @@ by the app's structlog formatter (`workshop.logging`), or readable lines with
 `LOG_FORMAT=console`. Only the format changes: they go wherever `--error-logfile` (stderr by
 default) and `--access-logfile` (off by default; the app logs one line per request itself)
 send them. Command-line flags still win over the values here.
+
+Metrics (workshop/metrics.py): with `PROMETHEUS_MULTIPROC_DIR` set in the environment before
+gunicorn starts (the image sets it), every worker writes its metrics to files there and
+`/metrics` reads them all. The master empties the folder of those files when it starts (the
+last run's values would otherwise add up with this one's) and, when a worker exits, drops the
+live gauges of that worker (open WebSockets); its counters stay, so totals never go down.
 """
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -42,3 +49,25 @@ loglevel = os.environ.get("LOG_LEVEL", "INFO").lower()
 # X-Forwarded-For as TRUSTED_PROXY_HOPS allows, and X-Forwarded-Proto when
 # DJANGO_SECURE_PROXY_SSL_HEADER is on.
 forwarded_allow_ips = ""
+
+
+# prometheus_client's files: <type>_<pid>.db (counter, histogram, gauge_<mode>, summary).
+PROMETHEUS_FILE = re.compile(r"^(?:counter|histogram|summary|gauge_[a-z]+)_\d+\.db$")
+
+
+def on_starting(server):
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:  # /metrics then shows the one worker that answers it
+        return
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    for file in path.iterdir():
+        if PROMETHEUS_FILE.match(file.name):
+            file.unlink(missing_ok=True)
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

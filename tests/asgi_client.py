@@ -1,7 +1,7 @@
 """The test clients over ASGI: every request the suite sends through Django's `Client` (and
-DRF's `APIClient`) runs the way an ASGI server runs it — an `ASGIRequest` built from an ASGI
-scope, through the async middleware chain (`get_response_async`), sync views and middleware
-adapted by asgiref — instead of the WSGI path.
+DRF's `APIClient`) runs the way the app's ASGI handler runs it — an `ASGIRequest` built from an
+ASGI scope, the middleware chain and the view called as one sync call through asgiref
+(as `workshop.middleware.SyncChainASGIHandler` does) — instead of the WSGI path.
 
 `scripts/test` turns it on for the PostgreSQL run (`WELDSHOP_TEST_ASGI=1`); the SQLite run
 stays on WSGI, so the suite holds both entry points to the same behaviour. The tests keep
@@ -60,9 +60,8 @@ def scope_from_environ(environ: dict) -> tuple[dict, bytes]:
 
 
 async def _respond(handler, environ: dict):
-    if handler._middleware_chain is None or not getattr(handler, "_asgi_chain", False):
-        handler.load_middleware(is_async=True)
-        handler._asgi_chain = True
+    if handler._middleware_chain is None:
+        handler.load_middleware()  # the sync chain, as SyncChainASGIHandler builds it
     scope, body = scope_from_environ(environ)
     request_started.disconnect(close_old_connections)
     await request_started.asend(sender=handler.__class__, scope=scope)
@@ -74,7 +73,8 @@ async def _respond(handler, environ: dict):
         from rest_framework.test import force_authenticate
 
         force_authenticate(request, force_user, handler._force_token)
-    response = await handler.get_response_async(request)
+    # The chain and the view in one sync call, as SyncChainASGIHandler.get_response_async.
+    response = await sync_to_async(handler.get_response, thread_sensitive=True)(request)
     django_client.conditional_content_removal(request, response)
     response.wsgi_request = response.asgi_request = request
     if response.streaming:

@@ -13,10 +13,15 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workshop.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+import django  # noqa: E402
 
 # Django is set up before anything imports models (the consumers do).
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from workshop.middleware import SyncChainASGIHandler  # noqa: E402
+
+# Django's ASGI handler, with its middleware chain run as one sync call (see the class).
+django_asgi_app = SyncChainASGIHandler()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.conf import settings  # noqa: E402

@@ -1,13 +1,20 @@
 """Request context: a request id on every response and one log line per request; a chunked
-request body made readable to Django."""
+request body made readable to Django; the ASGI handler that runs the middleware and views as
+one synchronous call."""
 
+import asyncio
+import inspect
 import re
 import tempfile
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import structlog
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.wsgi import LimitedStream
 
 from workshop.api.ratelimit import client_ip
@@ -188,3 +195,117 @@ def _replay(body, size: int, receive_more, chunk_size: int = 64 * 1024):
                 return message
 
     return receive
+
+
+# asgiref 3.13 lets a ThreadSensitiveContext run on an executor it is given; with an older one
+# each request gets a new thread, as Django's own handler does.
+REUSABLE_REQUEST_THREADS = "executor" in inspect.signature(ThreadSensitiveContext).parameters
+
+
+class RequestExecutor(ThreadPoolExecutor):
+    """One thread that runs one request's sync code (asgiref's thread-sensitive calls), and
+    knows whether it is still running any."""
+
+    def __init__(self):
+        super().__init__(max_workers=1, thread_name_prefix="weldshop-request")
+        self.busy = 0
+        self._busy_lock = threading.Lock()
+
+    def submit(self, fn, /, *args, **kwargs):
+        with self._busy_lock:
+            self.busy += 1
+
+        def run():
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._busy_lock:
+                    self.busy -= 1
+
+        return super().submit(run)
+
+
+class RequestThreads:
+    """Request threads kept for the next request instead of one new thread per request (what
+    `ThreadSensitiveContext()` does: it starts a thread for the request and another to join
+    it, about 0.6 ms a request). Used from the event loop only. A thread still running a
+    request that ended early (the client went away) is let go, not reused; past `keep` idle
+    threads, the extra ones are let go too."""
+
+    def __init__(self, keep: int = 16):
+        self.keep = keep
+        self.idle: list[RequestExecutor] = []
+
+    def acquire(self) -> RequestExecutor:
+        return self.idle.pop() if self.idle else RequestExecutor()
+
+    def release(self, executor: RequestExecutor) -> None:
+        if executor.busy or len(self.idle) >= self.keep:
+            executor.shutdown(wait=False)
+        else:
+            self.idle.append(executor)
+
+
+class RequestSlots:
+    """At most `size` requests of one server process in their middleware and view at once
+    (`ASGI_THREADS`); the others wait their turn on the event loop, where waiting costs
+    nothing. Dozens of request threads taking turns on one interpreter lock spend their time
+    switching: with 32 requests in flight per process the work-order list took 15–50 % more
+    server CPU per request than on sync workers, against 2–16 % with four at a time
+    (tests/perf/bench_asgi_vs_wsgi.py `--connections 64`). A few at once still run one
+    request while others wait on the database. A request whose client went away leaves its
+    slot at once, though its thread finishes the work."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._semaphore: asyncio.Semaphore | None = None
+        self._loop = None
+
+    async def __aenter__(self):
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # one semaphore per event loop (one in a server process)
+            self._semaphore, self._loop = asyncio.Semaphore(self.size), loop
+        await self._semaphore.acquire()
+
+    async def __aexit__(self, *exc):
+        self._semaphore.release()
+
+
+class SyncChainASGIHandler(ASGIHandler):
+    """Django's ASGI handler, with the middleware chain built as under WSGI (one synchronous
+    call per request: middleware, view, middleware) on a request thread kept for the next.
+
+    Django's own handler builds the chain for async: each middleware that can run either way
+    then runs as a coroutine and calls its sync `process_request`/`process_response` through
+    `sync_to_async`. With our chain (sync-only middleware near the top, a sync view at the
+    bottom) a request crossed between the event loop and its thread about fifteen times, and
+    two threads were started for it; together about a third of the work-order list's time on
+    ASGI (tests/perf/bench_asgi_vs_wsgi.py). At most `ASGI_THREADS` requests run their chain
+    at once (`RequestSlots`). Everything else is Django's: each request has a thread of its own
+    while it runs, the signals, streaming, disconnects. An async view would still work (Django
+    runs it through `async_to_sync`), just not natively: there is none.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.threads = RequestThreads()
+        self.slots = RequestSlots(settings.ASGI_THREADS)
+
+    def load_middleware(self, is_async=False):
+        super().load_middleware(is_async=False)
+
+    async def handle(self, scope, receive, send):
+        if not REUSABLE_REQUEST_THREADS:  # pragma: no cover - asgiref < 3.13
+            return await super().handle(scope, receive, send)
+        executor = self.threads.acquire()
+        try:
+            # Every thread-sensitive call of the request (signals, the chain, closing the
+            # response) runs on this executor's one thread.
+            async with ThreadSensitiveContext(executor=executor):
+                await super().handle(scope, receive, send)
+        finally:
+            self.threads.release(executor)
+
+    async def get_response_async(self, request):
+        async with self.slots:
+            return await sync_to_async(self.get_response, thread_sensitive=True)(request)

@@ -4,6 +4,8 @@
 secrets or without `DJANGO_ALLOWED_HOSTS`.
 """
 
+import ipaddress
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -93,6 +95,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # django-prometheus: Before first and After last, so the request series time everything
+    # in between (workshop/metrics.py).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "workshop.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -104,17 +109,26 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "workshop.metrics.PrometheusAfterMiddleware",
 ]
 
 if not DEBUG:
     # Static files (admin, Swagger UI, Redoc) served by the app itself in production;
     # runserver serves them in development.
-    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "workshop.urls"
 # ASGI (HTTP and WebSocket, workshop.asgi) is how the app is served; the WSGI entry point
 # stays valid for HTTP-only deployments.
 ASGI_APPLICATION = "workshop.asgi.application"
+# HTTP requests one ASGI server process runs at once, each on a thread; more wait their turn
+# (workshop.middleware.RequestSlots). WebSockets are not counted.
+ASGI_THREADS = env.int("ASGI_THREADS", default=4)
+if ASGI_THREADS < 1:
+    raise ImproperlyConfigured("ASGI_THREADS must be 1 or more.")
 WSGI_APPLICATION = "workshop.wsgi.application"
 APPEND_SLASH = False
 
@@ -159,6 +173,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+# django-prometheus's wrappers of the same engines: every query counted and timed
+# (django_db_*). With the pool, its new-connection counter counts checkouts from the pool.
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -168,14 +188,15 @@ CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="weldshop")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # django-redis, with hit/miss counters and timings (workshop/metrics.py)
+            "BACKEND": "workshop.metrics.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "workshop.metrics.LocMemCache"}}
 
 # --- background jobs (Celery; SPEC §5) --------------------------------------------------------
 # The broker and results on the shared Redis. Without it (the default run) jobs run eagerly,
@@ -417,6 +438,44 @@ TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 if TRUSTED_PROXY_HOPS < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_HOPS must be 0 or more.")
 
+# Metrics (workshop/metrics.py): /metrics answers clients in METRICS_ALLOWED_IPS (addresses
+# or networks; the client IP as TRUSTED_PROXY_HOPS gives it) and requests carrying
+# `Authorization: Bearer <METRICS_TOKEN>` (unset: no token access); anyone else gets a 404.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+for _entry in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_entry.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_IPS: {_entry!r} is not an IP address or network (e.g. 10.0.0.0/8)."
+        ) from None
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    # /metrics is not rate-limited: a short token could be guessed.
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters (or unset).")
+# Request and database latency buckets (seconds), finer than django-prometheus's (10 ms up).
+PROMETHEUS_LATENCY_BUCKETS = (
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    float("inf"),
+)
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Every process that records metrics writes there (a manage.py command too).
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+
 # --- security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -424,7 +483,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Production mode: HTTPS only (health checks from the load balancer may stay on HTTP).
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^health(/.*)?$"]
+SECURE_REDIRECT_EXEMPT = [r"^health(/.*)?$", r"^metrics/?$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
@@ -482,3 +541,21 @@ from workshop.logging import configure_logging  # noqa: E402
 configure_logging(level=LOG_LEVEL, fmt=LOG_FORMAT)
 
 APP_VERSION = __import__("workshop").__version__
+
+# Error tracking (workshop/sentry.py): sentry-sdk when SENTRY_DSN is set, nothing otherwise.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
+try:
+    SENTRY_TRACES_SAMPLE_RATE = float(env.str("SENTRY_TRACES_SAMPLE_RATE", default="0"))
+except ValueError:
+    SENTRY_TRACES_SAMPLE_RATE = -1.0
+if not 0.0 <= SENTRY_TRACES_SAMPLE_RATE <= 1.0:
+    raise ImproperlyConfigured("SENTRY_TRACES_SAMPLE_RATE must be a number from 0 to 1.")
+from workshop.sentry import init_sentry  # noqa: E402
+
+init_sentry(
+    dsn=SENTRY_DSN,
+    environment=SENTRY_ENVIRONMENT,
+    release=APP_VERSION,
+    traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+)

@@ -4,7 +4,7 @@ from django.contrib.auth.views import LoginView, LogoutView
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from workshop import auth, health
+from workshop import auth, health, metrics
 from workshop.api.exceptions import not_found
 from workshop.api.ratelimit import limit_login_form
 from workshop.api.router import router
@@ -38,6 +38,8 @@ urlpatterns = [
     re_path(r"^health/?$", health.HealthView.as_view(), name="health"),
     re_path(r"^health/db/?$", health.HealthDatabaseView.as_view(), name="health-db"),
     re_path(r"^health/status/?$", health.HealthStatusView.as_view(), name="health-status"),
+    # Prometheus (workshop/metrics.py): allowed addresses or the token only, else this 404s.
+    re_path(r"^metrics/?$", metrics.metrics_view, name="metrics"),
     re_path(r"^(?:api|health|auth)(?:/.*)?$", not_found),
 ]
 

@@ -65,3 +65,15 @@ def test_the_channel_layer_round_trip(anon):
     check = anon.get("/health/status").json()["checks"]["channel_layer"]
     assert check["status"] == "ok"
     assert check["backend"] in {"RedisChannelLayer", "InMemoryChannelLayer"}
+
+
+@pytest.mark.django_db
+def test_metrics_count_jobs_by_status(client):
+    """/metrics (from loopback) has weldshop_jobs{status} read from the jobs table."""
+    JobFactory(status=JobStatus.QUEUED)
+    JobFactory(status=JobStatus.QUEUED)
+    JobFactory(status=JobStatus.FAILED)
+    text = client.get("/metrics").content.decode()
+    assert 'weldshop_jobs{status="queued"} 2.0' in text
+    assert 'weldshop_jobs{status="failed"} 1.0' in text
+    assert 'weldshop_jobs{status="running"} 0.0' in text

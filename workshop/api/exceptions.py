@@ -29,6 +29,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import set_rollback
 
 from workshop import errors
+from workshop.sentry import report_exception
 
 log = structlog.get_logger(__name__)
 
@@ -169,6 +170,8 @@ def exception_handler(exc, context):
             view=type(context.get("view")).__name__ if context.get("view") else None,
             exc_info=response.status_code == 500,
         )
+        if response.status_code == 500:
+            report_exception(exc)  # answered here, so Django's own error signal never fires
     set_rollback()
     return response
 
@@ -278,6 +281,7 @@ def response_for_unhandled(request, exc: Exception) -> JsonResponse | None:
         log.error("request.database_unavailable", error=type(exc).__name__)
         return json_error_response(request, 503, "The database is unavailable. Try again shortly.")
     log.error("request.error", status=500, error=type(exc).__name__, exc_info=exc)
+    report_exception(exc)
     return json_error_response(request, 500, "The server could not complete the request.")
 
 

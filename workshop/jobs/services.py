@@ -397,6 +397,14 @@ def job_stored_file(*, job: Job):
 
 
 # ------------------------------------------------------------------------------ health
+def job_counts() -> dict[str, int]:
+    """Jobs by status, every status present (for /metrics)."""
+    from django.db.models import Count
+
+    counts = dict(Job.objects.order_by().values_list("status").annotate(n=Count("id")))
+    return {status: counts.get(status, 0) for status in JobStatus.values}
+
+
 WORKERS_KEY = "jobs:workers"
 WORKER_SEEN_WITHIN = 60  # seconds: a worker not heard from for longer is not counted
 
