@@ -159,12 +159,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="weldshop")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="weldshop"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
         }
     }
@@ -179,7 +180,7 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [REDIS_URL],
-                "prefix": f"{env.str('CACHE_KEY_PREFIX', default='weldshop')}:asgi",
+                "prefix": f"{CACHE_KEY_PREFIX}:asgi",
                 # A socket's channel holds this many undelivered messages; past it, new ones are
                 # dropped (a client that stops reading catches up by replay).
                 "capacity": env.int("CHANNELS_CAPACITY", default=1000),
@@ -191,6 +192,14 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Live events (workshop/events, docs/events.md): the stream every event goes through, in Redis
+# with REDIS_URL (else in this process's memory), capped at about EVENTS_STREAM_MAXLEN events;
+# a socket that reconnects gets what it missed in the last EVENTS_REPLAY_SECONDS.
+EVENTS_REPLAY_SECONDS = env.int("EVENTS_REPLAY_SECONDS", default=3600)
+EVENTS_STREAM_MAXLEN = env.int("EVENTS_STREAM_MAXLEN", default=10_000)
+EVENTS_STREAM_KEY = f"{CACHE_KEY_PREFIX}:events"
+if EVENTS_REPLAY_SECONDS < 0 or EVENTS_STREAM_MAXLEN < 1:
+    raise ImproperlyConfigured("EVENTS_REPLAY_SECONDS must be 0 or more and EVENTS_STREAM_MAXLEN 1 or more.")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,5 +1,10 @@
 """The WebSocket side of the ASGI application (`workshop.asgi`): live events at
-`/ws/v1/events` (SPEC §5)."""
+`/ws/v1/events` (SPEC §5, docs/events.md).
+
+Channels' session middleware gives same-origin browsers their Django login; other clients
+send a ticket (`POST /api/v1/auth/ws-ticket`) in the query string. Any other path is refused
+before the handshake completes (HTTP 403).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,15 @@ websocket_urlpatterns: list = []
 
 
 def websocket_application():
+    from channels.auth import AuthMiddlewareStack
     from channels.routing import URLRouter
+    from channels.security.websocket import WebsocketDenier
+    from django.urls import re_path
 
-    return URLRouter(websocket_urlpatterns)
+    from workshop.events.consumer import EventsConsumer
+
+    websocket_urlpatterns[:] = [
+        re_path(r"^ws/v1/events/?$", EventsConsumer.as_asgi()),
+        re_path(r"", WebsocketDenier.as_asgi()),
+    ]
+    return AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
