@@ -310,7 +310,6 @@ async def test_a_role_that_loses_a_permission_stops_receiving(connect, make_user
         viewer.save()  # the user's sockets re-read the user and their role
 
     await database_sync_to_async(drop_view_workorder)()
-    await asyncio.sleep(0.5)  # the nudge travels through the channel layer, apart from events
     await database_sync_to_async(WorkOrderFactory)(order_id="WO-HIDDEN")
     await database_sync_to_async(ItemFactory)(item_id="INV-SEEN")
     event = await socket.recv_event()

@@ -28,7 +28,7 @@ from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from workshop.events import context
-from workshop.events.publish import Message, send
+from workshop.events.publish import CONTROL_TOPIC, USER_CHANGED, Message, send
 from workshop.events.resources import Resource, resources, resources_of
 
 log = structlog.get_logger(__name__)
@@ -159,7 +159,7 @@ def publish_writes(writes: list[Write]) -> None:
         for name in {w.resource.name for w in merged.values() if w.kind in (CREATED, UPDATED)}:
             resource = resources()[name]
             pks = [w.pk for w in merged.values() if w.resource.name == name and w.kind in (CREATED, UPDATED)]
-            loaded[name] = load(resource, pks)
+            loaded[name] = resource.load(pks)
         messages = []
         for write in merged.values():
             if write.kind is None:
@@ -178,17 +178,6 @@ def publish_writes(writes: list[Write]) -> None:
     except Exception:
         # Events are never worth a failed request: the write is committed already.
         log.exception("events.capture_failed", writes=len(writes))
-
-
-def load(resource: Resource, pks) -> dict[Any, tuple[dict, Any]]:
-    """`{pk: (representation, owner id)}` of the stored rows."""
-    if not pks:
-        return {}
-    rows = resource.queryset.filter(pk__in=list(pks))
-    return {
-        obj.pk: (resource.serializer_class(obj, context={"request": None}).data, resource.owner_of(obj))
-        for obj in rows
-    }
 
 
 def message(write: Write, verb: str, data, owner) -> Message:
@@ -219,7 +208,7 @@ def deleting(sender, instance, using=None, origin=None, **kwargs) -> None:
     if not _asked_for(sender, instance, origin):
         return
     for resource in resources_of(sender):
-        found = load(resource, [instance.pk]).get(instance.pk)
+        found = resource.load([instance.pk]).get(instance.pk)
         if found is None:
             continue
         data, owner = found
@@ -289,22 +278,10 @@ def _users_changed(pks: set, using: str | None) -> None:
 
 
 def notify_users(pks) -> None:
-    """Tell every socket of these users, on every host (their group), to re-check them."""
-    if not pks:
-        return
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
-    from workshop.events.consumer import user_group
-
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        for pk in pks:
-            async_to_sync(layer.group_send)(user_group(pk), {"type": "user.changed"})
-    except Exception as exc:
-        log.error("events.user_notify_failed", users=len(pks), error=type(exc).__name__)
+    """Tell every socket of these users, on every host, to re-check them: a control entry in
+    the stream, which every host's hub reads (after this transaction's events)."""
+    if pks:
+        send([Message(event=USER_CHANGED, topic=CONTROL_TOPIC, data=None, owner_id=pk) for pk in sorted(pks)])
 
 
 # --------------------------------------------------------------------------------- wiring

@@ -10,12 +10,18 @@ does not read its events fast enough closes with 4408 (reconnect with `last_even
 Client → server: `{"type": "subscribe", "topics": [...]}`, `{"type": "unsubscribe",
 "topics": [...]}`, `{"type": "ping"}`. Server → client: `subscribed` (the topics now
 subscribed), `event`, `reset`, `error`, `pong`.
+
+Sockets use no channel layer: their process's hub (hub.py) reads the shared stream once and
+offers every entry to each socket, events and control entries alike (`user.changed`: the
+user was saved on some host — re-check them). A channel per socket in channels-redis failed
+at 1,000 sockets on two workers (read timeouts, "Too many connections"; docs/events.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from urllib.parse import parse_qs, urlparse
 
@@ -27,6 +33,7 @@ from django.conf import settings
 
 from workshop.events import tickets
 from workshop.events.hub import Event, hub
+from workshop.events.publish import CONTROL_TOPIC, USER_CHANGED
 from workshop.events.resources import resources, topics
 from workshop.events.streams import format_id, parse_id
 
@@ -38,11 +45,6 @@ DASHBOARD_INTERVAL = 1.0  # seconds: dashboard.changed at most once a second per
 MAX_PENDING = 2000  # events queued for one socket before it counts as too slow
 MAX_MESSAGE_CHARS = 16 * 1024
 SEES_EVERY_OWNER = frozenset({"admin", "manager"})
-
-
-def user_group(user_id) -> str:
-    """The channel-layer group of one user's sockets, on every host."""
-    return f"events.user.{user_id}"
 
 
 def on_connect(consumer: EventsConsumer) -> None:
@@ -90,16 +92,23 @@ def _access(user_id):
     return user, role, perms
 
 
+IDLE, STARTING, READY = "idle", "starting", "ready"
+
+
 class EventsConsumer(AsyncWebsocketConsumer):
     user = None
+    # No channel layer (an alias that names none): events and nudges come from the stream.
+    channel_layer_alias = "live-events-use-no-channel-layer"
 
     # ------------------------------------------------------------------ connection
     async def connect(self):
         self.topics: set[str] = set()
         self.role = None
         self.perms: frozenset[str] = frozenset()
+        self.state = IDLE  # → STARTING (first subscription, replay) → READY
         self.joined = False
-        self.ready = False
+        self.rechecking = False  # re-reading the user after a `user.changed`
+        self.recheck_again = False
         self.cursor: tuple[int, int] = (0, 0)  # the last event handled (sent or not for us)
         self.last_sent: tuple[int, int] = (0, 0)  # the last id sent to the client
         self.buffer: list[Event] = []
@@ -129,10 +138,10 @@ class EventsConsumer(AsyncWebsocketConsumer):
             return await self._refuse(UNAUTHORIZED, "inactive")
         await self.accept()
         self.writer = asyncio.create_task(self._write())
-        if self.channel_layer is not None:
-            await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+        await hub().join(self)  # from now on, every entry of the stream is offered to it
+        self.joined = True
         on_connect(self)
-        log.info("events.socket_opened", user_id=self.user.pk)
+        log.info("events.socket_opened", user_id=self.user.pk, pid=os.getpid())
         wanted = self._param("topics")
         if wanted is not None:
             await self._subscribe([t for t in wanted.split(",") if t], "subscribe")
@@ -165,8 +174,6 @@ class EventsConsumer(AsyncWebsocketConsumer):
             self.dashboard_timer.cancel()
         if self.writer is not None:
             self.writer.cancel()
-        if self.channel_layer is not None:
-            await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
         on_disconnect(self)
         log.info("events.socket_closed", user_id=self.user.pk, code=code)
 
@@ -210,7 +217,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
                 "FORBIDDEN_TOPIC", f"Your role may not read: {', '.join(refused)}.", topics=refused
             )
         self.topics |= set(wanted)
-        if self.joined:
+        if self.state != IDLE:
             return self._ack()
         await self._start()
 
@@ -225,8 +232,8 @@ class EventsConsumer(AsyncWebsocketConsumer):
         (`last_event_id`) or tell it to reload (`reset`), then hand over to live events —
         every event once, in order: live ones that arrive meanwhile wait in `buffer`, and
         any id already replayed is skipped."""
-        self.joined = True
-        stream = await hub().join(self)
+        self.state = STARTING
+        stream = hub().reader
         asked = self._param("last_event_id")
         start = parse_id(asked) if asked is not None else None
         reset_reason = None
@@ -245,10 +252,16 @@ class EventsConsumer(AsyncWebsocketConsumer):
             self._send_json({"type": "reset", "reason": reset_reason, "last_event_id": format_id(start)})
         elif asked is not None:
             await self._replay(stream)
-        self.ready = True
+        self.state = READY
+        self._release()
+
+    def _release(self) -> None:
+        """Hand the events held meanwhile on, unless something still holds them."""
+        if self.state != READY or self.rechecking or self.closing:
+            return
         waiting, self.buffer = self.buffer, []
         for event in waiting:
-            self.offer(event)
+            self._handle(event)
 
     async def _replay(self, stream) -> None:
         while not self.closing:
@@ -261,10 +274,16 @@ class EventsConsumer(AsyncWebsocketConsumer):
 
     # ------------------------------------------------------------------ events
     def offer(self, event: Event) -> None:
-        """Called by the hub with every event of the stream, in order."""
+        """Called by the hub with every entry of the stream, in order."""
         if self.closing:
             return
-        if not self.ready:
+        if event.topic == CONTROL_TOPIC:
+            if event.event == USER_CHANGED and event.owner_id == self.user.pk:
+                self._recheck()
+            return
+        if self.state == IDLE:
+            return  # nothing subscribed yet: the first subscription sets where it starts
+        if self.state == STARTING or self.rechecking:
             self.buffer.append(event)
             if len(self.buffer) > MAX_PENDING:
                 self._too_slow()
@@ -279,7 +298,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
             return
         if event.event == DASHBOARD_EVENT:
             return self._dashboard(event)
-        self._enqueue(event.text(), event.key)
+        self._enqueue(event.envelope, event.key)
 
     def _wants(self, event: Event) -> bool:
         if event.topic not in self.topics:
@@ -302,7 +321,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
         now = time.monotonic()
         if self.dashboard_timer is None and now - self.dashboard_sent_at >= DASHBOARD_INTERVAL:
             self.dashboard_sent_at = now
-            self._enqueue(event.text(), event.key)
+            self._enqueue(event.envelope, event.key)
             return
         self.dashboard_pending = event
         if self.dashboard_timer is None:
@@ -358,21 +377,34 @@ class EventsConsumer(AsyncWebsocketConsumer):
             text = await self.out.get()
             try:
                 if not self.closing:
-                    await self.send(text_data=text)
+                    await self.base_send({"type": "websocket.send", "text": text})
             except Exception:  # the client has gone; disconnect() follows
                 self.closing = True
             finally:
                 self.out.task_done()
 
-    # ------------------------------------------------------------------ channel layer
-    async def user_changed(self, message) -> None:
-        """The user was saved or deleted somewhere: check them again."""
-        if self.user is None or self.closing:
+    # ------------------------------------------------------------------ the user changed
+    def _recheck(self) -> None:
+        """The user was saved or deleted (on any host): read them again before handing on
+        more events, so that what follows the change is filtered by the new role (and a
+        deactivated or deleted user's socket closes)."""
+        if self.rechecking:
+            self.recheck_again = True
             return
-        user, role, perms = await _access(self.user.pk)
-        if user is None:
-            log.info("events.socket_user_gone", user_id=self.user.pk)
-            self.closing = True
-            await self.close(code=UNAUTHORIZED)
-            return
-        self.user, self.role, self.perms = user, role, perms
+        self.rechecking = True
+        asyncio.get_running_loop().create_task(self._reread_user())
+
+    async def _reread_user(self) -> None:
+        while True:
+            self.recheck_again = False
+            user, role, perms = await _access(self.user.pk)
+            if user is None:
+                log.info("events.socket_user_gone", user_id=self.user.pk)
+                self.closing = True
+                await self.close(code=UNAUTHORIZED)
+                return
+            self.user, self.role, self.perms = user, role, perms
+            if not self.recheck_again:
+                break
+        self.rechecking = False
+        self._release()

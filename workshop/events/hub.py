@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 import structlog
@@ -49,11 +50,16 @@ class Event:
             body=fields.get("body", "{}"),
         )
 
-    def text(self, entry_id: str | None = None) -> str:
-        """The envelope: `type` and `id` first, then the body's fields."""
+    @cached_property
+    def envelope(self) -> str:
+        """The text every socket sends (built once per event and process)."""
+        return self.text(self.id)
+
+    def text(self, entry_id: str) -> str:
+        """The envelope under `entry_id`: `type` and `id` first, then the body's fields."""
         rest = self.body[1:] if len(self.body) > 2 else "}"
         separator = "," if rest != "}" else ""
-        return f'{{"type":"event","id":"{entry_id or self.id}"{separator}{rest}'
+        return f'{{"type":"event","id":"{entry_id}"{separator}{rest}'
 
 
 class Listener(Protocol):

@@ -20,6 +20,9 @@ from workshop.events.streams import stream
 log = structlog.get_logger(__name__)
 
 UNSET: Any = object()
+# Entries for the sockets themselves, not for clients: `user.changed` (owner = the user).
+CONTROL_TOPIC = "_control"
+USER_CHANGED = "user.changed"
 _AT = DateTimeField()  # the API's own rendering of a time
 
 

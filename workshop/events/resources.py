@@ -33,16 +33,17 @@ class Resource:
     perm: str  # who receives its events: "workorders.view_workorder"
     owner_field: str | None = None
 
-    def represent(self, instances) -> dict[Any, dict]:
-        """The API's detail representation of each instance, by primary key."""
-        return {obj.pk: self.serializer_class(obj, context={"request": None}).data for obj in instances}
-
-    def load(self, pks) -> dict[Any, dict]:
-        """The representation of the stored rows with these primary keys (one query, plus the
-        queryset's prefetches); rows that are gone are left out."""
+    def load(self, pks) -> dict[Any, tuple[dict, Any]]:
+        """`{pk: (the API's detail representation, owner id)}` of the stored rows with these
+        primary keys: one query (plus the queryset's prefetches); rows that are gone are left
+        out. Links come out as paths: an event answers no one request's host."""
         if not pks:
             return {}
-        return self.represent(self.queryset.filter(pk__in=list(pks)))
+        rows = self.queryset.filter(pk__in=list(pks))
+        context = {"request": None}
+        return {
+            obj.pk: (self.serializer_class(obj, context=context).data, self.owner_of(obj)) for obj in rows
+        }
 
     def owner_of(self, instance) -> Any:
         """The user whose record this is (with `owner_field`), else None: everyone's."""
