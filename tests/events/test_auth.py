@@ -8,6 +8,7 @@ import threading
 import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
+from django.db import connections
 
 from tests.events.conftest import issue_ticket, open_socket
 from workshop.events import tickets
@@ -80,9 +81,12 @@ def test_a_ticket_is_good_for_one_use_even_when_raced(django_user_model):
 
         def redeem(ticket=ticket, start=start, winners=winners):
             start.wait()
-            found = tickets.redeem(ticket)
-            if found is not None:
-                winners.append(found.pk)
+            try:
+                found = tickets.redeem(ticket)
+                if found is not None:
+                    winners.append(found.pk)
+            finally:
+                connections.close_all()  # this thread's connection goes back
 
         threads = [threading.Thread(target=redeem) for _ in range(8)]
         for thread in threads:

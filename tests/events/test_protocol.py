@@ -105,3 +105,33 @@ async def test_an_unknown_topic_in_the_query_string_is_an_error(connect):
     assert error["error_code"] == "UNKNOWN_TOPIC"
     await socket.send({"type": "ping"})
     assert await socket.recv() == {"type": "pong"}
+
+
+async def test_a_socket_that_falls_behind_is_closed_4408(connect, monkeypatch):
+    """More events waiting for a client than MAX_PENDING: closed, to reconnect and replay."""
+    from workshop.events import consumer
+
+    socket = await connect()
+    monkeypatch.setattr(consumer, "MAX_PENDING", 0)
+    await socket.send({"type": "subscribe", "topics": ["workorders"]})
+    assert await socket.closed_with() == 4408
+
+
+async def test_an_unreachable_stream_closes_1011(make_user, monkeypatch):
+    from channels.db import database_sync_to_async
+
+    from tests.events.conftest import issue_ticket, open_socket
+    from workshop.events import hub
+
+    class Down:
+        async def last_id(self):
+            raise ConnectionError("redis down")
+
+        async def close(self):
+            pass
+
+    user = await make_user("viewer")
+    ticket = await database_sync_to_async(issue_ticket)(user)
+    monkeypatch.setattr(hub, "reader", Down)
+    socket, _ = await open_socket(f"/ws/v1/events?ticket={ticket}")
+    assert await socket.closed_with() == 1011

@@ -30,6 +30,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -174,6 +175,20 @@ class AsgiGunicorn:
             time.sleep(0.2)
         raise RuntimeError(f"gunicorn did not answer /health in 40 s:\n{self.log_path.read_text()[-3000:]}")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the workers (their /proc stat), for the report."""
+        total = 0.0
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        pids = children.read_text().split() if children.exists() else []
+        ticks = os.sysconf("SC_CLK_TCK")
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / ticks
+            except (OSError, IndexError, ValueError):
+                continue
+        return total
+
     def stop(self) -> None:
         import signal
 
@@ -283,10 +298,12 @@ def run(args) -> dict:
         time.sleep(1)
 
         answered: dict[int, float] = {}
+        sent_at: dict[int, float] = {}
         api_ms = []
+        server_cpu_before = server.cpu_seconds()
         started = time.perf_counter()
         for n in range(args.updates):
-            sent = time.monotonic()
+            sent = sent_at[n] = time.monotonic()
             status, body = post_json(
                 server.port,
                 f"/api/v1/workorders/{order.pk}/",
@@ -302,7 +319,8 @@ def run(args) -> dict:
         writing = time.perf_counter() - started
         step(f"{args.updates} updates in {writing:.1f} s (API p50 {percentile(api_ms, 0.5):.1f} ms)")
 
-        latencies, early, received = [], 0, 0
+        latencies, from_request, early, received = [], [], 0, 0
+        client_cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         for proc in clients:
             out, _ = proc.communicate(timeout=args.updates * max(args.interval, 0.05) + 120)
             result = json.loads(out.strip().splitlines()[-1])
@@ -314,6 +332,9 @@ def run(args) -> dict:
                     if delta < 0:
                         early += 1
                     latencies.append(max(0.0, delta))
+                    from_request.append((at - sent_at[n]) * 1000)
+        client_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server_cpu = server.cpu_seconds() - server_cpu_before
         expected = args.updates * len(tickets)
         results = {
             "sockets": len(tickets),
@@ -326,6 +347,16 @@ def run(args) -> dict:
             "p90_ms": percentile(latencies, 0.90) if latencies else None,
             "p99_ms": percentile(latencies, 0.99) if latencies else None,
             "max_ms": max(latencies) if latencies else None,
+            "from_request_p50_ms": percentile(from_request, 0.50) if from_request else None,
+            "from_request_p99_ms": percentile(from_request, 0.99) if from_request else None,
+            "server_cpu_s": round(server_cpu, 1),
+            "client_cpu_s": round(
+                client_cpu.ru_utime
+                + client_cpu.ru_stime
+                - client_cpu_before.ru_utime
+                - client_cpu_before.ru_stime,
+                1,
+            ),
             "api_p50_ms": percentile(api_ms, 0.5),
             "api_p99_ms": percentile(api_ms, 0.99),
             "writing_s": writing,
@@ -338,7 +369,9 @@ def run(args) -> dict:
         say(
             f"\n{verdict}: p50 {results['p50_ms']:.1f} ms, p99 {results['p99_ms']:.1f} ms "
             f"(target ≤ {TARGET_P99_MS:.0f}), max {results['max_ms']:.1f} ms, lost {results['lost']} of {expected}, "
-            f"{early} before the writer read its 200"
+            f"{early} before the writer read its 200; from the request sent: p50 "
+            f"{results['from_request_p50_ms']:.1f} ms, p99 {results['from_request_p99_ms']:.1f} ms; CPU: server "
+            f"workers {results['server_cpu_s']} s, clients {results['client_cpu_s']} s (while writing and reading)"
         )
         return results
     finally:

@@ -136,10 +136,15 @@ class EventsConsumer(AsyncWebsocketConsumer):
         self.user, self.role, self.perms = await _access(user.pk)
         if self.user is None:
             return await self._refuse(UNAUTHORIZED, "inactive")
+        try:
+            await hub().join(self)  # from now on, every entry of the stream is offered to it
+        except Exception as exc:  # the stream's Redis is unreachable
+            log.error("events.stream_unavailable", error=type(exc).__name__)
+            return await self._refuse(SERVER_ERROR, "stream_unavailable")
+        self.joined = True
         await self.accept()
         self.writer = asyncio.create_task(self._write())
-        await hub().join(self)  # from now on, every entry of the stream is offered to it
-        self.joined = True
+        self.counted = True
         on_connect(self)
         log.info("events.socket_opened", user_id=self.user.pk, pid=os.getpid())
         wanted = self._param("topics")
@@ -174,7 +179,8 @@ class EventsConsumer(AsyncWebsocketConsumer):
             self.dashboard_timer.cancel()
         if self.writer is not None:
             self.writer.cancel()
-        on_disconnect(self)
+        if getattr(self, "counted", False):
+            on_disconnect(self)
         log.info("events.socket_closed", user_id=self.user.pk, code=code)
 
     # ------------------------------------------------------------------ client messages
@@ -233,7 +239,18 @@ class EventsConsumer(AsyncWebsocketConsumer):
         every event once, in order: live ones that arrive meanwhile wait in `buffer`, and
         any id already replayed is skipped."""
         self.state = STARTING
-        stream = hub().reader
+        try:
+            await self._catch_up(hub().reader)
+        except Exception as exc:  # the stream's Redis went away mid-replay
+            log.error("events.stream_unavailable", error=type(exc).__name__)
+            self.closing = True
+            await self.close(code=SERVER_ERROR)
+            return
+        self.state = READY
+        self._release()
+
+    async def _catch_up(self, stream) -> None:
+        """Where this socket starts: replay from `last_event_id`, or a reset, or now."""
         asked = self._param("last_event_id")
         start = parse_id(asked) if asked is not None else None
         reset_reason = None
@@ -252,8 +269,6 @@ class EventsConsumer(AsyncWebsocketConsumer):
             self._send_json({"type": "reset", "reason": reset_reason, "last_event_id": format_id(start)})
         elif asked is not None:
             await self._replay(stream)
-        self.state = READY
-        self._release()
 
     def _release(self) -> None:
         """Hand the events held meanwhile on, unless something still holds them."""

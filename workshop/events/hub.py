@@ -78,11 +78,16 @@ class Hub:
         """Start handing events to `listener`. When this returns, every event added to the
         stream from now on will be offered to it (the reader's position is fixed first)."""
         async with self._starting:
-            self.listeners.add(listener)
             if self.task is None or self.task.done():
-                self.reader = reader()
-                self.position = await self.reader.last_id()
-                self.task = asyncio.create_task(self._run(self.reader), name="weldshop-events-hub")
+                stream = reader()
+                try:
+                    self.position = await stream.last_id()
+                except BaseException:
+                    await stream.close()
+                    raise
+                self.reader = stream
+                self.task = asyncio.create_task(self._run(stream), name="weldshop-events-hub")
+            self.listeners.add(listener)
         return self.reader
 
     def leave(self, listener: Listener) -> None:
