@@ -1,9 +1,10 @@
 """The WebSocket side of the ASGI application (`workshop.asgi`): live events at
 `/ws/v1/events` (SPEC §5, docs/events.md).
 
-Channels' session middleware gives same-origin browsers their Django login; other clients
-send a ticket (`POST /api/v1/auth/ws-ticket`) in the query string. Any other path is refused
-before the handshake completes (HTTP 403).
+Clients send a ticket (`POST /api/v1/auth/ws-ticket`) in the query string; same-origin
+browsers may use their Django session instead, which the consumer reads from the cookie itself
+(no AuthMiddlewareStack: its session wrapper would sit on every message a socket sends). Any
+other path is refused before the handshake completes (HTTP 403).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ websocket_urlpatterns: list = []
 
 
 def websocket_application():
-    from channels.auth import AuthMiddlewareStack
     from channels.routing import URLRouter
     from channels.security.websocket import WebsocketDenier
     from django.urls import re_path
@@ -23,4 +23,4 @@ def websocket_application():
         re_path(r"^ws/v1/events/?$", EventsConsumer.as_asgi()),
         re_path(r"", WebsocketDenier.as_asgi()),
     ]
-    return AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+    return URLRouter(websocket_urlpatterns)

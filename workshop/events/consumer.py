@@ -118,6 +118,8 @@ class EventsConsumer(AsyncWebsocketConsumer):
         self.dashboard_pending: Event | None = None
         self.dashboard_timer: asyncio.TimerHandle | None = None
         self.closing = False
+        self.counted = False  # on_connect was called (so on_disconnect will be)
+        self.gone = False
         self.query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
 
         origin = _header(self.scope, b"origin")
@@ -130,7 +132,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
             except tickets.TicketStoreUnavailable:
                 return await self._refuse(SERVER_ERROR, "ticket_store_unavailable")
         else:
-            user = self.scope.get("user") if self._same_origin(origin) else None
+            user = await self._session_user() if self._same_origin(origin) else None
         if user is None or not user.is_authenticated or not user.is_active:
             return await self._refuse(UNAUTHORIZED, "ticket" if ticket is not None else "no_credentials")
         self.user, self.role, self.perms = await _access(user.pk)
@@ -157,6 +159,22 @@ class EventsConsumer(AsyncWebsocketConsumer):
         await self.accept()
         await self.close(code=code)
 
+    async def _session_user(self):
+        """The user of the Django session cookie, if any. Read here, once, rather than by
+        channels' AuthMiddlewareStack, whose session wrapper would sit on every message the
+        socket sends."""
+        from importlib import import_module
+
+        from channels.auth import get_user
+        from django.http.cookie import parse_cookie
+
+        cookie = _header(self.scope, b"cookie")
+        key = parse_cookie(cookie).get(settings.SESSION_COOKIE_NAME) if cookie else None
+        if not key:
+            return None
+        store = import_module(settings.SESSION_ENGINE).SessionStore(key)
+        return await get_user({"session": store})
+
     def _param(self, name: str) -> str | None:
         values = self.query.get(name)
         return values[-1] if values else None
@@ -170,16 +188,16 @@ class EventsConsumer(AsyncWebsocketConsumer):
         return host is not None and urlparse(origin).netloc.lower() == host.lower()
 
     async def disconnect(self, code):
-        if self.user is None or getattr(self, "_gone", False):
+        if self.user is None or self.gone:
             return  # refused before it was accepted as a user's socket
-        self._gone = self.closing = True
+        self.gone = self.closing = True
         if self.joined:
             hub().leave(self)
         if self.dashboard_timer is not None:
             self.dashboard_timer.cancel()
         if self.writer is not None:
             self.writer.cancel()
-        if getattr(self, "counted", False):
+        if self.counted:
             on_disconnect(self)
         log.info("events.socket_closed", user_id=self.user.pk, code=code)
 
