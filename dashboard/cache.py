@@ -10,6 +10,7 @@
   (every quantity change leaves one, including `item_adjust_stock`'s queryset `UPDATE`),
   and after an Excel import is recorded (the engine's bulk writes send no signals).
   Anything else that writes in bulk calls `invalidate()` itself.
+- Every invalidation is also a live event, `dashboard.changed` (topic `dashboard`).
 - A cache outage is never an error: every cache call is guarded, logged as a warning, and
   the figures are computed directly.
 
@@ -28,6 +29,8 @@ import structlog
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+
+from workshop.events import publish
 
 log = structlog.get_logger(__name__)
 
@@ -64,8 +67,9 @@ def current_version() -> int | None:
 
 
 def invalidate() -> None:
-    """Make every cached dashboard result stale. Safe to call anywhere, any number of times;
-    never raises (a cache outage is logged)."""
+    """Make every cached dashboard result stale, and tell the live-events sockets
+    (`dashboard.changed`, which each socket passes on at most once a second). Safe to call
+    anywhere, any number of times; never raises (a cache outage is logged)."""
     try:
         try:
             cache.incr(VERSION_KEY)
@@ -74,6 +78,8 @@ def invalidate() -> None:
                 cache.incr(VERSION_KEY)  # another process made it meanwhile
     except Exception as exc:
         _warn("invalidate", exc)
+    # After the new version: a client that reloads on this event reads fresh figures.
+    publish("dashboard.changed", topic="dashboard", data={}, on_commit=False)
 
 
 def invalidate_on_commit(using: str | None = None) -> None:

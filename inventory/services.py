@@ -6,6 +6,10 @@
 - `item_import_ledger` does both for an Excel import, against the rows the import locked.
 - `item_adjust_stock` changes the quantity by a delta with one conditional `UPDATE`, so
   concurrent adjustments never lose an update and the quantity never goes below zero.
+
+Each of them sends the live event `alert.low_stock` (topic `alerts`, after the commit) when an
+item becomes low on stock: from above its reorder level to at or below it (a new item is not
+"falling"; one already low that drops further sends nothing more).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from inventory.models import Item, MovementReason, StockMovement
+from workshop import events
 from workshop.errors import Conflict, NotFound, ValidationFailed
 
 if TYPE_CHECKING:
@@ -29,6 +34,27 @@ log = structlog.get_logger(__name__)
 
 # The largest quantity a PostgreSQL `integer` column holds; no quantity or delta goes beyond.
 MAX_QUANTITY = 2_147_483_647
+
+
+def alert_if_low(item: Item, *, quantity_before: int, reorder_level_before: int) -> None:
+    """`alert.low_stock` when this change took the item from above its reorder level to at or
+    below it (sent once the transaction commits)."""
+    if quantity_before > reorder_level_before and item.quantity <= item.reorder_level:
+        events.publish(
+            "alert.low_stock",
+            topic="alerts",
+            resource="items",
+            object_id=item.pk,
+            data={
+                "id": item.pk,
+                "item_id": item.item_id,
+                "item_name": item.item_name,
+                "quantity": item.quantity,
+                "reorder_level": item.reorder_level,
+                "unit": item.unit,
+                "shortfall": item.reorder_level - item.quantity,
+            },
+        )
 
 
 def check_movement(*, delta: int, reason: str) -> None:
@@ -87,6 +113,8 @@ def item_adjust_stock(
         note=note,
         created_by=user,
     )
+    events.touched(Item, item.pk)  # the UPDATE sent no signal: the item's `updated` event
+    alert_if_low(item, quantity_before=item.quantity - delta, reorder_level_before=item.reorder_level)
     log.info(
         "stock.adjusted",
         item_id=item.item_id,
@@ -123,10 +151,11 @@ def item_update(*, item: Item, data: dict[str, Any], user: AbstractBaseUser | No
     of the difference, computed under a row lock so a concurrent adjustment is not lost.
     Returns the item as stored."""
     locked = Item.objects.select_for_update().get(pk=item.pk)
-    before = locked.quantity
+    before, reorder_level_before = locked.quantity, locked.reorder_level
     for name, value in data.items():
         setattr(locked, name, value)
     locked.save()
+    alert_if_low(locked, quantity_before=before, reorder_level_before=reorder_level_before)
     delta = locked.quantity - before
     if delta:
         StockMovement.objects.create(
@@ -163,6 +192,11 @@ def item_import_ledger(*, created: list[Item], updated: list[tuple[Item, set[str
         if item.quantity
     ]
     for item, changed, old in updated:
+        alert_if_low(
+            item,
+            quantity_before=old.get("quantity", item.quantity),
+            reorder_level_before=old.get("reorder_level", item.reorder_level),
+        )
         if "quantity" in changed and item.quantity != old["quantity"]:
             movements.append(
                 StockMovement(

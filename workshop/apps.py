@@ -12,3 +12,8 @@ class WorkshopConfig(AppConfig):
         # After every migrate (and test-database flush): the role groups hold exactly the
         # permissions workshop/roles.py lists, for every model there is.
         post_migrate.connect(sync_roles_after_migrate, sender=self, dispatch_uid="workshop.sync_roles")
+
+        from workshop.events.capture import connect as connect_live_events
+
+        # Live events: every routed resource's saves and deletes (workshop/events/capture.py).
+        connect_live_events()

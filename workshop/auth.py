@@ -212,6 +212,37 @@ class PasswordChangeView(APIView):
         return Response({"message": "Password changed successfully"})
 
 
+class WsTicketSerializer(serializers.Serializer):
+    schema_example = {"ticket": "q3Jx9V0b5m2kT8yZcW1eR4uH7pN6aL0sD2fG5hJ8kQ", "expires_in": 60}
+
+    ticket = serializers.CharField(help_text="Send it as `?ticket=` when opening `/ws/v1/events`.")
+    expires_in = serializers.IntegerField(help_text="Seconds the ticket stays valid (one connection).")
+
+
+class WsTicketView(APIView):
+    """A ticket for the live-events socket (`/ws/v1/events?ticket=…`): browsers cannot send
+    the `Authorization` header on a WebSocket, and a JWT in a URL would end up in logs. The
+    ticket is good for one connection, within 60 seconds (workshop/events/tickets.py)."""
+
+    permission_classes = [IsAuthenticated]
+    schema_error_codes = ("401", "429", "503")
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Get a single-use ticket for the live-events WebSocket",
+        request=None,
+        responses={200: WsTicketSerializer},
+    )
+    def post(self, request):
+        from workshop.errors import ServiceUnavailable
+        from workshop.events.tickets import TicketStoreUnavailable, issue
+
+        try:
+            return Response(issue(request.user))
+        except TicketStoreUnavailable as exc:
+            raise ServiceUnavailable("The ticket store is unavailable; try again shortly.") from exc
+
+
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 

@@ -13,6 +13,10 @@ from __future__ import annotations
 from importlib import import_module
 from types import ModuleType
 
+# The project's root URLconf: it includes the apps' URLs, so it is never one of them (also under
+# settings that serve another root, e.g. a test's, which includes it).
+PROJECT_URLCONF = "workshop.urls"
+
 
 def app_modules(name: str) -> list[ModuleType]:
     """Every installed app's `<app>.<name>` module that exists, in INSTALLED_APPS order (the
@@ -24,7 +28,9 @@ def app_modules(name: str) -> list[ModuleType]:
     found = []
     for config in apps.get_app_configs():
         dotted = f"{config.name}.{name}"
-        if dotted == settings.ROOT_URLCONF or not module_has_submodule(config.module, name):
+        if dotted in (settings.ROOT_URLCONF, PROJECT_URLCONF) or not module_has_submodule(
+            config.module, name
+        ):
             continue
         found.append(import_module(dotted))
     return found

@@ -18,6 +18,7 @@ from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.wsgi import LimitedStream
 
 from workshop.api.ratelimit import client_ip
+from workshop.events import context as events_context
 
 log = structlog.get_logger("workshop.request")
 
@@ -43,7 +44,11 @@ class RequestContextMiddleware:
         request.request_id = request_id_for(request)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request.request_id)
-        response = self.get_response(request)
+        events_token = events_context.bind_request(request)  # live events' actor and request id
+        try:
+            response = self.get_response(request)
+        finally:
+            events_context.unbind_request(events_token)
         response["X-Request-ID"] = request.request_id
         if request.path.startswith(PRIVATE_PREFIXES) and not response.has_header("Cache-Control"):
             # Records, tokens and files of a logged-in user: no browser or proxy keeps a copy.

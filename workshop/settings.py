@@ -267,6 +267,14 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Live events (workshop/events, docs/events.md): the stream every event goes through, in Redis
+# with REDIS_URL (else in this process's memory), capped at about EVENTS_STREAM_MAXLEN events;
+# a socket that reconnects gets what it missed in the last EVENTS_REPLAY_SECONDS.
+EVENTS_REPLAY_SECONDS = env.int("EVENTS_REPLAY_SECONDS", default=3600)
+EVENTS_STREAM_MAXLEN = env.int("EVENTS_STREAM_MAXLEN", default=10_000)
+EVENTS_STREAM_KEY = f"{CACHE_KEY_PREFIX}:events"
+if EVENTS_REPLAY_SECONDS < 0 or EVENTS_STREAM_MAXLEN < 1:
+    raise ImproperlyConfigured("EVENTS_REPLAY_SECONDS must be 0 or more and EVENTS_STREAM_MAXLEN 1 or more.")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -16,6 +16,7 @@ auth_urls = [
     re_path(r"^logout/?$", auth.LogoutView.as_view(), name="logout"),
     re_path(r"^me/?$", auth.MeView.as_view(), name="me"),
     re_path(r"^password/?$", auth.PasswordChangeView.as_view(), name="password"),
+    re_path(r"^ws-ticket/?$", auth.WsTicketView.as_view(), name="ws-ticket"),
 ]
 
 # What apps add beside their router resources (`<app>/urls.py`, workshop/discovery.py).

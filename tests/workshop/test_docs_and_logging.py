@@ -27,8 +27,8 @@ def test_every_operation_has_a_summary_and_its_error_responses(anon):
                 assert "401" in codes, (method, path)
             if "{id}" in path:
                 assert "404" in codes, (method, path)
-            if method in ("post", "put", "patch"):
-                assert "422" in codes, (method, path)
+            if method in ("post", "put", "patch") and "requestBody" in operation:
+                assert "422" in codes, (method, path)  # a body that can be invalid
 
 
 @pytest.mark.django_db

@@ -97,7 +97,24 @@ def live_progress(jobs: list[Job]) -> dict[int, dict]:
 
 # ------------------------------------------------------------------------------ events
 def notify(job: Job, event: str, *, on_commit: bool = True) -> None:
-    """`job.progress` / `job.finished` to the job's owner and to managers and admins."""
+    """`job.progress` / `job.finished` (topic `jobs`) to the job's owner and to managers and
+    admins, with the job as the API shows it. Progress goes at once (the job's work is one
+    long transaction); the end once it commits."""
+    from workshop.events import publish
+    from workshop.jobs.serializers import JobSerializer
+
+    live = {job.pk: {"done": job.progress_done, "total": job.progress_total}}
+    publish(
+        event,
+        topic="jobs",
+        resource="jobs",
+        object_id=job.pk,
+        data=JobSerializer(job, context={"live_progress": live}).data,
+        owner_id=job.created_by_id,
+        actor=job.created_by_id,
+        request_id=job.request_id or None,
+        on_commit=on_commit,
+    )
     log.info(event, job_id=job.pk, kind=job.kind, status=job.status)
 
 
@@ -208,7 +225,7 @@ def job_run(job_id: int, *, describe: Describe) -> str | None:
     attempt = claimed
     failure: BaseException | None = None
     try:
-        with transaction.atomic():
+        with _acting_for(job_id), transaction.atomic():
             job = Job.objects.select_for_update().filter(pk=job_id).first()
             if job is None or job.status != JobStatus.RUNNING or job.attempts != attempt:
                 return None  # cancelled meanwhile, or a newer attempt took it over
@@ -233,6 +250,20 @@ def job_run(job_id: int, *, describe: Describe) -> str | None:
     _forget_live_state(job_id)
     log.info("job.succeeded", job_id=job_id)
     return JobStatus.SUCCEEDED
+
+
+def _acting_for(job_id: int):
+    """Events the job's work sends (an import's `import.finished`, a record's `updated`) name
+    the user who queued it and their request, as if the request had done the work."""
+    from workshop.events import acting
+
+    user_id, request_id = Job.objects.filter(pk=job_id).values_list(
+        "created_by_id", "request_id"
+    ).first() or (
+        None,
+        "",
+    )
+    return acting(user_id=user_id, request_id=request_id or None)
 
 
 def _claim(job_id: int, describe: Describe) -> int | None:

@@ -25,6 +25,9 @@ class JobViewSet(ReadOnlyViewSet):
 
     queryset = Job.objects.all()
     serializer_class = JobSerializer
+    # Live events: `job.progress` and `job.finished`, to the owner and managers/admins only
+    # (workshop/jobs/services.py `notify`), not every role's `job.updated`.
+    live_events = False
     filterset_class = JobFilter
     search_fields = []
     ordering_fields = ["kind", "status", "created_at", "started_at", "finished_at"]
