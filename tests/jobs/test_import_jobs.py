@@ -253,3 +253,40 @@ def test_no_user_left_means_no_rights_to_run(db):
     assert run_job(job.pk) == JobStatus.FAILED
     job.refresh_from_db()
     assert job.error["error_code"] == "FORBIDDEN"
+
+
+@pytest.mark.django_db
+class TestChecksOnTheWorker:
+    """With `Prefer: respond-async` the request checks size, type and the zip's directory (in
+    milliseconds); the pass over every part (DOCTYPEs, how far rows reach) is the worker's,
+    before it parses anything: a hostile file fails the job with the refusal the request
+    would have answered, and nothing is written."""
+
+    def test_an_xml_bomb_fails_the_job_with_415(self, api, django_capture_on_commit_callbacks):
+        from tests.imports import workbooks as wb
+        from tests.imports.test_reader import items_sheet
+
+        content = items_sheet(
+            wb.row(2, '<c r="A2" t="inlineStr"><is><t>&lol9;</t></is></c>'), doctype=wb.billion_laughs()
+        )
+        at_once = post(api, content, django_capture_on_commit_callbacks, url="/api/v1/items/import/")
+        assert_error(at_once, 415, "UNSUPPORTED_MEDIA_TYPE")
+        queued = post(
+            api, content, django_capture_on_commit_callbacks, url="/api/v1/items/import/", headers=ASYNC
+        )
+        assert queued.status_code == 202
+        job = Job.objects.get()
+        assert job.status == JobStatus.FAILED
+        assert job.error["error_code"] == "UNSUPPORTED_MEDIA_TYPE" and "DOCTYPE" in job.error["detail"]
+        assert not ExcelImport.objects.exists()
+
+    def test_a_zip_that_is_not_a_workbook_is_refused_at_once(self, api, django_capture_on_commit_callbacks):
+        import io
+        import zipfile
+
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as archive:
+            archive.writestr("readme.txt", "not a workbook")
+        response = post(api, out.getvalue(), django_capture_on_commit_callbacks, headers=ASYNC)
+        assert_error(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+        assert not Job.objects.exists()

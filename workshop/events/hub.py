@@ -83,7 +83,7 @@ class Hub:
                 try:
                     self.position = await stream.last_id()
                 except BaseException:
-                    await stream.close()
+                    await close_quietly(stream)
                     raise
                 self.reader = stream
                 self.task = asyncio.create_task(self._run(stream), name="weldshop-events-hub")
@@ -116,7 +116,18 @@ class Hub:
                         except Exception:
                             log.exception("events.dispatch_failed")
         finally:
-            await stream.close()
+            await close_quietly(stream)
+
+
+async def close_quietly(stream, timeout: float = 2.0) -> None:
+    """Close a reader without ever hanging the loop's shutdown on it (a connection mid-`XREAD`
+    on a loaded machine can take its time): at most `timeout` seconds, errors logged."""
+    try:
+        await asyncio.wait_for(asyncio.shield(stream.close()), timeout)
+    except (asyncio.TimeoutError, asyncio.CancelledError):
+        log.warning("events.reader_close_slow")
+    except Exception as exc:
+        log.warning("events.reader_close_failed", error=type(exc).__name__)
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

@@ -112,10 +112,10 @@ def replay_refusal(record: ExcelImport, *, run: ImportRun, file_hash: str) -> st
 def read_sheet(upload) -> tuple[bytes, Sheet]:
     """The upload's bytes and first sheet, after every check of an untrusted file (an
     ExcelFileError, `Rejected`, refuses it); an `Upload` was checked already."""
-    if isinstance(upload, Upload):
+    if isinstance(upload, Upload) and upload.rows is not None:  # checked whole already
         data, kind = upload.data, upload.kind
     else:
-        data, kind = read_upload(upload)
+        data, kind = read_upload(upload.data if isinstance(upload, Upload) else upload)
     return data, open_sheet(data, kind)
 
 

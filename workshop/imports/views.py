@@ -90,8 +90,11 @@ def upload_response(view, request, *, run: ImportRun) -> Response:
     job = import_job_replayed(user=request.user, run=run, upload=upload)
     if job is not None:
         return accepted(job, request)
-    checked = check_upload(upload)
-    if prefers_async(request) or checked.data_rows > settings.IMPORT_SYNC_MAX_ROWS:
+    # Asked to answer at once: the quick checks here (size, type, the zip's directory), the
+    # pass over the sheet's parts on the worker, before it parses the file.
+    queue = prefers_async(request)
+    checked = check_upload(upload, scan=not queue)
+    if queue or checked.data_rows > settings.IMPORT_SYNC_MAX_ROWS:
         job = import_job_create(run=run, upload=checked, filename=upload.name, request_id=request.request_id)
         return accepted(job, request)
     record = store_import(upload=checked, filename=upload.name, run=run)
