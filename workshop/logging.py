@@ -5,6 +5,7 @@ processors, so every line on stdout is one JSON object (or a readable line with
 
 import logging
 import logging.config
+import re
 
 import structlog
 
@@ -14,6 +15,18 @@ SHARED_PROCESSORS = [
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
+
+
+_TICKET = re.compile(r"(ticket=)[^&\s\"']+")
+
+
+def redact_tickets(logger, method_name, event_dict):
+    """A socket's `?ticket=…` never reaches a log line (uvicorn logs the paths of the
+    WebSockets it accepts): single-use and short-lived, but a credential all the same."""
+    event = event_dict.get("event")
+    if isinstance(event, str) and "ticket=" in event:
+        event_dict["event"] = _TICKET.sub(r"\1[redacted]", event)
+    return event_dict
 
 
 def processor_formatter(fmt: str = "json") -> structlog.stdlib.ProcessorFormatter:
@@ -28,6 +41,7 @@ def processor_formatter(fmt: str = "json") -> structlog.stdlib.ProcessorFormatte
         foreign_pre_chain=SHARED_PROCESSORS,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            redact_tickets,
             structlog.processors.format_exc_info,
             renderer,
         ],

@@ -182,3 +182,16 @@ def test_a_deactivated_users_socket_on_another_server_closes(shared):
         )
         assert status == 200
         assert close_code(ws) == 4401
+
+
+def test_a_sockets_ticket_never_reaches_the_log(serve):
+    """uvicorn logs the path of every WebSocket it accepts; the ticket in it is redacted."""
+    token = serve.login("ev-viewer")
+    ticket = serve.ticket(token)
+    from websockets.sync.client import connect
+
+    with connect(f"{serve.ws_url}?ticket={ticket}", proxy=None, open_timeout=10) as ws:
+        recv_pong(ws)
+    log = serve.logs_all()
+    assert "ticket=[redacted]" in log
+    assert ticket not in log

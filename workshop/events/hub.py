@@ -124,7 +124,7 @@ async def close_quietly(stream, timeout: float = 2.0) -> None:
     on a loaded machine can take its time): at most `timeout` seconds, errors logged."""
     try:
         await asyncio.wait_for(asyncio.shield(stream.close()), timeout)
-    except (asyncio.TimeoutError, asyncio.CancelledError):
+    except (TimeoutError, asyncio.CancelledError):
         log.warning("events.reader_close_slow")
     except Exception as exc:
         log.warning("events.reader_close_failed", error=type(exc).__name__)
