@@ -126,3 +126,19 @@ class TestExportJob:
         response = api.get(URL, {"format": "csv"}, **ASYNC)
         assert response.status_code == 200 and response["Content-Type"] == CSV_TYPE
         assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("prefer", ["", "return=minimal", "2D^,~g:~|", "wait=10"])
+def test_other_preferences_are_ignored(api, orders, prefer):
+    """RFC 7240: a preference the server does not know changes nothing — the file, as ever."""
+    response = api.post(URL, {"format": "csv"}, format="json", HTTP_PREFER=prefer)
+    assert response.status_code == 200 and response["Content-Type"] == CSV_TYPE
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_respond_async_among_other_preferences_is_heard(api, orders, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(URL, {"format": "csv"}, format="json", HTTP_PREFER="wait=5, Respond-Async")
+    assert response.status_code == 202

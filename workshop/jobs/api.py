@@ -12,10 +12,12 @@ from workshop.jobs.serializers import JobSerializer
 
 PREFER_PARAMETER = OpenApiParameter(
     "Prefer",
-    {"type": "string", "enum": ["respond-async"]},
+    # Any preference list (RFC 7240: preferences a server does not know are ignored); only
+    # `respond-async` changes the answer.
+    {"type": "string", "example": "respond-async"},
     OpenApiParameter.HEADER,
     required=False,
-    description="`respond-async`: answer `202 Accepted` at once with the background job "
+    description="`respond-async` (among any other preferences, which are ignored): answer `202 Accepted` at once with the background job "
     "(`Location: /api/v1/jobs/{id}/`) instead of waiting for the work; follow it there, "
     "or on the live events socket (`job.progress`, `job.finished`).",
 )
