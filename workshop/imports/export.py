@@ -81,7 +81,7 @@ from workshop.api.serializers import ErrorSerializer, fields_param
 from workshop.errors import ValidationFailed
 from workshop.imports.engine import NULL_WORDS, QUOTE, needs_quote
 from workshop.imports.spec import Column, ResourceSpec, registry
-from workshop.jobs.api import PREFER_PARAMETER, accepted, prefers_async
+from workshop.jobs.api import PREFER_PARAMETER, accepted, prefers_async, queued_example
 from workshop.jobs.models import JobKind
 from workshop.jobs.serializers import JobSerializer
 from workshop.jobs.services import job_create
@@ -517,23 +517,7 @@ class ExcelExportMixin:
                 value={"status": ["pending", "on_hold"], "format": "csv"},
                 request_only=True,
             ),
-            OpenApiExample(
-                "Queued (Prefer: respond-async)",
-                value={
-                    "id": 12,
-                    "kind": "export",
-                    "status": "queued",
-                    "progress": {"done": 0, "total": None},
-                    "result": None,
-                    "error": None,
-                    "created_by": 2,
-                    "created_at": "2025-11-25T09:30:00Z",
-                    "started_at": None,
-                    "finished_at": None,
-                },
-                response_only=True,
-                status_codes=["202"],
-            ),
+            queued_example("export"),
             EXPORT_422_EXAMPLE,
         ],
         responses={

@@ -34,7 +34,7 @@ from workshop.imports.service import (
     upload_hash,
 )
 from workshop.imports.spec import registry
-from workshop.jobs.api import PREFER_PARAMETER, accepted, prefers_async
+from workshop.jobs.api import PREFER_PARAMETER, accepted, prefers_async, queued_example
 from workshop.jobs.serializers import JobSerializer
 from workshop.roles import perm_name
 
@@ -121,23 +121,7 @@ QUEUED_DESCRIPTION = (
     "`error` is the 422 (every row error) or other refusal that ended it."
 )
 QUEUED = OpenApiResponse(JobSerializer, description=QUEUED_DESCRIPTION)
-QUEUED_EXAMPLE = OpenApiExample(
-    "Queued (Prefer: respond-async)",
-    value={
-        "id": 12,
-        "kind": "import",
-        "status": "queued",
-        "progress": {"done": 0, "total": 100000},
-        "result": None,
-        "error": None,
-        "created_by": 2,
-        "created_at": "2025-11-25T09:30:00Z",
-        "started_at": None,
-        "finished_at": None,
-    },
-    response_only=True,
-    status_codes=["202"],
-)
+QUEUED_EXAMPLE = queued_example("import")
 
 
 class ExcelImportMixin:

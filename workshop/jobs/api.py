@@ -4,7 +4,7 @@ the `202 Accepted` answer with the job and its `Location`."""
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 from rest_framework.response import Response
 
 from workshop.jobs.models import Job
@@ -43,3 +43,19 @@ def error_body_for(exc: BaseException) -> dict:
     from workshop.api.exceptions import handle_exception
 
     return handle_exception(exc).data
+
+
+def queued_example(kind: str) -> OpenApiExample:
+    """The OpenAPI example of a `202` answer: a job of `kind`, just queued."""
+    return OpenApiExample(
+        "Queued (Prefer: respond-async)",
+        value={
+            **JobSerializer.schema_example,
+            "kind": kind,
+            "status": "queued",
+            "progress": {"done": 0, "total": None},
+            "started_at": None,
+        },
+        response_only=True,
+        status_codes=["202"],
+    )
