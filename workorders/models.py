@@ -34,6 +34,7 @@ class WorkOrder(TimeStampedModel):
         max_length=20, choices=WorkOrderStatus.choices, default=WorkOrderStatus.PENDING, db_index=True
     )
     due_date = models.DateField(null=True, blank=True, db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True, db_index=True)  # TMP
     assigned_welder = models.ForeignKey(
         Employee,
         on_delete=models.PROTECT,
