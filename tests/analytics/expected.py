@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 
+from equipment.models import Equipment
 from inspections.models import Inspection
 from inventory.models import Item, StockMovement
 from workorders.models import WorkOrder
@@ -213,3 +214,55 @@ def inventory(
         )
     out.sort(key=lambda i: (i["days_of_stock"] is None, i["days_of_stock"] or 0, i["item_id"]))
     return {"count": len(out), "items": out[:limit]}
+
+
+def next_service(row: dict) -> dt.date | None:
+    """The next service date from the last one and the interval (not the stored column)."""
+    if row["last_service_date"] is None or row["service_interval_days"] is None:
+        return None
+    return row["last_service_date"] + dt.timedelta(days=row["service_interval_days"])
+
+
+def equipment(start: dt.date, end: dt.date, interval: str, *, today: dt.date, horizon_days: int = 90) -> dict:
+    """Compliance at each bucket's end: the equipment created before local midnight after its
+    last day, overdue when its next service date is before that next day."""
+    rows = list(Equipment.objects.values("created_at", "last_service_date", "service_interval_days"))
+    compliance = []
+    for b in _bucket_rows(start, end, interval):
+        next_day = b["last"] + dt.timedelta(days=1)
+        end_moment = timezone.make_aware(dt.datetime.combine(next_day, dt.time.min))
+        existing = [r for r in rows if r["created_at"] < end_moment]
+        overdue = [r for r in existing if next_service(r) is not None and next_service(r) < next_day]
+        compliant = len(existing) - len(overdue)
+        compliance.append(
+            {
+                "start": b["start"],
+                "end": b["end"],
+                "label": b["label"],
+                "equipment": len(existing),
+                "compliant": compliant,
+                "compliance_rate": rate(compliant, len(existing)),
+            }
+        )
+    last = today + dt.timedelta(days=horizon_days - 1)
+    due = [
+        {
+            "start": b["start"],
+            "end": b["end"],
+            "label": b["label"],
+            "services_due": sum(
+                1 for r in rows if next_service(r) is not None and b["first"] <= next_service(r) <= b["last"]
+            ),
+        }
+        for b in _bucket_rows(today, last, interval)
+    ]
+    return {
+        "buckets": compliance,
+        "due": {
+            "from": today.isoformat(),
+            "to": last.isoformat(),
+            "buckets": due,
+            "overdue_now": sum(1 for r in rows if next_service(r) is not None and next_service(r) < today),
+            "without_schedule": sum(1 for r in rows if next_service(r) is None),
+        },
+    }
