@@ -2,10 +2,10 @@
 
 from django.urls import re_path
 
-from dashboard.analytics import quality, workorders
+from dashboard.analytics import quality, welders, workorders
 from dashboard.analytics.views import view_for
 
-ENDPOINTS = [workorders.ENDPOINT, quality.ENDPOINT]
+ENDPOINTS = [workorders.ENDPOINT, quality.ENDPOINT, welders.ENDPOINT]
 
 urlpatterns = [
     re_path(rf"^{endpoint.name}/?$", view_for(endpoint).as_view(), name=f"analytics-{endpoint.name}")
