@@ -2,10 +2,16 @@
 
 from django.urls import re_path
 
-from dashboard.analytics import equipment, inventory, workorders
+from dashboard.analytics import equipment, inventory, quality, welders, workorders
 from dashboard.analytics.views import view_for
 
-ENDPOINTS = [workorders.ENDPOINT, inventory.ENDPOINT, equipment.ENDPOINT]
+ENDPOINTS = [
+    workorders.ENDPOINT,
+    quality.ENDPOINT,
+    welders.ENDPOINT,
+    inventory.ENDPOINT,
+    equipment.ENDPOINT,
+]
 
 urlpatterns = [
     re_path(rf"^{endpoint.name}/?$", view_for(endpoint).as_view(), name=f"analytics-{endpoint.name}")

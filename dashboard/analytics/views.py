@@ -161,7 +161,13 @@ class AnalyticsView(ApiViewMixin, APIView):
 
 
 def view_for(endpoint: Endpoint) -> type[AnalyticsView]:
-    """A view class for one endpoint, with its schema."""
-    get = analytics_schema(endpoint)(AnalyticsView.get)
+    """A view class for one endpoint, with its schema (on a function of its own: the schema
+    annotation is an attribute of the function, so the shared `AnalyticsView.get` would carry
+    the last endpoint's schema for all of them)."""
+
+    def get(self, request, *args, **kwargs):
+        return AnalyticsView.get(self, request, *args, **kwargs)
+
+    get = analytics_schema(endpoint)(get)
     name = "".join(part.capitalize() for part in endpoint.name.split("-")) + "AnalyticsView"
     return type(name, (AnalyticsView,), {"endpoint": endpoint, "get": get, "__module__": __name__})

@@ -64,3 +64,69 @@ def history(db):
         )
         orders.append(backdate(order, created_at=created, completed_at=completed))
     return orders
+
+
+QUALITY_CLIENTS = [f"Client {i:02d}" for i in range(23)] + ["=cmd()"]
+INSPECTORS = [f"Inspector {chr(65 + i)}" for i in range(24)]
+
+
+@pytest.fixture
+def inspection_history(db):
+    """Inspections over ~5 months before 2026-12-06, seeded random, on work orders of 8
+    welders (and some without one) for 24 clients (one named `=cmd()`): every method and
+    defect type, 24 inspectors and none, some work orders inspected twice at the same moment
+    (the first by id), completion times and due dates as in `history`. One employee has no
+    work at all."""
+    from inspections.models import DefectType, Inspection, InspectionMethod  # noqa: PLC0415
+    from tests.factories import EmployeeFactory  # noqa: PLC0415
+
+    rng = random.Random(20261207)
+    now = timezone.make_aware(dt.datetime(2026, 12, 6, 12, 0, 0))
+    names = [
+        "alice Archer",
+        "Bob Brown",
+        "carl Cole",
+        "Dana Dunn",
+        "Eve East",
+        "Finn Fox",
+        "gus Gray",
+        "Hal Hill",
+    ]
+    welders = [EmployeeFactory(employee_id=f"EMP-{i:02d}", name=name) for i, name in enumerate(names)]
+    EmployeeFactory(employee_id="EMP-99", name="Ida Idle", role="Apprentice")
+    inspections = []
+    for n in range(90):
+        created = now - dt.timedelta(days=rng.uniform(0, 150), seconds=rng.randint(0, 86399))
+        status = rng.choice(["pending", "in_progress", "completed", "completed", "completed", "cancelled"])
+        due = None if rng.random() < 0.12 else (created + dt.timedelta(days=rng.randint(-2, 30))).date()
+        completed = None
+        if status == "completed" and rng.random() > 0.05:
+            completed = min(
+                created + dt.timedelta(days=rng.uniform(0, 40), seconds=rng.randint(0, 86399)), now
+            )
+        order = WorkOrderFactory(
+            client=rng.choice(QUALITY_CLIENTS),
+            status=status,
+            due_date=due,
+            assigned_welder=None if rng.random() < 0.1 else rng.choice(welders),
+        )
+        backdate(order, created_at=created, completed_at=completed)
+        moment = created
+        for i in range(rng.choice([0, 1, 1, 2, 3, 5])):
+            if not (i == 1 and rng.random() < 0.3):  # else: at the same moment as the first
+                moment = moment + dt.timedelta(days=rng.uniform(0, 20), seconds=rng.randint(0, 86399))
+            failed = rng.random() < 0.3
+            inspections.append(
+                Inspection(
+                    inspection_id=f"QC-{n:03d}-{i}",
+                    work_order=order,
+                    # skewed: the first inspectors inspect most; sometimes nobody is named
+                    inspector="" if rng.random() < 0.08 else rng.choice(INSPECTORS[: rng.randint(1, 24)]),
+                    result="fail" if failed else "pass",
+                    defect_type=rng.choice(DefectType.values) if failed else None,
+                    method=rng.choice(InspectionMethod.values),
+                    inspected_at=min(moment, now),
+                )
+            )
+    Inspection.objects.bulk_create(inspections)
+    return inspections

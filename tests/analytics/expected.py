@@ -266,3 +266,140 @@ def equipment(start: dt.date, end: dt.date, interval: str, *, today: dt.date, ho
             "without_schedule": sum(1 for r in rows if next_service(r) is None),
         },
     }
+
+
+# ------------------------------------------------------------------------------ quality
+QUALITY_TOP = 20
+
+
+def _by_key(counts: dict, key) -> tuple:
+    """Most first, ties by key, None last."""
+    return (-counts.get(key, 0), key is None, key or "")
+
+
+def quality(start: dt.date, end: dt.date, interval: str, *, group_by: str | None = None) -> dict:
+    """`/analytics/quality` by definition: every inspection looked at once per bucket."""
+    from inspections.models import DefectType, InspectionMethod  # noqa: PLC0415
+    from staff.models import Employee  # noqa: PLC0415
+
+    orders = {o["id"]: o for o in WorkOrder.objects.values("id", "client", "assigned_welder_id")}
+    employee_ids = dict(Employee.objects.values_list("id", "employee_id"))
+    rows = list(
+        Inspection.objects.values(
+            "inspected_at", "result", "defect_type", "method", "inspector", "work_order_id"
+        )
+    )
+
+    def key_of(row: dict):
+        order = orders[row["work_order_id"]]
+        value = {
+            "method": row["method"],
+            "inspector": row["inspector"],
+            "welder": employee_ids.get(order["assigned_welder_id"]),
+            "client": order["client"],
+            "defect_type": row["defect_type"],
+        }[group_by]
+        return value or None
+
+    def figures(of: list[dict], first: dt.date, last: dt.date) -> dict:
+        made = [r for r in of if first <= local_day(r["inspected_at"]) <= last]
+        passes = sum(1 for r in made if r["result"] == "pass")
+        fails = sum(1 for r in made if r["result"] == "fail")
+        return {
+            "inspections": len(made),
+            "passes": passes,
+            "fails": fails,
+            "pass_rate": rate(passes, len(made)),
+        }
+
+    def series(of: list[dict]) -> dict:
+        return {
+            "buckets": [
+                {"start": a.isoformat(), "end": b.isoformat(), "label": label, **figures(of, a, b)}
+                for a, b, label in buckets(start, end, interval)
+            ],
+            "totals": figures(of, start, end),
+        }
+
+    answer = series(rows)
+    in_range = [r for r in rows if start <= local_day(r["inspected_at"]) <= end]
+    if group_by:
+        counts: dict = {}
+        for r in in_range:
+            counts[key_of(r)] = counts.get(key_of(r), 0) + 1
+        if group_by == "method":
+            keys = set(InspectionMethod.values) | set(counts)
+        elif group_by == "defect_type":
+            keys = set(DefectType.values) | {None} | set(counts)
+        else:
+            keys = set(sorted(counts, key=lambda k: _by_key(counts, k))[:QUALITY_TOP])
+        answer["groups"] = [
+            {"key": key, **series([r for r in rows if key_of(r) == key])}
+            for key in sorted(keys, key=lambda k: _by_key(counts, k))
+        ]
+    fails: dict = {}
+    for r in in_range:
+        if r["result"] == "fail":
+            fails[r["defect_type"]] = fails.get(r["defect_type"], 0) + 1
+    total = sum(fails.values())
+    ordered = sorted(fails, key=lambda k: _by_key(fails, k))
+    answer["pareto"] = [
+        {
+            "defect_type": k,
+            "count": fails[k],
+            "share": rate(fails[k], total),
+            "cumulative_share": rate(sum(fails[j] for j in ordered[: i + 1]), total),
+        }
+        for i, k in enumerate(ordered)
+    ]
+    return answer
+
+
+# ------------------------------------------------------------------------------ welders
+def welders(start: dt.date, end: dt.date) -> list[dict]:
+    """`/analytics/welders` items by definition, in `employee_id` order."""
+    from staff.models import Employee  # noqa: PLC0415
+
+    orders = list(WorkOrder.objects.values("id", "status", "completed_at", "due_date", "assigned_welder_id"))
+    rows = list(Inspection.objects.values("id", "inspected_at", "result", "work_order_id"))
+
+    def in_range(moment) -> bool:
+        return moment is not None and start <= local_day(moment) <= end
+
+    items = []
+    for employee in Employee.objects.values("id", "employee_id", "name", "role"):
+        theirs = [o for o in orders if o["assigned_welder_id"] == employee["id"]]
+        completed = [o for o in theirs if o["status"] == "completed" and in_range(o["completed_at"])]
+        on_time = [
+            o
+            for o in completed
+            if o["due_date"] is not None and local_day(o["completed_at"]) <= o["due_date"]
+        ]
+        ids = {o["id"] for o in theirs}
+        inspected = [r for r in rows if r["work_order_id"] in ids and in_range(r["inspected_at"])]
+        passes = [r for r in inspected if r["result"] == "pass"]
+        firsts = []
+        for order in theirs:
+            of_order = [r for r in rows if r["work_order_id"] == order["id"]]
+            if of_order:
+                first = min(of_order, key=lambda r: (r["inspected_at"], r["id"]))
+                if in_range(first["inspected_at"]):
+                    firsts.append(first)
+        first_passed = [r for r in firsts if r["result"] == "pass"]
+        items.append(
+            {
+                "employee_id": employee["employee_id"],
+                "name": employee["name"],
+                "role": employee["role"],
+                "work_orders_completed": len(completed),
+                "completed_on_time": len(on_time),
+                "on_time_rate": rate(len(on_time), len(completed)),
+                "inspections": len(inspected),
+                "passes": len(passes),
+                "pass_rate": rate(len(passes), len(inspected)),
+                "first_inspected": len(firsts),
+                "first_passed": len(first_passed),
+                "first_pass_yield": rate(len(first_passed), len(firsts)),
+            }
+        )
+    return sorted(items, key=lambda item: item["employee_id"])
