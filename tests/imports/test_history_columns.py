@@ -5,6 +5,7 @@ resource, for the records a file creates, managers and admins only."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import pytest
@@ -220,7 +221,7 @@ class TestCreatedAt:
     def test_the_command_takes_it(self, tmp_path):
         path = tmp_path / "orders.xlsx"
         path.write_bytes(wb.xlsx([["OrderID", "Client", "CreatedAt"], ["WO-1", "A", "2024-06-01T00:00:00Z"]]))
-        call_command("import_excel", "workorders", str(path), stdout=__import__("io").StringIO())
+        call_command("import_excel", "workorders", str(path), stdout=io.StringIO())
         assert WorkOrder.objects.get().created_at == dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
 
     def test_a_dry_run_writes_nothing(self, api):
