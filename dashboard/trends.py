@@ -139,7 +139,7 @@ def pass_rate_chart(answer: dict[str, Any] | None) -> SeriesChart:
         title,
         [b["label"] for b in buckets],
         [
-            Series("Pass rate", weekly, "ok"),
+            Series("Pass rate", weekly, "done"),
             Series(f"{MOVING_WEEKS}-week pass rate", moving, "info", kind="line"),
         ],
         percent=True,
