@@ -10,12 +10,13 @@ included).
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.http import FileResponse
+from django.http import FileResponse, QueryDict
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -123,6 +124,33 @@ def analytics_schema(endpoint: Endpoint):
     )
 
 
+def parse_query(endpoint: Endpoint, params, *, today: dt.date | None = None) -> q.AnalyticsQuery:
+    """The query of one endpoint from query-string parameters (a `QueryDict` or a plain
+    mapping), checked as the API checks it (`UnprocessableEntity` when wrong)."""
+    if not isinstance(params, QueryDict):
+        given = QueryDict(mutable=True)
+        for name, value in params.items():
+            given[name] = str(value)
+        params = given
+    return q.parse(
+        params,
+        extra=endpoint.parameters,
+        passthrough=[p.name for p in endpoint.passthrough],
+        today=today or timezone.localdate(),
+    )
+
+
+def analytics_figures(endpoint: Endpoint, query: q.AnalyticsQuery) -> dict[str, Any]:
+    """The serialized answer of one endpoint (what the JSON API returns), from the dashboard
+    cache or computed. The API view and the admin dashboard's trend charts both read through
+    here, so a query made by either is a cache hit for the other."""
+
+    def compute() -> dict[str, Any]:
+        return endpoint.serializer(endpoint.compute(query)).data
+
+    return cached(f"analytics-{endpoint.name}", query.cache_params(), compute)
+
+
 class AnalyticsView(ApiViewMixin, APIView):
     endpoint: Endpoint
     renderer_classes = [JSONRenderer]
@@ -133,17 +161,8 @@ class AnalyticsView(ApiViewMixin, APIView):
 
     def get(self, request, *args, **kwargs):
         endpoint = self.endpoint
-        query = q.parse(
-            request.query_params,
-            extra=endpoint.parameters,
-            passthrough=[p.name for p in endpoint.passthrough],
-            today=timezone.localdate(),
-        )
-
-        def compute() -> dict[str, Any]:
-            return endpoint.serializer(endpoint.compute(query)).data
-
-        data = cached(f"analytics-{endpoint.name}", query.cache_params(), compute)
+        query = parse_query(endpoint, request.query_params)
+        data = analytics_figures(endpoint, query)
         if query.format == "json":
             return Response(data)
         out = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES)  # noqa: SIM115 - the response closes it
