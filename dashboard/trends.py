@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from dashboard.analytics import inventory as inventory_analytics
+from dashboard.analytics import quality as quality_analytics
 from dashboard.analytics import stats
 from dashboard.analytics import workorders as workorder_analytics
 from dashboard.analytics.views import Endpoint, analytics_figures, parse_query
@@ -77,18 +79,12 @@ def _answer(endpoint: Endpoint, params: dict[str, Any], today: dt.date) -> dict[
 
 # ------------------------------------------------------------------------------ WIRING
 def _trend_data(today: dt.date, start: dt.date, end: dt.date) -> dict[str, dict[str, Any] | None]:
-    """The analytics answers the trend charts draw: THE ONE PLACE TO WIRE THE ENDPOINTS.
-
-    `quality` and `inventory` are None until their modules exist (the charts then say
-    "Figures not available."). To wire them, import the modules at the top of this file
-    (`from dashboard.analytics import inventory as inventory_analytics` and
-    `from dashboard.analytics import quality as quality_analytics`) and replace the two None
-    with the commented calls."""
+    """The analytics answers the trend charts draw (the same cache entries as the API's)."""
     weekly = {"from": start, "to": end, "interval": "week"}
     return {
         "workorders": _answer(workorder_analytics.ENDPOINT, weekly, today),
-        "quality": None,  # _answer(quality_analytics.ENDPOINT, weekly, today)
-        "inventory": None,  # _answer(inventory_analytics.ENDPOINT, {"limit": STOCK_ITEMS}, today)
+        "quality": _answer(quality_analytics.ENDPOINT, weekly, today),
+        "inventory": _answer(inventory_analytics.ENDPOINT, {"limit": STOCK_ITEMS}, today),
     }
 
 

@@ -1,8 +1,5 @@
 """The admin dashboard's "Trends" section: four SVG charts over the last 12 months by week,
-drawn from the analytics answers through the API's own cache.
-
-The quality and inventory charts are checked here once their analytics modules exist (and
-`dashboard.trends._trend_data` fetches them); until then those tests skip."""
+drawn from the analytics answers through the API's own cache."""
 
 from __future__ import annotations
 
@@ -137,7 +134,14 @@ class TestTrends:
         assert created_completed(html, "2026-W45") == ("1", "0")  # computed afresh
 
     def test_queries_are_pinned_and_do_not_grow(self, manager_client, frozen, django_assert_max_num_queries):
+        def stock_and_inspections(n):
+            for i in range(n):
+                item = ItemFactory(quantity=10)
+                StockMovementFactory(item=item, delta=-2, quantity_after=10, reason="consumption")
+                InspectionFactory(inspected_at=at("2026-06-01") + dt.timedelta(days=i), failed=i % 2 == 0)
+
         WorkOrderFactory()
+        stock_and_inspections(1)
         manager_client.get(URL)
         cache.clear()
         with django_assert_max_num_queries(QUERIES) as few:
@@ -148,26 +152,23 @@ class TestTrends:
                 created_at=at("2026-01-05") + dt.timedelta(days=i * 9),
                 completed_at=at("2026-02-05") + dt.timedelta(days=i * 9),
             )
+        stock_and_inspections(20)
         cache.clear()
         with django_assert_max_num_queries(QUERIES) as many:
             manager_client.get(URL)
         assert len(many.captured_queries) == len(few.captured_queries)
 
 
-# The page's queries, uncached: session, user and permissions, the dashboard's figures, and
-# the work-order trends (8 of them). Wiring quality and inventory adds their endpoints' constant counts:
-# raise this by exactly those.
-QUERIES = 25
+# The page's queries, uncached: session, user and permissions, the dashboard's figures, the
+# work-order trends (8 of them), the quality trends and the items' days of stock.
+QUERIES = 30
 
 
-# ------------------------------------------------------------------------------ once wired
 @pytest.mark.django_db
 class TestQualityAndStockTrends:
-    """Run once dashboard/analytics/quality.py and inventory.py exist; they fail until
-    `dashboard.trends._trend_data` fetches them."""
+    """The pass rate, Pareto and stock charts, drawn from /analytics/quality and /analytics/inventory."""
 
     def test_pass_rate_per_week_with_the_moving_rate(self, manager_client, frozen):
-        pytest.importorskip("dashboard.analytics.quality")
         for day, failed in [("2026-11-02", False), ("2026-11-03", False), ("2026-11-04", True)]:
             InspectionFactory(inspected_at=at(day), failed=failed)
         InspectionFactory(inspected_at=at("2026-11-10"), failed=True, defect_type="crack")
@@ -179,7 +180,6 @@ class TestQualityAndStockTrends:
         assert re.search(r'<path class="line" d="M[\d.]+ [\d.]+ L', figure)
 
     def test_defect_pareto(self, manager_client, frozen):
-        pytest.importorskip("dashboard.analytics.quality")
         for defect, n in [("porosity", 3), ("crack", 1)]:
             for _ in range(n):
                 InspectionFactory(inspected_at=at("2026-06-01"), failed=True, defect_type=defect)
@@ -190,7 +190,6 @@ class TestQualityAndStockTrends:
         assert figure.index("Porosity") < figure.index("Crack")
 
     def test_days_of_stock_of_the_items_closest_to_running_out(self, manager_client, frozen):
-        pytest.importorskip("dashboard.analytics.inventory")
         evil = ItemFactory(item_id="INV-EVIL", item_name="<script>alert(1)</script>", quantity=5)
         StockMovementFactory(item=evil, delta=-5, quantity_after=5, reason="consumption")
         ItemFactory(item_id="INV-IDLE", item_name="Never used", quantity=5)

@@ -16,7 +16,6 @@ import struct
 import subprocess
 import time
 import zlib
-from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -217,9 +216,7 @@ def test_the_trend_charts_render_under_the_csp_and_show_in_a_screenshot(seeded):
     assert len(heights) > 60 and all(h > 0 for h in heights)  # two series over most of 53 weeks
     paths = re.findall(r'<path class="line" d="([^"]*)"', section)
     assert all(re.fullmatch(r"M[\d.]+ [\d.]+( [ML][\d.]+ [\d.]+)*", d) for d in paths)
-    if find_spec("dashboard.analytics.quality"):
-        assert len(paths) >= 2  # the moving pass rate and the Pareto's cumulative share
-    if find_spec("dashboard.analytics.inventory"):
-        stock = section.split('id="trend-stock"', 1)[1].split("</figure>", 1)[0]
-        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in stock and "<script" not in stock
-        assert "Never used" not in stock
+    assert len(paths) >= 2  # the moving pass rate and the Pareto's cumulative share
+    stock = section.split('id="trend-stock"', 1)[1].split("</figure>", 1)[0]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in stock and "<script" not in stock
+    assert "Never used" not in stock
