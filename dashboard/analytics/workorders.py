@@ -19,10 +19,10 @@ Per bucket (rows whose moment falls on one of its local days):
 end). With `group_by=client`, `groups` holds the same series for the 20 clients with the most
 work orders created in the range (ties by name).
 
-Open-at-end counts are running sums: an order is open in the buckets
-`[period(created), period(completed))`, so the count at bucket b is the number of orders that
-started at or before b minus those that also ended at or before b (ended: the later of the
-two periods). Every count comes from one grouped pass over the orders (by the periods of
+How (not in the API's description): open-at-end counts are running sums: an order is open
+in the buckets `[period(created), period(completed))`, so the count at bucket b is the number
+of orders that started at or before b minus those that also ended at or before b (ended: the
+later of the two periods). Every count comes from one grouped pass over the orders (by the periods of
 created, completed and due, and the conditions the counts need), the lead times from one
 ranking query per series: a constant number of queries whatever the table sizes.
 """
@@ -43,9 +43,10 @@ from dashboard.analytics.views import Endpoint
 from workorders.models import WorkOrder, WorkOrderStatus
 from workshop.imports.export import DATE, NUMBER, TableColumn
 
+GROUP_BY = ("client",)
 PARAMETERS = {
     "group_by": Choice(
-        ("client",), None, "`client`: the same series for the 20 clients with the most work orders."
+        GROUP_BY, None, "`client`: the same series for the 20 clients with the most work orders."
     ),
 }
 TOP_GROUPS = 20
@@ -332,7 +333,7 @@ WorkOrderAnalyticsSerializer = type(
     (serializers.Serializer,),
     {
         **out.range_fields(),
-        "group_by": serializers.ChoiceField(choices=["client"], allow_null=True),
+        "group_by": serializers.ChoiceField(choices=GROUP_BY, allow_null=True),
         "buckets": WorkOrderBucket(many=True),
         "totals": WorkOrderTotals(),
         "left_out": LeftOutSerializer(),
@@ -363,7 +364,7 @@ def table_rows(data: dict[str, Any]):
 ENDPOINT = Endpoint(
     name="workorders",
     summary="Work orders over time: created, completed, on time, lead time, open",
-    description=__doc__.split("\n\n", 1)[1],
+    description=__doc__.split("\n\n", 1)[1].split("\n\nHow (not in the API's description)")[0],
     compute=compute,
     serializer=WorkOrderAnalyticsSerializer,
     columns=COLUMNS,
