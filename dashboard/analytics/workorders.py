@@ -19,11 +19,12 @@ Per bucket (rows whose moment falls on one of its local days):
 end). With `group_by=client`, `groups` holds the same series for the 20 clients with the most
 work orders created in the range (ties by name).
 
-How (not in the API's description): open-at-end counts come from two grouped counts each: an order is open in the buckets
-`[period(created), period(completed))`, so the count at bucket b is the number of orders that
-started at or before b minus those that also ended at or before b (ended: the later of the
-two periods). Every figure is a grouped query: a constant number of queries whatever the
-table sizes.
+How (not in the API's description): open-at-end counts are running sums: an order is open
+in the buckets `[period(created), period(completed))`, so the count at bucket b is the number
+of orders that started at or before b minus those that also ended at or before b (ended: the
+later of the two periods). Every count comes from one grouped pass over the orders (by the periods of
+created, completed and due, and the conditions the counts need), the lead times from one
+ranking query per series: a constant number of queries whatever the table sizes.
 """
 
 from __future__ import annotations
@@ -31,8 +32,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, Q, Value
-from django.db.models.functions import Greatest
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Value
 from rest_framework import serializers
 
 from dashboard.analytics import serializers as out
@@ -104,6 +104,11 @@ def _key(row: dict, group: str | None):
     return row[group] if group else None
 
 
+def _flag(condition: Q) -> ExpressionWrapper:
+    """A condition as a column (true, false, or null when it compares a null)."""
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
 def _series(buckets: Buckets, interval: str, group: str | None, keys: list) -> dict[Any, dict]:
     """{group key: {"buckets": [...], "totals": {...}}} for one grouping."""
     base = WorkOrder.objects.order_by()
@@ -118,76 +123,57 @@ def _series(buckets: Buckets, interval: str, group: str | None, keys: list) -> d
     created_day = local_date("created_at")
     completed_day = local_date("completed_at")
 
-    # created per bucket, and orders counted open by the period they were created in
+    # One pass over the orders for every count: grouped by the periods of the three dates
+    # and the conditions each count needs (a few thousand groups whatever the rows; each
+    # condition but `counted` follows from the periods except at the range's ends), then
+    # summed here. An order is open from the period it was created in to the later of that
+    # and the period it was completed in; overdue from the later of created and due.
+    in_range = buckets.moments("completed_at") & Q(status=COMPLETED)
+    ended = Q(completed_at__isnull=False, completed_at__lt=end_moment)
     open_starts = {key: defaultdict(int) for key in keys}
-    for row in (
-        _grouped(base.filter(created_at__lt=end_moment), group, p=period(created_day))
-        .annotate(
-            # the first bucket may be cut to `from`: its period also holds days before it
-            n=Count("id", filter=Q(created_at__gte=buckets.first_moment)),
-            counted=Count("id", filter=counted_open_q()),
-        )
-        .values_list(*([group] if group else []), "p", "n", "counted")
-    ):
-        key = row[0] if group else None
-        p, n, counted = row[-3:]
-        position = buckets.position(p)
-        if position >= 0:
-            series.counts[key]["created"][position] += n
-        open_starts[key][position] += counted
-
-    # completed and on time per bucket
-    for row in (
+    open_ends = {key: defaultdict(int) for key in keys}
+    overdue_starts = {key: defaultdict(int) for key in keys}
+    overdue_ends = {key: defaultdict(int) for key in keys}
+    rows = (
         _grouped(
-            base.filter(buckets.moments("completed_at"), status=COMPLETED), group, p=period(completed_day)
+            base.filter(Q(created_at__lt=end_moment) | in_range | (counted_open_q() & ended)),
+            group,
+            pc=period(created_day),
+            pk=period(completed_day),
+            pd=period(F("due_date")),
+            # the first bucket may be cut to `from`: its period also holds days before it
+            new=_flag(Q(created_at__gte=buckets.first_moment)),
+            before_end=_flag(Q(created_at__lt=end_moment)),
+            counted=_flag(counted_open_q()),
+            ended=_flag(ended),
+            done=_flag(in_range),
+            due=_flag(Q(due_date__isnull=False, due_date__lte=buckets.end)),
         )
         .annotate(n=Count("*"), on_time=Count("id", filter=on_time_q()))
-        .values_list(*([group] if group else []), "p", "n", "on_time")
-    ):
-        key = row[0] if group else None
-        index = buckets.index(row[-3])
-        if index is not None:
-            series.counts[key]["completed"][index] += row[-2]
-            series.counts[key]["completed_on_time"][index] += row[-1]
-
-    # open orders that ended (completed), by the later of the two periods
-    open_ends = {key: defaultdict(int) for key in keys}
-    for row in (
-        _grouped(
-            base.filter(counted_open_q(), completed_at__isnull=False, completed_at__lt=end_moment),
-            group,
-            p=period(Greatest(created_day, completed_day)),
-        )
-        .annotate(n=Count("*"))
-        .values_list(*([group] if group else []), "p", "n")
-    ):
-        key = row[0] if group else None
-        open_ends[key][buckets.position(row[-2])] += row[-1]
-
-    # overdue: from the later of created and due, to completed
-    due = base.filter(
-        counted_open_q(), due_date__isnull=False, due_date__lte=buckets.end, created_at__lt=end_moment
+        .order_by()
     )
-    overdue_starts = {key: defaultdict(int) for key in keys}
-    for row in (
-        _grouped(due, group, p=period(Greatest(created_day, "due_date")))
-        .annotate(n=Count("*"))
-        .values_list(*([group] if group else []), "p", "n")
-    ):
-        key = row[0] if group else None
-        overdue_starts[key][buckets.position(row[-2])] += row[-1]
-    overdue_ends = {key: defaultdict(int) for key in keys}
-    for row in (
-        _grouped(
-            due.filter(completed_at__isnull=False, completed_at__lt=end_moment),
-            group,
-            p=period(Greatest(created_day, "due_date", completed_day)),
-        )
-        .annotate(n=Count("*"))
-        .values_list(*([group] if group else []), "p", "n")
-    ):
-        key = row[0] if group else None
-        overdue_ends[key][buckets.position(row[-2])] += row[-1]
+    position = buckets.position
+    for row in rows:
+        key, n = _key(row, group), row["n"]
+        counts = series.counts[key]
+        created = position(row["pc"])
+        if row["before_end"]:
+            if row["new"] and 0 <= created < series.size:
+                counts["created"][created] += n
+            if row["counted"]:
+                open_starts[key][created] += n
+        if row["done"]:
+            index = buckets.index(row["pk"])
+            if index is not None:
+                counts["completed"][index] += n
+                counts["completed_on_time"][index] += row["on_time"]
+        if row["counted"] and row["ended"]:
+            open_ends[key][max(created, position(row["pk"]))] += n
+        if row["counted"] and row["due"] and row["before_end"]:
+            overdue = max(created, position(row["pd"]))
+            overdue_starts[key][overdue] += n
+            if row["ended"]:
+                overdue_ends[key][max(overdue, position(row["pk"]))] += n
 
     for key in keys:
         series.counts[key]["open_at_end"] = series.running(open_starts[key], open_ends[key])
@@ -199,7 +185,7 @@ def _series(buckets: Buckets, interval: str, group: str | None, keys: list) -> d
     per_bucket = stats.percentile_ranks(
         completed,
         value=lead,
-        partition={**({"g_": _f(group)} if group else {}), "p": period(completed_day)},
+        partition={**({"g_": F(group)} if group else {}), "p": period(completed_day)},
         fractions=(stats.MEDIAN, stats.P90),
     )
     for group_values, (n, values) in per_bucket.items():
@@ -210,7 +196,7 @@ def _series(buckets: Buckets, interval: str, group: str | None, keys: list) -> d
     overall = stats.percentile_ranks(
         completed,
         value=lead,
-        partition={"g_": _f(group)} if group else {"all_": Value(1)},
+        partition={"g_": F(group)} if group else {"all_": Value(1)},
         fractions=(stats.MEDIAN, stats.P90),
     )
     for group_values, (n, values) in overall.items():
@@ -251,12 +237,6 @@ def _series(buckets: Buckets, interval: str, group: str | None, keys: list) -> d
         )
         result[key] = {"buckets": rows, "totals": totals}
     return result
-
-
-def _f(name: str):
-    from django.db.models import F  # noqa: PLC0415
-
-    return F(name)
 
 
 def _lead(n: int, values: dict[int, int]) -> tuple:
