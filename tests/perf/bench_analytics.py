@@ -1,6 +1,7 @@
 """Benchmark: the analytics endpoints against hand-written SQL, on PostgreSQL with 1M rows a table.
 
     .venv/bin/python tests/perf/bench_analytics.py [--help]
+    .venv/bin/python tests/perf/bench_analytics.py --rows 20000   # a quick run (or BENCH_ROWS=20000)
 
 One run, one database:
 
@@ -46,6 +47,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -467,10 +469,108 @@ def _sql_workorder_series(r: Range, clients: list[str] | None) -> dict:
     return result
 
 
+def rate(part: int, whole: int) -> Decimal | None:
+    """part / whole to 4 decimals, half up; None when whole is 0 (for shares of a total the
+    SQL would need a second pass for)."""
+    if not whole:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def _order(key, n: int) -> tuple:
+    """Most first, ties by key, null last."""
+    return (-n, key is None, key or "")
+
+
+def sql_quality(r: Range) -> dict:
+    """`/analytics/quality` from its docstring: inspections whose local date of inspected_at
+    is in the range, counted per bucket, per group key (with `group_by=welder` or `client`:
+    the inspected order's assigned welder's employee_id or its client, blank as null; the 20
+    keys with the most inspections) and per defect type (the Pareto), in one pass."""
+    group_by = r.options.get("group_by")
+    key = {
+        None: "NULL::text",
+        "welder": "nullif(e.employee_id, '')",
+        "client": "nullif(w.client, '')",
+        "inspector": "nullif(i.inspector, '')",
+    }[group_by]
+    joins = {
+        "welder": """JOIN workorders_workorder w ON w.id = i.work_order_id
+                     LEFT JOIN staff_employee e ON e.id = w.assigned_welder_id""",
+        "client": "JOIN workorders_workorder w ON w.id = i.work_order_id",
+    }.get(group_by, "")
+    buckets = sql_buckets(r)
+    rows = fetch(
+        f"""SELECT GROUPING(b), GROUPING(defect_type), {"GROUPING(k)" if group_by else "1"},
+                   {"k" if group_by else "NULL"}, b, defect_type, count(*),
+                   count(*) FILTER (WHERE result = 'pass'), count(*) FILTER (WHERE result = 'fail'),
+                   {rate_sql("count(*) FILTER (WHERE result = 'pass')", "count(*)")}
+            FROM (SELECT {key} AS k, {BUCKET_OF.format(day="(i.inspected_at AT TIME ZONE %(tz)s)::date")} AS b,
+                         i.result, i.defect_type
+                  FROM inspections_inspection i {joins}
+                  WHERE i.inspected_at >= %(start_at)s AND i.inspected_at < %(end_at)s) AS x
+            GROUP BY GROUPING SETS ((b), (), (defect_type){", (k, b), (k)" if group_by else ""})""",
+        r.params(),
+    )
+    # GROUPING(column) is 1 when the set leaves the column out
+    overall, totals, defects, grouped, group_totals = {}, None, [], {}, {}
+    for no_b, no_defect, no_k, k, b, defect, n, passes, fails, pass_rate in rows:
+        figures = {"inspections": n, "passes": passes, "fails": fails, "pass_rate": pass_rate}
+        if not no_k:
+            if no_b:
+                group_totals[k] = figures
+            else:
+                grouped[k, b] = figures
+        elif not no_b:
+            overall[b] = figures
+        elif not no_defect:
+            if fails:
+                defects.append((defect, fails))
+        else:
+            totals = figures
+    zero = {"inspections": 0, "passes": 0, "fails": 0, "pass_rate": None}
+
+    def series(figures_of: Callable[[dt.date], dict | None]) -> list[dict]:
+        return [
+            {"start": first, "end": last, "label": label, **(figures_of(first) or zero)}
+            for first, last, label in buckets
+        ]
+
+    answer: dict[str, Any] = {
+        "from": r.start,
+        "to": r.end,
+        "interval": r.interval,
+        "group_by": group_by,
+        "buckets": series(overall.get),
+        "totals": totals or zero,
+    }
+    if group_by:
+        top = sorted(group_totals.items(), key=lambda kv: _order(kv[0], kv[1]["inspections"]))[:20]
+        answer["groups"] = [
+            {"key": k, "buckets": series(lambda b, k=k: grouped.get((k, b))), "totals": figures}
+            for k, figures in top
+        ]
+    failed = sum(n for _, n in defects)
+    running, pareto = 0, []
+    for defect, n in sorted(defects, key=lambda d: (-d[1], d[0] or "")):
+        running += n
+        pareto.append(
+            {
+                "defect_type": defect,
+                "count": n,
+                "share": rate(n, failed),
+                "cumulative_share": rate(running, failed),
+            }
+        )
+    answer["pareto"] = pareto
+    return answer
+
+
 # ------------------------------------------------------------------------------- cases
 # endpoint name → the variants benchmarked: (extra query string, hand-written SQL)
 HAND_SQL: dict[str, list[tuple[str, Callable[[Range], dict]]]] = {
     "workorders": [("", sql_workorders), ("group_by=client", sql_workorders)],
+    "quality": [("", sql_quality), ("group_by=welder", sql_quality)],
 }
 
 
@@ -705,9 +805,17 @@ def profile(found: list[Case], results: list[dict], everything: bool) -> None:
 # ------------------------------------------------------------------------------- main
 def parse_args(argv: list[str] | None = None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--orders", type=int, default=1_000_000)
-    parser.add_argument("--inspections", type=int, default=1_000_000)
-    parser.add_argument("--movements", type=int, default=1_000_000, help="stock movements")
+    rows = int(os.environ.get("BENCH_ROWS", "1000000"))
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=rows,
+        help="work orders, inspections and stock movements each, unless given apart "
+        "(default $BENCH_ROWS, else 1,000,000; e.g. 20000 for a quick run)",
+    )
+    parser.add_argument("--orders", type=int)
+    parser.add_argument("--inspections", type=int)
+    parser.add_argument("--movements", type=int, help="stock movements")
     parser.add_argument("--employees", type=int, default=500)
     parser.add_argument("--items", type=int, default=2_000)
     parser.add_argument("--equipment", type=int, default=1_000)
@@ -730,7 +838,11 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument(
         "--no-install", dest="install", action="store_false", help="never install PostgreSQL when missing"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for name in ("orders", "inspections", "movements"):
+        if getattr(args, name) is None:
+            setattr(args, name, args.rows)
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
