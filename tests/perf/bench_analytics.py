@@ -286,6 +286,7 @@ class Range:
     end: dt.date
     interval: str
     options: dict
+    today: dt.date | None = None
 
     def params(self, **extra) -> dict:
         from django.utils import timezone
@@ -300,6 +301,7 @@ class Range:
             # local midnight starting `start`, and after `end`
             "start_at": dt.datetime.combine(self.start, dt.time.min, tzinfo=tz),
             "end_at": dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+            "today": self.today,
             **extra,
         }
 
@@ -566,11 +568,228 @@ def sql_quality(r: Range) -> dict:
     return answer
 
 
+def sql_welders(r: Range) -> dict:
+    """`/analytics/welders` from its docstring: every employee (sorted by employee_id, the
+    default), their assigned work orders completed in the range and on time, the inspections
+    of those orders in the range and their passes, and the orders whose first inspection
+    (earliest inspected_at, ties by id, over all time) is in the range and passed. One
+    statement; the first inspection by row_number() over each order's inspections."""
+    items = []
+    for row in fetch(
+        """SELECT e.employee_id, e.name, e.role,
+                  coalesce(c.n, 0), coalesce(c.on_time, 0), {on_time_rate},
+                  coalesce(i.n, 0), coalesce(i.passes, 0), {pass_rate},
+                  coalesce(i.firsts, 0), coalesce(i.first_passes, 0), {first_pass_yield}
+           FROM staff_employee e
+           LEFT JOIN (
+               SELECT assigned_welder_id AS welder, count(*) AS n,
+                      count(*) FILTER (WHERE due_date >= (completed_at AT TIME ZONE %(tz)s)::date) AS on_time
+               FROM workorders_workorder
+               WHERE status = 'completed' AND completed_at >= %(start_at)s AND completed_at < %(end_at)s
+                     AND assigned_welder_id IS NOT NULL
+               GROUP BY assigned_welder_id
+           ) AS c ON c.welder = e.id
+           LEFT JOIN (
+               SELECT w.assigned_welder_id AS welder, count(*) AS n,
+                      count(*) FILTER (WHERE x.result = 'pass') AS passes,
+                      count(*) FILTER (WHERE x.first) AS firsts,
+                      count(*) FILTER (WHERE x.first AND x.result = 'pass') AS first_passes
+               FROM (SELECT work_order_id, result, inspected_at,
+                            row_number() OVER (PARTITION BY work_order_id ORDER BY inspected_at, id) = 1
+                              AS first
+                     FROM inspections_inspection WHERE inspected_at < %(end_at)s) AS x
+               JOIN workorders_workorder w ON w.id = x.work_order_id
+               WHERE x.inspected_at >= %(start_at)s AND w.assigned_welder_id IS NOT NULL
+               GROUP BY w.assigned_welder_id
+           ) AS i ON i.welder = e.id
+           ORDER BY e.employee_id COLLATE "C"
+        """.format(
+            on_time_rate=rate_sql("c.on_time", "c.n"),
+            pass_rate=rate_sql("i.passes", "i.n"),
+            first_pass_yield=rate_sql("i.first_passes", "i.firsts"),
+        ),
+        r.params(),
+    ):
+        items.append(dict(zip(WELDER_FIELDS, row, strict=True)))
+    return {"from": r.start, "to": r.end, "count": len(items), "items": items}
+
+
+WELDER_FIELDS = (
+    "employee_id",
+    "name",
+    "role",
+    "work_orders_completed",
+    "completed_on_time",
+    "on_time_rate",
+    "inspections",
+    "passes",
+    "pass_rate",
+    "first_inspected",
+    "first_passed",
+    "first_pass_yield",
+)
+
+
+def sql_inventory(r: Range) -> dict:
+    """`/analytics/inventory` from its docstring: every item's consumption over the
+    `window_days` local days ending today, its forecast (average, days of stock = quantity x
+    window / consumed rounded half up to 2 decimals, stockout date, reorder_now), sorted by
+    days of stock (never consumed last), then item_id, `limit` of them; then the buckets of
+    those items (consumption and receipts per local date). Two statements."""
+    window, lead, limit = r.options["window_days"], r.options["lead_time_days"], r.options["limit"]
+    p = r.params(
+        window=window,
+        lead=lead,
+        limit=limit,
+        window_at=dt.datetime.combine(
+            r.today - dt.timedelta(days=window - 1), dt.time.min, tzinfo=r.params()["start_at"].tzinfo
+        ),
+        tomorrow_at=dt.datetime.combine(
+            r.today + dt.timedelta(days=1), dt.time.min, tzinfo=r.params()["start_at"].tzinfo
+        ),
+    )
+    page = fetch(
+        """SELECT i.id, i.item_id, i.item_name, i.unit, i.quantity, i.reorder_level, i.is_low_stock,
+                  round(coalesce(c.consumed, 0)::numeric / %(window)s, 4),
+                  d.days_of_stock, %(today)s::date + floor(d.days_of_stock)::int,
+                  i.is_low_stock OR coalesce(d.days_of_stock <= %(lead)s, false),
+                  count(*) OVER ()
+           FROM inventory_item i
+           LEFT JOIN (SELECT item_id, -sum(delta) AS consumed FROM inventory_stockmovement
+                      WHERE reason = 'consumption' AND created_at >= %(window_at)s AND created_at < %(tomorrow_at)s
+                      GROUP BY item_id) AS c ON c.item_id = i.id
+           CROSS JOIN LATERAL (SELECT round(i.quantity::numeric * %(window)s / nullif(c.consumed, 0), 2)
+                                 AS days_of_stock) AS d
+           ORDER BY d.days_of_stock NULLS LAST, i.item_id COLLATE "C"
+           LIMIT %(limit)s""",
+        p,
+    )
+    buckets = sql_buckets(r)
+    figures: dict[tuple[int, dt.date], tuple[int, int]] = {}
+    if page:
+        for pk, b, consumption, receipts in fetch(
+            f"""SELECT item_id, {BUCKET_OF.format(day="(created_at AT TIME ZONE %(tz)s)::date")} AS b,
+                       coalesce(-sum(delta) FILTER (WHERE reason = 'consumption'), 0),
+                       coalesce(sum(delta) FILTER (WHERE reason = 'receipt'), 0)
+                FROM inventory_stockmovement
+                WHERE created_at >= %(start_at)s AND created_at < %(end_at)s
+                      AND reason IN ('consumption', 'receipt') AND item_id = ANY(%(items)s)
+                GROUP BY 1, 2""",
+            r.params(items=[row[0] for row in page]),
+        ):
+            figures[pk, b] = (consumption, receipts)
+    items = []
+    for pk, item_id, name, unit, quantity, level, low, average, days, stockout, reorder, _ in page:
+        series = [
+            {
+                "start": first,
+                "end": last,
+                "label": label,
+                "consumption": figures.get((pk, first), (0, 0))[0],
+                "receipts": figures.get((pk, first), (0, 0))[1],
+            }
+            for first, last, label in buckets
+        ]
+        items.append(
+            {
+                "item_id": item_id,
+                "item_name": name,
+                "unit": unit,
+                "quantity": quantity,
+                "reorder_level": level,
+                "is_low_stock": low,
+                "buckets": series,
+                "consumption": sum(b["consumption"] for b in series),
+                "receipts": sum(b["receipts"] for b in series),
+                "average_daily_consumption": average,
+                "days_of_stock": days,
+                "stockout_date": stockout,
+                "reorder_now": reorder,
+            }
+        )
+    return {
+        "from": r.start,
+        "to": r.end,
+        "interval": r.interval,
+        "window_days": window,
+        "lead_time_days": lead,
+        "count": page[0][-1] if page else fetch("SELECT count(*) FROM inventory_item", {})[0][0],
+        "items": items,
+    }
+
+
+def sql_equipment(r: Range) -> dict:
+    """`/analytics/equipment` from its docstring: per bucket, the equipment created before
+    the local midnight after its last day and, of those, the ones not overdue then
+    (next_service_due null or after the last day); then the services due per bucket over
+    the `horizon_days` days from today, and the counts of now. Two statements (a bucket x
+    equipment join; one pass for the rest)."""
+    horizon = r.options["horizon_days"]
+    rows = fetch(
+        f"""SELECT bk.first, bk.last, bk.label, count(e.id),
+                   count(e.id) FILTER (WHERE e.next_service_due IS NULL OR e.next_service_due > bk.last),
+                   {rate_sql("count(e.id) FILTER (WHERE e.next_service_due IS NULL OR e.next_service_due > bk.last)", "count(e.id)")}
+            FROM (SELECT greatest(p::date, %(start)s) AS first,
+                         least((p + %(step)s::interval)::date - 1, %(end)s) AS last,
+                         to_char(p, '{LABEL_FORMAT[r.interval]}') AS label
+                  FROM generate_series(date_trunc(%(interval)s, %(start)s::timestamp), %(end)s::timestamp,
+                                       %(step)s::interval) AS p) AS bk
+            LEFT JOIN equipment_equipment e ON e.created_at < (bk.last + 1)::timestamp AT TIME ZONE %(tz)s
+            GROUP BY bk.first, bk.last, bk.label
+            ORDER BY bk.first""",
+        r.params(),
+    )
+    ahead = Range(r.today, r.today + dt.timedelta(days=horizon - 1), r.interval, {}, r.today)
+    due_buckets = sql_buckets(ahead)
+    due, overdue_now, without = {}, 0, 0
+    for b, n, overdue, none in fetch(
+        f"""SELECT {BUCKET_OF.format(day="next_service_due")} AS b,
+                   count(*) FILTER (WHERE next_service_due BETWEEN %(start)s AND %(end)s),
+                   count(*) FILTER (WHERE next_service_due < %(today)s),
+                   count(*) FILTER (WHERE next_service_due IS NULL)
+            FROM equipment_equipment GROUP BY 1""",
+        ahead.params(),
+    ):
+        due[b] = n
+        overdue_now += overdue
+        without += none
+    return {
+        "from": r.start,
+        "to": r.end,
+        "interval": r.interval,
+        "horizon_days": horizon,
+        "buckets": [
+            {
+                "start": first,
+                "end": last,
+                "label": label,
+                "equipment": n,
+                "compliant": compliant,
+                "compliance_rate": compliance_rate,
+            }
+            for first, last, label, n, compliant, compliance_rate in rows
+        ],
+        "due": {
+            "from": ahead.start,
+            "to": ahead.end,
+            "buckets": [
+                {"start": first, "end": last, "label": label, "services_due": due.get(first, 0)}
+                for first, last, label in due_buckets
+            ],
+            "overdue_now": overdue_now,
+            "without_schedule": without,
+        },
+    }
+
+
 # ------------------------------------------------------------------------------- cases
 # endpoint name → the variants benchmarked: (extra query string, hand-written SQL)
 HAND_SQL: dict[str, list[tuple[str, Callable[[Range], dict]]]] = {
     "workorders": [("", sql_workorders), ("group_by=client", sql_workorders)],
     "quality": [("", sql_quality), ("group_by=welder", sql_quality)],
+    "welders": [("", sql_welders)],
+    "inventory": [("", sql_inventory)],
+    "equipment": [("", sql_equipment)],
 }
 
 
@@ -619,7 +838,7 @@ def cases(today: dt.date, only: set[str] | None) -> tuple[list[Case], list[str],
                 passthrough=[p.name for p in endpoint.passthrough],
                 today=today,
             )
-            r = Range(query.start, query.end, query.interval, dict(query.options))
+            r = Range(query.start, query.end, query.interval, dict(query.options), query.today)
             found.append(
                 Case(
                     name=endpoint.name + (f"?{extra}" if extra else ""),
