@@ -722,23 +722,31 @@ def sql_equipment(r: Range) -> dict:
     """`/analytics/equipment` from its docstring: per bucket, the equipment created before
     the local midnight after its last day and, of those, the ones not overdue then
     (next_service_due null or after the last day); then the services due per bucket over
-    the `horizon_days` days from today, and the counts of now. Two statements (a bucket x
-    equipment join; one pass for the rest)."""
+    the `horizon_days` days from today, and the counts of now. Two statements: the equipment
+    by the bucket it was created in and the overdue by the bucket of the later of that and
+    its due date (a running sum gives the counts at each bucket's end), and one pass for the
+    rest."""
     horizon = r.options["horizon_days"]
-    rows = fetch(
-        f"""SELECT bk.first, bk.last, bk.label, count(e.id),
-                   count(e.id) FILTER (WHERE e.next_service_due IS NULL OR e.next_service_due > bk.last),
-                   {rate_sql("count(e.id) FILTER (WHERE e.next_service_due IS NULL OR e.next_service_due > bk.last)", "count(e.id)")}
-            FROM (SELECT greatest(p::date, %(start)s) AS first,
-                         least((p + %(step)s::interval)::date - 1, %(end)s) AS last,
-                         to_char(p, '{LABEL_FORMAT[r.interval]}') AS label
-                  FROM generate_series(date_trunc(%(interval)s, %(start)s::timestamp), %(end)s::timestamp,
-                                       %(step)s::interval) AS p) AS bk
-            LEFT JOIN equipment_equipment e ON e.created_at < (bk.last + 1)::timestamp AT TIME ZONE %(tz)s
-            GROUP BY bk.first, bk.last, bk.label
-            ORDER BY bk.first""",
+    # rows added to the count at each bucket's end (before the range: the first bucket's)
+    added, overdue_added = {}, {}
+    for b, n, overdue in fetch(
+        f"""SELECT b, sum(n), sum(o)
+            FROM (SELECT {BUCKET_OF.format(day="cd")} AS b, 1 AS n, 0 AS o FROM e
+                  UNION ALL
+                  SELECT {BUCKET_OF.format(day="greatest(cd, next_service_due)")}, 0, 1 FROM e
+                  WHERE next_service_due <= %(end)s) AS x
+            GROUP BY b""".replace(
+            "FROM e",
+            "FROM (SELECT (created_at AT TIME ZONE %(tz)s)::date AS cd, next_service_due "
+            "FROM equipment_equipment WHERE created_at < %(end_at)s) AS e",
+        ),
         r.params(),
-    )
+    ):
+        added[b], overdue_added[b] = n, overdue
+    rows, n, overdue = [], 0, 0
+    for first, last, label in sql_buckets(r):
+        n, overdue = n + added.get(first, 0), overdue + overdue_added.get(first, 0)
+        rows.append((first, last, label, n, n - overdue, rate(n - overdue, n)))
     ahead = Range(r.today, r.today + dt.timedelta(days=horizon - 1), r.interval, {}, r.today)
     due_buckets = sql_buckets(ahead)
     due, overdue_now, without = {}, 0, 0
