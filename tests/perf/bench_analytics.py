@@ -2,6 +2,7 @@
 
     .venv/bin/python tests/perf/bench_analytics.py [--help]
     .venv/bin/python tests/perf/bench_analytics.py --rows 20000   # a quick run (or BENCH_ROWS=20000)
+    DATABASE_URL=postgres://postgres@127.0.0.1:55433/bench ...     # a PostgreSQL of your own, seed kept
 
 One run, one database:
 
