@@ -17,6 +17,15 @@ def as_json_numbers(data):
     return json.loads(json.dumps(data, default=float))
 
 
+@pytest.fixture(autouse=True)
+def _figures_uncached(settings):
+    """The figures' tests read, write and read again inside one test transaction, whose
+    commit (hence the cache's invalidation, `dashboard.cache.invalidate_on_commit`) never
+    comes: they read uncached, as without Redis. The cache itself is tested in
+    test_files_and_cache.py, which turns it back on."""
+    settings.DASHBOARD_CACHE_SECONDS = 0
+
+
 @pytest.fixture
 def freeze(monkeypatch):
     """`freeze(aware_datetime)`: Django's clock (timezone.now, hence localdate) stops there."""
