@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from dashboard import selectors
+from dashboard import selectors, trends
 from dashboard.charts import bar_chart
 from dashboard.serializers import DashboardQuery
 from dashboard.views import FIGURES, figures, list_limit
@@ -150,5 +150,6 @@ def dashboard_page(request):
         "data": data,
         "charts": _charts(data),
         "pass_rate_text": _percent(data["inspections"]["pass_rate"]),
+        "trends": trends.trends(today),
     }
     return TemplateResponse(request, "dashboard/admin/dashboard.html", context)

@@ -1,4 +1,5 @@
-"""The dashboard's results in the shared cache (Redis in production), invalidated on writes.
+"""The dashboard's and the analytics' results in the shared cache (Redis in production),
+invalidated on writes.
 
 - Each result is cached for `DASHBOARD_CACHE_SECONDS` (default 60; 0 turns caching off)
   under a key made of the endpoint, its parameters, today's date and a **version**.

@@ -14,5 +14,8 @@ urlpatterns = [
     re_path(r"^employees/?$", views.EmployeesView.as_view(), name="dashboard-employees"),
 ]
 
-api_urlpatterns = [path("dashboard/", include(urlpatterns))]
+api_urlpatterns = [
+    path("dashboard/", include(urlpatterns)),
+    path("analytics/", include("dashboard.analytics.urls")),
+]
 admin_urlpatterns = [path("dashboard/", include("dashboard.admin_urls"))]

@@ -3,6 +3,7 @@ from workshop.api.filters import (
     BaseFilterSet,
     ChoiceListFilter,
     LenientDateFilter,
+    LocalDayFilter,
     StrictBooleanFilter,
     django_filters,
 )
@@ -18,11 +19,26 @@ class WorkOrderFilter(BaseFilterSet):
     )
     due_from = LenientDateFilter(field_name="due_date", lookup_expr="gte")
     due_to = LenientDateFilter(field_name="due_date", lookup_expr="lte")
+    completed_from = LocalDayFilter(
+        field_name="completed_at", bound="from", label="Completed on or after (date)"
+    )
+    completed_to = LocalDayFilter(
+        field_name="completed_at", bound="to", label="Completed on or before (date)"
+    )
     overdue = StrictBooleanFilter(method="filter_overdue")
 
     class Meta:
         model = WorkOrder
-        fields = ["status", "client", "assigned_welder", "due_from", "due_to", "overdue"]
+        fields = [
+            "status",
+            "client",
+            "assigned_welder",
+            "due_from",
+            "due_to",
+            "completed_from",
+            "completed_to",
+            "overdue",
+        ]
 
     def filter_overdue(self, queryset, name, value):
         return queryset.filter(overdue_q()) if value else queryset.exclude(overdue_q())

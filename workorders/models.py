@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -26,6 +27,55 @@ def overdue_q(today: dt.date | None = None) -> Q:
     return Q(due_date__lt=today or timezone.localdate()) & ~Q(status__in=CLOSED_STATUSES)
 
 
+def completion_time(
+    *,
+    status: str,
+    previous_status: str | None,
+    stored: dt.datetime | None,
+    given: dt.datetime | None,
+    may_set: bool,
+    now: dt.datetime,
+) -> dt.datetime | None:
+    """The `completed_at` a work order gets when it is written with `status` (SPEC §6): the one
+    rule for the API's serializer, the admin's form and the Excel import, which each call it
+    before saving (`save()` itself decides nothing).
+
+    - `previous_status`/`stored`: the record as stored (None, None for a new one).
+    - `given`: the time the caller sent, or None when it sent none (or null, or an empty cell:
+      "work it out"). A time equal to `stored` is no change either (a client sending the whole
+      record back, an export imported again).
+    - Worked out: the status becomes `completed` → `now`; it stays `completed` → `stored`
+      (a record completed before the field existed keeps null); any other status → null.
+    - Given: only with `may_set` (managers, admins, commands; `roles.user_may_record_history`),
+      only for a `completed` order, and never in the future. Else a ValidationError on
+      `completed_at`.
+    """
+    if given is not None and given != stored:
+        if not may_set:
+            raise ValidationError(
+                {
+                    "completed_at": "Your role may not set the completion time: it is set when the "
+                    "status becomes completed. Leave completed_at out (or send it as it is)."
+                },
+                code="forbidden",
+            )
+        if status != WorkOrderStatus.COMPLETED:
+            raise ValidationError(
+                {
+                    "completed_at": "Only a completed order has a completion time: set the status to completed."
+                },
+                code="not_completed",
+            )
+        if given > now:
+            raise ValidationError({"completed_at": "Cannot be in the future."}, code="future")
+        return given
+    if status != WorkOrderStatus.COMPLETED:
+        return None
+    if previous_status == WorkOrderStatus.COMPLETED:
+        return stored
+    return now
+
+
 class WorkOrder(TimeStampedModel):
     order_id = business_key_field("order ID")
     client = models.CharField(max_length=200, db_index=True)
@@ -34,6 +84,15 @@ class WorkOrder(TimeStampedModel):
         max_length=20, choices=WorkOrderStatus.choices, default=WorkOrderStatus.PENDING, db_index=True
     )
     due_date = models.DateField(null=True, blank=True, db_index=True)
+    completed_at = models.DateTimeField(
+        "completed at",
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="When the order was completed: set when its status becomes completed, cleared "
+        "when it leaves it. Managers and admins may record an earlier time (history kept elsewhere); "
+        "never a time in the future.",
+    )
     assigned_welder = models.ForeignKey(
         Employee,
         on_delete=models.PROTECT,

@@ -22,6 +22,7 @@ _COLUMNS = (
     "description",
     "status",
     "due_date",
+    "completed_at",
     "assigned_welder__employee_id",
     "assigned_welder__name",
     "created_at",
@@ -69,6 +70,7 @@ def workorder_list_rows(page: QuerySet) -> list[dict]:
             "description": row["description"],
             "status": row["status"],
             "due_date": _DATE.to_representation(row["due_date"]) if row["due_date"] else None,
+            "completed_at": _datetime(row["completed_at"], tz),
             "assigned_welder": row["assigned_welder__employee_id"],
             "assigned_welder_name": row["assigned_welder__name"],
             "is_overdue": row["due_date"] is not None

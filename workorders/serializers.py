@@ -1,11 +1,14 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.fields import get_error_detail
 
 from inspections.models import Inspection
 from staff.models import Employee
-from workorders.models import WorkOrder
+from workorders.models import WorkOrder, WorkOrderStatus, completion_time
 from workshop.api.fields import SlugRelatedField
 from workshop.api.serializers import ModelSerializer
+from workshop.roles import user_may_record_history
 
 
 class InspectionSummarySerializer(serializers.ModelSerializer):
@@ -30,6 +33,14 @@ class WorkOrderSerializer(ModelSerializer):
     is_overdue = serializers.SerializerMethodField(
         help_text="Due before today and not completed or cancelled."
     )
+    completed_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When the order was completed (ISO 8601). Set when the status becomes `completed`, "
+        "cleared (null) when it leaves it. Managers and admins may send an earlier time for a "
+        "completed order (history kept elsewhere), never one in the future; other roles may only "
+        "send it back unchanged (else 422). Null or left out: worked out from the status.",
+    )
     inspections = InspectionSummarySerializer(many=True, read_only=True, source="listed_inspections")
 
     schema_example = {
@@ -39,6 +50,7 @@ class WorkOrderSerializer(ModelSerializer):
         "description": "Pipe welding, 6in sch 40",
         "status": "in_progress",
         "due_date": "2025-12-05",
+        "completed_at": None,
         "assigned_welder": "EMP-01",
         "assigned_welder_name": "John Doe",
         "is_overdue": False,
@@ -65,6 +77,7 @@ class WorkOrderSerializer(ModelSerializer):
             "description",
             "status",
             "due_date",
+            "completed_at",
             "assigned_welder",
             "assigned_welder_name",
             "is_overdue",
@@ -73,6 +86,25 @@ class WorkOrderSerializer(ModelSerializer):
             "updated_at",
             "created_by",
         ]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        instance = self.instance
+        request = self.context.get("request")
+        try:
+            attrs["completed_at"] = completion_time(
+                status=attrs.get("status", instance.status if instance else WorkOrderStatus.PENDING),
+                previous_status=instance.status if instance else None,
+                stored=instance.completed_at if instance else None,
+                given=attrs.get("completed_at"),
+                may_set=user_may_record_history(request.user if request else None, WorkOrder),
+                now=timezone.now(),
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(
+                {k: get_error_detail(DjangoValidationError(v)) for k, v in exc.error_dict.items()}
+            ) from exc
+        return attrs
 
     def get_is_overdue(self, obj: WorkOrder) -> bool:
         # "Today" once per response, not once per row.

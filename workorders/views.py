@@ -28,7 +28,15 @@ class WorkOrderViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
     serializer_class = WorkOrderSerializer
     filterset_class = WorkOrderFilter
     search_fields = ["order_id", "client", "description"]
-    ordering_fields = ["order_id", "client", "status", "due_date", "created_at", "updated_at"]
+    ordering_fields = [
+        "order_id",
+        "client",
+        "status",
+        "due_date",
+        "completed_at",
+        "created_at",
+        "updated_at",
+    ]
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())

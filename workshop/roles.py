@@ -221,6 +221,16 @@ def user_may_own_only(user, model, action: str) -> bool:
     return user_may(user, model, action) and not user_has_perms(user, [perm_name(model, action)])
 
 
+def user_may_record_history(user, model) -> bool:
+    """Whether `user` may write a record's history fields — a work order's `completed_at`, the
+    `CreatedAt` of an imported record — instead of the times the application records: the
+    full `change_<model>` permission (managers and admins), not an operator's
+    `change_own_<model>`. None is the system (management commands, the demo seed): it may."""
+    if user is None:
+        return True
+    return user.is_authenticated and user_has_perms(user, [perm_name(model, "change")])
+
+
 def set_user_role(user, role: str | None) -> None:
     """Put `user` in exactly one role group (or none); admins and managers are staff.
     The caller saves the user (is_staff may change)."""

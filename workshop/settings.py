@@ -412,6 +412,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ImportStatusEnum": "workshop.imports.models.ImportStatus",
         "MovementReasonEnum": "inventory.models.MovementReason",
+        "AnalyticsIntervalEnum": "dashboard.analytics.query.INTERVALS",
+        "AnalyticsWorkOrdersGroupByEnum": "dashboard.analytics.workorders.GROUP_BY",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

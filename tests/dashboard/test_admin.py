@@ -125,6 +125,8 @@ class TestAdminDashboard:
         from django.core.cache import cache
 
         WorkOrderFactory()
+        InspectionFactory(failed=True, inspector="I")  # one row of each: empty tables skip queries
+        ItemFactory(quantity=0, reorder_level=3)
         manager_client.get(URL)
         cache.clear()
         with CaptureQueriesContext(connection) as few:

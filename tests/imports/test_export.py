@@ -141,8 +141,8 @@ def make_workorders():
         assigned_welder=None,
     )
     return [
-        ("WO-1000", "Client A", "Pipe Welding", "in_progress", dt.date(2025, 11, 25), "EMP-01"),
-        ("WO-1001", "Client B", None, "pending", None, None),
+        ("WO-1000", "Client A", "Pipe Welding", "in_progress", dt.date(2025, 11, 25), "EMP-01", None),
+        ("WO-1001", "Client B", None, "pending", None, None, None),
     ]
 
 
@@ -190,7 +190,7 @@ HEADERS = {
     "employees": ["EmployeeID", "Name", "Role", "CertificationExpiry"],
     "equipment": ["EquipmentID", "Name", "Status", "LastServiceDate", "ServiceIntervalDays"],
     "items": ["ItemID", "ItemName", "Quantity", "Unit", "ReorderLevel"],
-    "workorders": ["OrderID", "Client", "Description", "Status", "DueDate", "AssignedWelder"],
+    "workorders": ["OrderID", "Client", "Description", "Status", "DueDate", "AssignedWelder", "CompletedAt"],
     "inspections": [
         "InspectionID",
         "OrderID",
@@ -555,6 +555,7 @@ class TestFormulaNeutralisation:
             "pending",
             "",
             "'@EMP",
+            "",
         ]
         row = xlsx_rows(export_ok(api, "workorders"))[1]
         assert (row[0], row[1], row[2], row[5]) == ("-WO", "=A", "+B", "@EMP")
@@ -735,6 +736,9 @@ def make_everything():
         assigned_welder=john,
     )
     WorkOrderFactory(order_id="WO-1001", client="=1+1", description="", due_date=None, assigned_welder=None)
+    # Completed: at a recorded time (microseconds and all), and before completed_at existed (null).
+    WorkOrderFactory(order_id="WO-1002", status="completed", completed_at=INSPECTED_AT, assigned_welder=None)
+    WorkOrderFactory(order_id="WO-1003", status="completed", completed_at=None, assigned_welder=None)
     InspectionFactory(
         inspection_id="QC-100",
         work_order=order,
@@ -766,7 +770,8 @@ def test_export_then_import_changes_nothing(api):
         )
         assert response.status_code == 201, (resource, response.json())
         result = response.json()
-        assert (result["rows_total"], result["rows_created"], result["rows_updated"]) == (2, 0, 0), (
+        rows = len(before)
+        assert (result["rows_total"], result["rows_created"], result["rows_updated"]) == (rows, 0, 0), (
             resource,
             result,
         )

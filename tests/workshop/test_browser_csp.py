@@ -119,7 +119,12 @@ def server(tmp_path_factory):
                     break
             assert time.monotonic() < deadline, "the development server did not start in 30 s"
             time.sleep(0.2)
-        yield {"base": f"http://127.0.0.1:{port}", "cookie": f"{cookie_name}={session_key}", "tmp": tmp}
+        yield {
+            "base": f"http://127.0.0.1:{port}",
+            "cookie": f"{cookie_name}={session_key}",
+            "tmp": tmp,
+            "env": env,  # for manage.py against the same database (seeding, in other modules)
+        }
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -12,6 +12,12 @@ order) before they are compared with the file, so what an import changes — and
 ledger's corrections — is measured against the rows as they are, not as they were before a
 concurrent write. Importing the same file twice changes
 nothing the second time.
+
+History: a file may carry `CreatedAt` (any resource) for the records it creates, so a shop
+can load its past years — managers and admins only (a file with the column from anyone else
+is refused at its header); on a record that exists the cell must be empty or its stored
+`created_at` (an import never changes when a record was created). An app's `prepare_row`
+rule adds what follows from a row (a work order's `completed_at`, from its status).
 """
 
 from __future__ import annotations
@@ -34,8 +40,8 @@ from rest_framework.fields import SkipField, empty
 from rest_framework.validators import UniqueValidator
 
 from workshop.imports.reader import Sheet
-from workshop.imports.spec import ResourceSpec, normalise_header
-from workshop.roles import user_may, user_may_own_only
+from workshop.imports.spec import CREATED_AT, Column, ResourceSpec, normalise_header
+from workshop.roles import user_may, user_may_own_only, user_may_record_history
 
 log = structlog.get_logger(__name__)
 
@@ -127,9 +133,12 @@ class Layout:
     ignored: list[str]
 
 
-def match_headers(spec: ResourceSpec, sheet: Sheet, required: set[str]) -> Layout:
+def match_headers(
+    spec: ResourceSpec, sheet: Sheet, required: set[str], extra: tuple[Column, ...] = ()
+) -> Layout:
+    """The sheet's columns matched to the spec's (and to `extra` ones, e.g. `CreatedAt`)."""
     by_header = {}
-    for column in spec.columns:
+    for column in (*spec.columns, *extra):
         for name in column.matches():
             by_header[name] = column
     positions: dict[str, int] = {}
@@ -255,14 +264,21 @@ class _CellChecker:
 
 def _api_fields(spec: ResourceSpec) -> dict[str, serializers.Field]:
     """The serializer's writable fields, without per-row database validators (uniqueness
-    is checked for the whole file at once)."""
+    is checked for the whole file at once); and `created_at`, read only in the API, as an
+    import may set it (`CreatedAt`)."""
     fields = spec.serializer_class().fields
     result = {}
     for column in spec.columns:
         field_obj = copy.deepcopy(fields[column.field])
         field_obj.validators = [v for v in field_obj.validators if not isinstance(v, UniqueValidator)]
         result[column.field] = field_obj
+    if _has_created_at(spec):
+        result[CREATED_AT.field] = serializers.DateTimeField(required=False, allow_null=True)
     return result
+
+
+def _has_created_at(spec: ResourceSpec) -> bool:
+    return any(f.name == CREATED_AT.field for f in spec.model._meta.concrete_fields)
 
 
 def _model_field_name(spec: ResourceSpec, api_field: serializers.Field, name: str) -> str:
@@ -313,6 +329,7 @@ class Rights:
     model: type[models.Model]
     add: bool
     own_only: bool  # may change only their own records: their owners are read along
+    history: bool  # may write history fields (`CreatedAt`, a work order's completion time)
 
     @classmethod
     def of(cls, spec: ResourceSpec, user) -> Rights:
@@ -321,6 +338,7 @@ class Rights:
             model=spec.model,
             add=user_may(user, spec.model, "add"),
             own_only=user_may_own_only(user, spec.model, "change"),
+            history=user_may_record_history(user, spec.model),
         )
 
     def may_change(self, obj) -> bool:
@@ -335,10 +353,22 @@ def run_import(
     first MAX_REPORTED_ERRORS of them listed. With `check_rights` (the API), rows the
     user's role could not create or change through the API are errors."""
     fields = _api_fields(spec)
-    layout = match_headers(spec, sheet, required_columns(spec, fields))
+    extra = (CREATED_AT,) if CREATED_AT.field in fields else ()
+    layout = match_headers(spec, sheet, required_columns(spec, fields), extra)
     checkers = {name: _CellChecker(fields[name]) for name in layout.positions if name not in spec.related}
     model_names = {name: _model_field_name(spec, fields[name], name) for name in layout.positions}
     rights = Rights.of(spec, user) if check_rights and user is not None else None
+    if CREATED_AT.field in layout.positions and rights is not None and not rights.history:
+        raise ImportRejected(
+            [
+                error(
+                    sheet.header_row,
+                    layout.headers[CREATED_AT.field],
+                    "Your role may not import CreatedAt (when records were created): only managers "
+                    "and admins load past records. Remove the column.",
+                )
+            ]
+        )
     related_text = serializers.CharField(allow_null=True)
 
     errors = RowErrors()
@@ -470,9 +500,11 @@ def _build_and_write(
     spec, rows, resolved, existing, layout, model_names, fields, rights, user, writer, errors
 ) -> int:
     """The second pass: each row's record built (related records found, the upsert's diff,
-    what the user may change, the model's clean()) and handed to the writer. Returns the
-    number of rows that change nothing."""
+    what the user may change, the app's `prepare_row`, the model's clean()) and handed to the
+    writer. Returns the number of rows that change nothing."""
     plural = spec.model._meta.verbose_name_plural
+    may_record_history = rights is None or rights.history
+    now = timezone.now()
     unchanged = 0
     rows.reverse()  # taken from the end: each row's dict is freed once its record is built
     while rows:
@@ -501,12 +533,27 @@ def _build_and_write(
         if not row_ok or spec.key not in record:
             continue
         current = existing.pop(record[spec.key], None)  # (each key is once in a valid file)
-        if current is None:
-            if rights is not None and not rights.add:
-                errors.append(error(number, layout.headers[spec.key], f"Your role may not create {plural}."))
+        if current is None and rights is not None and not rights.add:
+            errors.append(error(number, layout.headers[spec.key], f"Your role may not create {plural}."))
+            continue
+        created_at = attrs.pop(CREATED_AT.field, None)
+        if created_at is not None:
+            problem = _created_at_problem(created_at, current, now)
+            if problem is not None:
+                errors.append(error(number, layout.headers[CREATED_AT.field], problem))
                 continue
+        if spec.prepare_row is not None:
+            try:
+                spec.prepare_row(attrs, current, may_record_history=may_record_history, now=now)
+            except DjangoValidationError as exc:
+                errors.extend(_clean_errors(exc, number, spec, layout, fields))
+                continue
+        if current is None:
             obj = spec.model(**attrs)
             obj.created_by = user if user is not None and user.is_authenticated else None
+            if created_at is not None:
+                # Saving stamps `created_at` (auto_now_add): `_write` puts this back after.
+                obj._imported_created_at = created_at
             is_new, diff = True, set(attrs)
         else:
             obj = current
@@ -534,6 +581,20 @@ def _build_and_write(
         else:
             unchanged += 1
     return unchanged
+
+
+def _created_at_problem(value: dt.datetime, current, now: dt.datetime) -> str | None:
+    """What is wrong with a row's `CreatedAt`, or None: not in the future, and on a record
+    that exists, its own (an import does not change when a record was created)."""
+    if value > now:
+        return "Cannot be in the future."
+    if current is not None and current.created_at != value:
+        stored = timezone.localtime(current.created_at).isoformat()
+        return (
+            f"{current} exists, created at {stored}: an import does not change when a record was "
+            "created (CreatedAt counts only for new records). Leave the cell empty or as it is."
+        )
+    return None
 
 
 def _differs(obj, name: str, new: Any) -> bool:
@@ -587,7 +648,8 @@ def _clean_errors(
         _model_field_name(spec, fields[column.field], column.field): layout.headers.get(
             column.field, column.header
         )
-        for column in spec.columns
+        for column in (*spec.columns, CREATED_AT)
+        if column.field in fields
     }
     result = []
     if hasattr(exc, "error_dict"):
@@ -604,6 +666,12 @@ def _clean_errors(
 def _write(spec: ResourceSpec, new_objects: list, changed: list[tuple[Any, set[str], dict]], user) -> None:
     now = timezone.now()
     spec.model.objects.bulk_create(new_objects, batch_size=BATCH)
+    backdated = [obj for obj in new_objects if getattr(obj, "_imported_created_at", None) is not None]
+    if backdated:
+        # bulk_create stamped every `created_at` (auto_now_add): the file's times go back in.
+        for obj in backdated:
+            obj.created_at = obj._imported_created_at
+        spec.model.objects.bulk_update(backdated, [CREATED_AT.field], batch_size=BATCH)
     if changed:
         by_fields: dict[frozenset[str], list] = defaultdict(list)
         for obj, diff, _before in changed:

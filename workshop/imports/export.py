@@ -50,7 +50,7 @@ import io
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -319,6 +319,27 @@ def write_export(
     if fmt == XLSX.name:
         return _write_xlsx(out, rows, columns, kinds, spec.resource, progress)
     return _write_csv(out, rows, columns, kinds, progress)
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    """A column of a table that is not a resource (`write_table`): its header and kind."""
+
+    header: str
+    kind: str = TEXT
+
+
+def write_table(
+    out: BinaryIO, fmt: str, title: str, columns: Sequence[TableColumn], rows: Iterable[tuple]
+) -> int:
+    """Write computed rows (analytics, reports) to `out` as `fmt`, the way exports are
+    written: the same cells, dates and formula neutralisation. Returns the number of rows."""
+    if fmt not in FORMATS:
+        raise ValueError(f"Unknown export format {fmt!r}; one of {', '.join(FORMATS)}.")
+    kinds = [column.kind for column in columns]
+    if fmt == XLSX.name:
+        return _write_xlsx(out, rows, columns, kinds, title, None)
+    return _write_csv(out, rows, columns, kinds, None)
 
 
 def export_filename(resource: str, fmt: str, now: dt.datetime | None = None) -> str:

@@ -52,6 +52,12 @@ class ResourceSpec:
     # An app service `(*, created: list, updated: list[(obj, changed_fields, old_values)], user)`
     # run in the import's transaction after the rows are written (e.g. the stock ledger).
     after_write: Any = None
+    # An app rule `(attrs, current, *, may_record_history, now) -> None` run on each valid row before
+    # its record is built: `attrs` holds the row's values by model field name (only the columns
+    # the file has), `current` is the stored record (None for a new row). It may add derived
+    # values to `attrs` (a work order's `completed_at`, from its status) and refuses with a Django
+    # ValidationError keyed by field name, reported under that column. `now`: one per import.
+    prepare_row: Any = None
 
     def column(self, field_name: str) -> Column:
         return next(c for c in self.columns if c.field == field_name)
@@ -59,6 +65,11 @@ class ResourceSpec:
     @property
     def headers(self) -> list[str]:
         return [c.header for c in self.columns]
+
+
+# Every resource's records have `created_at`. It is not a column of any spec (exports do not
+# write it), but an import may carry it for the records it creates (engine.CREATED_AT).
+CREATED_AT = Column("created_at", "CreatedAt")
 
 
 @cache

@@ -1,5 +1,6 @@
 """`manage.py seed_demo` — the shop's five Excel files (kept in workshop/demo/) and, in
-development mode, one demo login per role.
+development mode, one demo login per role. `--history` adds a made-up year of work orders,
+inspections, stock movements and equipment (staff/demo_history.py), so that trends show.
 
 The files load in the order personnel, equipment, inventory, work orders, QC logs, through
 the same import as the API; a file already imported (same content) is skipped, so running
@@ -19,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 import workshop
+from staff.demo_history import load_history
 from staff.models import Employee
 from staff.services import user_create
 from workshop.errors import DomainError, Rejected
@@ -43,10 +45,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--no-users", action="store_true", help="Only the data, no demo users.")
+        parser.add_argument(
+            "--history",
+            action="store_true",
+            help="Also spread made-up work orders, inspections, stock movements and equipment over "
+            "the last 12 months (once; skipped when already loaded).",
+        )
 
-    def handle(self, *args, no_users, **options):
+    def handle(self, *args, no_users, history=False, **options):
         for resource, filename in DEMO_FILES:
             self.load(resource, DEMO_DIR / filename)
+        if history:
+            self.history()
         if no_users:
             return
         if not settings.DEBUG:
@@ -73,6 +83,17 @@ class Command(BaseCommand):
                 self.stderr.write(f"  row {problem['row']}, {problem['column']}: {problem['message']}")
             raise CommandError(f"{path.name}: {exc.detail}") from exc
         self.stdout.write(f"{path.name}: {record.rows_created} new, {record.rows_updated} updated")
+
+    def history(self) -> None:
+        counts = load_history()
+        if counts is None:
+            self.stdout.write("History of the last 12 months: already loaded")
+            return
+        self.stdout.write(
+            f"History of the last 12 months: {counts.work_orders} work orders ({counts.completed} "
+            f"completed), {counts.inspections} inspections, {counts.movements} stock movements of "
+            f"{counts.items} items, {counts.equipment} equipment"
+        )
 
     @transaction.atomic
     def demo_user(self, role: str) -> str:

@@ -1,0 +1,88 @@
+"""Rates and percentiles, computed in Python from exact values so that PostgreSQL and
+SQLite give the same figure.
+
+- A rate is `part / whole` to 4 decimals (half up), `None` when `whole` is 0 (the
+  dashboard's `rate`).
+- A percentile is the linear interpolation between the two closest ranks (PostgreSQL's
+  `percentile_cont`, numpy's default, Python's `statistics.quantiles(method="inclusive")`):
+  for `n` sorted values and fraction `p`, `h = (n - 1) * p`, the value is
+  `v[floor(h)] + (h - floor(h)) * (v[ceil(h)] - v[floor(h)])`. The database returns only
+  the rows at those ranks (`percentile_rows`); the arithmetic is done here with fractions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from dashboard.selectors import rate
+
+__all__ = ["MEDIAN", "P90", "days", "interpolate", "rank_window", "rate"]
+
+MEDIAN = Fraction(1, 2)
+P90 = Fraction(9, 10)
+DAY_SECONDS = 86400
+DAYS_QUANTUM = Decimal("0.01")
+
+
+def rank_window(n: int, p: Fraction) -> tuple[int, int]:
+    """The 0-based ranks whose values a percentile interpolates between."""
+    h = (n - 1) * p
+    return math.floor(h), math.ceil(h)
+
+
+def interpolate(values_at: dict[int, int], n: int, p: Fraction) -> Fraction | None:
+    """The `p` percentile of `n` sorted values, given the values at (at least) the ranks
+    `rank_window(n, p)` (0-based rank → value); None when there are no values."""
+    if n <= 0:
+        return None
+    h = (n - 1) * p
+    lo, hi = math.floor(h), math.ceil(h)
+    low = Fraction(values_at[lo])
+    return low + (h - lo) * (Fraction(values_at[hi]) - low)
+
+
+def days(seconds: Fraction | int | None) -> Decimal | None:
+    """A duration in seconds as days with 2 decimals (half up)."""
+    if seconds is None:
+        return None
+    exact = Fraction(seconds) / DAY_SECONDS
+    return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
+        DAYS_QUANTUM, rounding=ROUND_HALF_UP
+    )
+
+
+def percentiles(values: Iterable[int], fractions: Sequence[Fraction]) -> list[Fraction | None]:
+    """The percentiles of plain values (tests and small inputs)."""
+    ordered = sorted(values)
+    n = len(ordered)
+    return [interpolate(dict(enumerate(ordered)), n, p) for p in fractions]
+
+
+def percentile_ranks(queryset, *, value, partition: dict, fractions: Sequence[Fraction]):
+    """For each partition of `queryset` (annotations `partition`, e.g. the bucket), the
+    number of rows and the values at the ranks the `fractions`' percentiles need: one query,
+    ranking with window functions and keeping only the rows near `(n - 1) * p` (a couple
+    per percentile). Returns `{partition values: (n, {rank: value})}`; feed it to
+    `interpolate`."""
+    from django.db.models import Count, F, Q, Value, Window  # noqa: PLC0415
+    from django.db.models.functions import RowNumber  # noqa: PLC0415
+
+    keys = list(partition)
+    by = [F(k) for k in keys]
+    ranked = queryset.annotate(_v=value, **partition).annotate(
+        _rn=Window(RowNumber(), partition_by=by, order_by=[F("_v").asc(), F("pk").asc()]),
+        _n=Window(Count("*"), partition_by=by),
+    )
+    near = Q()
+    for p in fractions:
+        h = (F("_n") - 1) * Value(float(p))
+        # 1-based rank r is 0-based r - 1; keep r - 1 within (h - 1, h + 1): floor(h) and ceil(h)
+        near |= Q(_rn__gt=h, _rn__lt=h + 2)
+    result: dict[tuple, tuple[int, dict[int, int]]] = {}
+    for *group, n, rn, v in ranked.filter(near).values_list(*keys, "_n", "_rn", "_v").order_by():
+        entry = result.setdefault(tuple(group), (n, {}))
+        entry[1][rn - 1] = v
+    return result
