@@ -4,7 +4,9 @@ Common to all: `from`, `to` (dates, inclusive, in `TIME_ZONE`; default the last 
 ending today), `interval` (`day`, `week`, `month`; default `week`) and `format` (`json`,
 `csv`, `xlsx`). Each endpoint names the extra parameters it takes (`group_by`,
 `window_days`, …) with their rules; anything else, a malformed value, `from` after `to`, or
-a range of more than `MAX_BUCKETS` buckets is a 422 naming the parameter.
+a range of more than `MAX_BUCKETS` buckets is a 422 naming the parameter. A blank date is
+no date (what an HTML form sends for a field left empty, as in the lists' date filters); a
+blank choice or number is a 422, as a blank `order` is in the lists.
 """
 
 from __future__ import annotations
@@ -88,19 +90,19 @@ def _date(raw: str | None, name: str, errors: dict[str, list[str]]) -> dt.date |
 
 
 def _choice(raw: str | None, name: str, spec: Choice, errors) -> str | None:
-    text = (raw or "").strip().lower()
-    if not text:
+    if raw is None:
         return spec.default
-    if text not in spec.values:
+    text = raw.strip().lower()
+    if text not in spec.values:  # blank too: leave the parameter out for the default
         errors[name] = [f"Must be one of: {', '.join(spec.values)}."]
         return spec.default
     return text
 
 
 def _number(raw: str | None, name: str, spec: Number, errors) -> int:
-    text = (raw or "").strip()
-    if not text:
+    if raw is None:
         return spec.default
+    text = raw.strip()
     if not text.isdigit() or not spec.minimum <= int(text) <= spec.maximum:
         errors[name] = [f"Must be a whole number from {spec.minimum} to {spec.maximum}."]
         return spec.default

@@ -88,11 +88,11 @@ PASSTHROUGH = (
 # ------------------------------------------------------------------------------ sorting
 def sort_keys(options) -> list[tuple[str, bool]]:
     """[(field, descending)] from `sort_by`/`order` or `ordering`; a 422 naming the
-    parameter for anything else. Blank values are absent."""
+    parameter for anything else, a blank value included (as in the lists)."""
 
     def given(name: str) -> str | None:
-        value = (options.get(name) or "").strip()
-        return value or None
+        value = options.get(name)
+        return None if value is None else value.strip()
 
     sort_by, order, ordering = given("sort_by"), given("order"), given("ordering")
     allowed = ", ".join(SORT_FIELDS)

@@ -93,3 +93,24 @@ def test_answers_are_cached_and_a_write_shows_on_the_next_read(
     acme = next(g for g in after["groups"] if g["key"] == "Acme")
     assert acme["totals"]["open_at_end"] == 0  # cancelled: no longer open
     assert after != first
+
+
+def _blank_parameters():
+    from dashboard.analytics.urls import ENDPOINTS  # noqa: PLC0415
+
+    for endpoint in ENDPOINTS:
+        names = ["interval", "format", *endpoint.parameters, *(p.name for p in endpoint.passthrough)]
+        for name in names:
+            yield pytest.param(endpoint.name, name, id=f"{endpoint.name}-{name}")
+
+
+@pytest.mark.parametrize(("endpoint", "name"), list(_blank_parameters()))
+def test_a_blank_choice_or_number_is_a_422_naming_it(api, db, endpoint, name):
+    """The schema gives these an enum or a number, as the lists' `order`: a blank value is
+    not one of them (leave the parameter out for the default). A blank date is no date."""
+    response = api.get(f"{BASE}{endpoint}", {name: " "})
+    assert response.status_code == 422, response.content
+    body = response.json()
+    assert body["error_code"] == "VALIDATION_ERROR"
+    assert set(body["errors"]) == {name}
+    assert api.get(f"{BASE}{endpoint}", {"from": "", "to": ""}).status_code == 200
