@@ -104,7 +104,9 @@ def _pending(connection) -> bool:
 
 
 def key(name: str, params: Mapping[str, Any], version: int) -> str:
-    parts = ",".join(f"{k}={'' if v is None else v}" for k, v in sorted(params.items()))
+    # `k` for None, `k=v` otherwise: a parameter left out and one given blank differ (an
+    # endpoint may accept the one and refuse the other inside `compute`)
+    parts = ",".join(k if v is None else f"{k}={v}" for k, v in sorted(params.items()))
     return f"dashboard:{version}:{name}:{parts}"
 
 
