@@ -68,6 +68,7 @@ from tests.perf.bench_workorders_list import (  # noqa: E402
     stop_database,
     use_database,
 )
+from tests.perf.common import fetch, http_client, timed, vacuum  # noqa: E402
 
 TARGET_RATIO = 1.5
 KEY_PREFIX = "BENCH-"
@@ -233,24 +234,6 @@ TABLES = (
 )
 
 
-def vacuum(fresh: bool) -> None:
-    from django.db import connection
-
-    command = "ANALYZE" if fresh else "VACUUM (ANALYZE)"
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
-        # See bench_workorders_list.vacuum_analyze: flushed commits let VACUUM set pages all-visible.
-        cursor.execute("SET synchronous_commit TO on")
-        for table in TABLES:
-            cursor.execute(f"{command} {table}")
-        cursor.execute("SELECT relallvisible, relpages FROM pg_class WHERE relname = 'workorders_workorder'")
-        visible, pages = cursor.fetchone()
-    step(
-        f"{command} ({time.perf_counter() - started:.1f} s): {visible:,} of {pages:,} pages of "
-        "workorders_workorder all-visible"
-    )
-
-
 def describe_data(today: dt.date) -> None:
     """A few facts about the seed, so that a reader can judge the figures."""
     from django.db import connection
@@ -271,12 +254,6 @@ def describe_data(today: dt.date) -> None:
 
 
 # ------------------------------------------------------------------------------- hand-written SQL
-def fetch(sql: str, params: dict) -> list[tuple]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 @dataclass(frozen=True)
@@ -883,26 +860,6 @@ def difference(ours: Any, theirs: Any, path: str = "") -> str | None:
     return None if ours == theirs else f"{path}: endpoint {ours!r}, SQL {theirs!r}"
 
 
-def http_client():
-    """A test client (in process: no network, no server) holding an admin's access token."""
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-    from rest_framework_simplejwt.tokens import AccessToken
-
-    from staff.services import user_create
-
-    user = get_user_model().objects.filter(username="bench-admin").first() or user_create(
-        username="bench-admin", password=os.urandom(16).hex(), role="admin"
-    )
-    return Client(headers={"Authorization": f"Bearer {AccessToken.for_user(user)}"})
-
-
-def timed(fn: Callable[[], Any]) -> float:
-    started = time.perf_counter()
-    fn()
-    return (time.perf_counter() - started) * 1000
-
-
 def check(case: Case) -> None:
     ours, theirs = case.selector(), case.hand()
     where = difference(ours, theirs)
@@ -1104,7 +1061,7 @@ def main(argv: list[str] | None = None) -> int:
 
         now, today = timezone.now(), timezone.localdate()
         seed(args, now, today, settings.TIME_ZONE)
-        vacuum(args.fresh_table)
+        vacuum(TABLES, args.fresh_table)
         describe_data(today)
         with connection.cursor() as cursor:
             cursor.execute("SELECT version()")

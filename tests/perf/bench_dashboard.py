@@ -56,6 +56,7 @@ from tests.perf.bench_workorders_list import (  # noqa: E402
     stop_database,
     use_database,
 )
+from tests.perf.common import fetch, http_client, timed, vacuum  # noqa: E402
 
 TARGET_RATIO = 1.5
 LIMIT = 20
@@ -155,37 +156,11 @@ TABLES = (
 )
 
 
-def vacuum(fresh: bool) -> None:
-    from django.db import connection
-
-    command = "ANALYZE" if fresh else "VACUUM (ANALYZE)"
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
-        # See bench_workorders_list.vacuum_analyze: flushed commits let VACUUM set pages all-visible.
-        cursor.execute("SET synchronous_commit TO on")
-        for table in TABLES:
-            cursor.execute(f"{command} {table}")
-        cursor.execute("SELECT relallvisible, relpages FROM pg_class WHERE relname = 'workorders_workorder'")
-        visible, pages = cursor.fetchone()
-    step(
-        f"{command} ({time.perf_counter() - started:.1f} s): {visible:,} of {pages:,} pages of "
-        "workorders_workorder all-visible"
-    )
-
-
 # ------------------------------------------------------------------------------- hand-written SQL
 def rate(part: int, whole: int):
     from dashboard.selectors import rate as selector_rate
 
     return selector_rate(part, whole)  # 4 decimals: the same rounding, not the same query
-
-
-def fetch(sql: str, params: dict) -> list[tuple]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def due_in_period(p: dict, column: str = "due_date") -> str:
@@ -520,20 +495,6 @@ def request_url(name: str, today: dt.date) -> str:
     return URLS[path] + query
 
 
-def http_client():
-    """A test client (in process: no network, no server) holding an admin's access token."""
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-    from rest_framework_simplejwt.tokens import AccessToken
-
-    from staff.services import user_create
-
-    user = get_user_model().objects.filter(username="bench-admin").first() or user_create(
-        username="bench-admin", password=os.urandom(16).hex(), role="admin"
-    )
-    return Client(headers={"Authorization": f"Bearer {AccessToken.for_user(user)}"})
-
-
 def cases(today: dt.date) -> list[tuple[str, Callable[[], Any], Callable[[], Any]]]:
     from dashboard import selectors as s
 
@@ -575,12 +536,6 @@ def cases(today: dt.date) -> list[tuple[str, Callable[[], Any], Callable[[], Any
             lambda: sql_employees(everything),
         ),
     ]
-
-
-def timed(fn: Callable[[], Any]) -> float:
-    started = time.perf_counter()
-    fn()
-    return (time.perf_counter() - started) * 1000
 
 
 def measure(today: dt.date, runs: int, only: set[str] | None) -> list[dict]:
@@ -725,7 +680,7 @@ def main(argv: list[str] | None = None) -> int:
 
         today = timezone.localdate()
         seed(args, today)
-        vacuum(args.fresh_table)
+        vacuum(TABLES, args.fresh_table)
         with connection.cursor() as cursor:
             cursor.execute("SELECT version()")
             step(cursor.fetchone()[0].split(" on ")[0])
