@@ -164,11 +164,24 @@ def local_date(field: str | models.Expression) -> TruncDate:
     return TruncDate(field, tzinfo=timezone.get_current_timezone())
 
 
+class AsDate(models.Func):
+    """A truncation's timestamp as a date on PostgreSQL (`DATE_TRUNC` of a date gives a
+    timestamp, which the driver would parse, zone and all, in Python for every row); as it
+    is elsewhere (SQLite's truncation is already ISO date text)."""
+
+    output_field = models.DateField()
+    template = "%(expressions)s"
+    arity = 1
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, template="(%(expressions)s)::date", **extra)
+
+
 def period_of(expression, interval: str):
     """The first day of the `interval` period a date expression falls in."""
     if interval == "day":
         return expression
-    return Trunc(expression, interval, output_field=models.DateField())
+    return AsDate(Trunc(expression, interval, output_field=models.DateField()))
 
 
 class SecondsBetween(models.Func):

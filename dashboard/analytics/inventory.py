@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from django.db.models import Sum
@@ -61,11 +60,11 @@ CONSUMPTION, RECEIPT = MovementReason.CONSUMPTION.value, MovementReason.RECEIPT.
 ITEM_FIELDS = ("id", "item_id", "item_name", "unit", "quantity", "reorder_level", "is_low_stock")
 
 
-def rounded(value: Fraction, places: int) -> Decimal:
-    """A non-negative fraction to `places` decimals, half up, exactly (no float, no
-    intermediate rounding)."""
-    scaled = value * 10**places
-    whole = (2 * scaled.numerator + scaled.denominator) // (2 * scaled.denominator)
+def rounded(numerator: int, denominator: int, places: int) -> Decimal:
+    """A non-negative `numerator / denominator` to `places` decimals, half up, exactly (whole
+    numbers only: no float, no intermediate rounding, no Fraction to normalise)."""
+    scale = 10**places
+    whole = (2 * numerator * scale + denominator) // (2 * denominator)
     return Decimal(whole).scaleb(-places)
 
 
@@ -73,10 +72,10 @@ def forecast(
     *, quantity: int, consumed: int, window_days: int, lead_time_days: int, low: bool, today: dt.date
 ) -> dict[str, Any]:
     """The forecast figures of one item from its quantity and its window's consumption."""
-    average = rounded(Fraction(consumed, window_days), 4)
+    average = rounded(consumed, window_days, 4)
     days_of_stock = stockout = None
     if consumed > 0:
-        days_of_stock = rounded(Fraction(quantity * window_days, consumed), 2)
+        days_of_stock = rounded(quantity * window_days, consumed, 2)
         whole_days = int(days_of_stock)
         if whole_days <= dt.date.max.toordinal() - today.toordinal():
             stockout = today + dt.timedelta(days=whole_days)

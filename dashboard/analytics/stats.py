@@ -6,8 +6,11 @@ SQLite give the same figure.
 - A percentile is the linear interpolation between the two closest ranks (PostgreSQL's
   `percentile_cont`, numpy's default, Python's `statistics.quantiles(method="inclusive")`):
   for `n` sorted values and fraction `p`, `h = (n - 1) * p`, the value is
-  `v[floor(h)] + (h - floor(h)) * (v[ceil(h)] - v[floor(h)])`. The database returns only
-  the rows at those ranks (`percentile_rows`); the arithmetic is done here with fractions.
+  `v[floor(h)] + (h - floor(h)) * (v[ceil(h)] - v[floor(h)])`. `grouped_percentiles` asks
+  the database: PostgreSQL's `percentile_cont` (one sort per group), whose float is made
+  exact again here (the percentile of whole numbers at a fraction a/b is a multiple of 1/b);
+  elsewhere (SQLite) only the rows at those ranks, by window functions
+  (`percentile_ranks`), the arithmetic done here with fractions. The same figure either way.
 """
 
 from __future__ import annotations
@@ -86,3 +89,65 @@ def percentile_ranks(queryset, *, value, partition: dict, fractions: Sequence[Fr
         entry = result.setdefault(tuple(group), (n, {}))
         entry[1][rn - 1] = v
     return result
+
+
+class _PercentilesCont:
+    """`percentile_cont(ARRAY[p, …]) WITHIN GROUP (ORDER BY value)` (PostgreSQL): built
+    lazily so that SQLite-only code paths never import `django.contrib.postgres`."""
+
+    @staticmethod
+    def expression(value, fractions: Sequence[Fraction]):
+        from django.contrib.postgres.fields import ArrayField  # noqa: PLC0415
+        from django.db.models import Aggregate, FloatField  # noqa: PLC0415
+
+        class PercentilesCont(Aggregate):
+            function = "percentile_cont"
+            template = "%(function)s(ARRAY[%(fractions)s]) WITHIN GROUP (ORDER BY %(expressions)s)"
+            output_field = ArrayField(FloatField())
+
+        listed = ", ".join(f"{float(p)!r}::float8" for p in fractions)
+        return PercentilesCont(value, fractions=listed)
+
+
+def _exact(value: float, p: Fraction) -> Fraction:
+    """`percentile_cont`'s float of whole numbers at fraction p = a/b, as the exact multiple
+    of 1/b it stands for (the float is off by far less than 1/(2b) below 2**40)."""
+    return Fraction(round(value * p.denominator), p.denominator)
+
+
+def grouped_percentiles(
+    queryset, *, value, partition: dict, fractions: Sequence[Fraction]
+) -> dict[tuple, tuple[int, list[Fraction | None]]]:
+    """`{partition values: (n, [percentile for each fraction])}` for each partition of
+    `queryset` (annotations `partition`, e.g. `{"p": period}`; `{}` for the whole queryset,
+    keyed `()`), in one query. Whole-number values only (seconds)."""
+    from django.db import connections  # noqa: PLC0415
+    from django.db.models import Count  # noqa: PLC0415
+
+    if connections[queryset.db].vendor == "postgresql":
+        figures = {"_n": Count("*"), "_p": _PercentilesCont.expression(value, fractions)}
+        if partition:
+            rows = [
+                (tuple(row[k] for k in partition), row["_n"], row["_p"])
+                for row in queryset.order_by().values(**partition).annotate(**figures)
+            ]
+        else:
+            total = queryset.order_by().aggregate(**figures)
+            rows = [((), total["_n"], total["_p"])] if total["_n"] else []
+        return {
+            key: (n, [_exact(v, p) for v, p in zip(values, fractions, strict=True)])
+            for key, n, values in rows
+        }
+    ranked = percentile_ranks(
+        queryset, value=value, partition=partition or {"all_": _one()}, fractions=fractions
+    )
+    return {
+        (key if partition else ()): (n, [interpolate(values, n, p) for p in fractions])
+        for key, (n, values) in ranked.items()
+    }
+
+
+def _one():
+    from django.db.models import Value  # noqa: PLC0415
+
+    return Value(1)

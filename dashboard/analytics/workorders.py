@@ -24,7 +24,8 @@ in the buckets `[period(created), period(completed))`, so the count at bucket b 
 of orders that started at or before b minus those that also ended at or before b (ended: the
 later of the two periods). Every count comes from one grouped pass over the orders (by the periods of
 created, completed and due, and the conditions the counts need), the lead times from one
-ranking query per series: a constant number of queries whatever the table sizes.
+percentile query per series (`stats.grouped_percentiles`): a constant number of queries
+whatever the table sizes.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Value
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q
 from rest_framework import serializers
 
 from dashboard.analytics import serializers as out
@@ -63,6 +64,7 @@ FIGURES = (
 )
 
 COMPLETED = WorkOrderStatus.COMPLETED
+LEAD_FRACTIONS = (stats.MEDIAN, stats.P90)
 
 
 def counted_open_q() -> Q:
@@ -182,26 +184,26 @@ def _series(buckets: Buckets, interval: str, group: str | None, keys: list) -> d
     # lead times: per bucket, and over the whole range
     completed = base.filter(buckets.moments("completed_at"), status=COMPLETED)
     lead = seconds_between("created_at", "completed_at")
-    per_bucket = stats.percentile_ranks(
+    per_bucket = stats.grouped_percentiles(
         completed,
         value=lead,
         partition={**({"g_": F(group)} if group else {}), "p": period(completed_day)},
-        fractions=(stats.MEDIAN, stats.P90),
+        fractions=LEAD_FRACTIONS,
     )
-    for group_values, (n, values) in per_bucket.items():
+    for group_values, (_n, values) in per_bucket.items():
         key = group_values[0] if group else None
         index = buckets.index(group_values[-1])
         if index is not None:
-            series.lead[key][index] = _lead(n, values)
-    overall = stats.percentile_ranks(
+            series.lead[key][index] = _lead(values)
+    overall = stats.grouped_percentiles(
         completed,
         value=lead,
-        partition={"g_": F(group)} if group else {"all_": Value(1)},
-        fractions=(stats.MEDIAN, stats.P90),
+        partition={"g_": F(group)} if group else {},
+        fractions=LEAD_FRACTIONS,
     )
-    for group_values, (n, values) in overall.items():
+    for group_values, (_n, values) in overall.items():
         key = group_values[0] if group else None
-        series.lead_total[key] = _lead(n, values)
+        series.lead_total[key] = _lead(values)
 
     result = {}
     for key in keys:
@@ -239,11 +241,9 @@ def _series(buckets: Buckets, interval: str, group: str | None, keys: list) -> d
     return result
 
 
-def _lead(n: int, values: dict[int, int]) -> tuple:
-    return (
-        stats.days(stats.interpolate(values, n, stats.MEDIAN)),
-        stats.days(stats.interpolate(values, n, stats.P90)),
-    )
+def _lead(values: list) -> tuple:
+    median, p90 = values
+    return stats.days(median), stats.days(p90)
 
 
 def _figures(*, created, completed, on_time, median, p90, open_at_end, overdue_at_end) -> dict[str, Any]:
