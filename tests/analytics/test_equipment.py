@@ -12,6 +12,7 @@ from django.utils import timezone
 from equipment.models import Equipment
 from tests.analytics import expected
 from tests.analytics.conftest import BASE, as_json_numbers
+from tests.contract import assert_error
 from tests.factories import EquipmentFactory
 
 URL = f"{BASE}equipment"
@@ -191,10 +192,7 @@ def test_services_due_from_today_for_horizon_days(api, db, freeze):
 )
 def test_bad_parameters_are_422(api, db, params, field):
     response = api.get(URL, params)
-    assert response.status_code == 422
-    body = response.json()
-    assert body["error_code"] == "VALIDATION_ERROR"
-    assert field in body["errors"]
+    assert field in assert_error(response, 422, "VALIDATION_ERROR")["errors"]
 
 
 def test_longest_horizons_are_accepted(api, db):

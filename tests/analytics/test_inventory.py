@@ -13,6 +13,7 @@ from inventory.models import Item, StockMovement
 from inventory.services import item_adjust_stock, item_update
 from tests.analytics import expected
 from tests.analytics.conftest import BASE, as_json_numbers
+from tests.contract import assert_error
 from tests.factories import ItemFactory
 
 URL = f"{BASE}inventory"
@@ -272,10 +273,7 @@ def test_no_items_and_every_bucket_present(api, db, freeze):
 )
 def test_bad_parameters_are_422(api, db, params, field):
     response = api.get(URL, params)
-    assert response.status_code == 422
-    body = response.json()
-    assert body["error_code"] == "VALIDATION_ERROR"
-    assert field in body["errors"]
+    assert field in assert_error(response, 422, "VALIDATION_ERROR")["errors"]
 
 
 def test_edges_of_the_numbers_are_accepted(api, db):

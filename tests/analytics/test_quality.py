@@ -12,6 +12,7 @@ from django.utils import timezone
 from inspections.models import DefectType, Inspection, InspectionMethod
 from tests.analytics import expected
 from tests.analytics.conftest import BASE, as_json_numbers
+from tests.contract import assert_error
 from tests.factories import EmployeeFactory, InspectionFactory, WorkOrderFactory
 
 URL = f"{BASE}quality"
@@ -184,10 +185,7 @@ def test_pareto_largest_first_ties_by_type_cumulative_from_counts(api, db, freez
 )
 def test_bad_parameters_are_422(api, db, params, field):
     response = api.get(URL, params)
-    assert response.status_code == 422
-    body = response.json()
-    assert body["error_code"] == "VALIDATION_ERROR"
-    assert field in body["errors"]
+    assert field in assert_error(response, 422, "VALIDATION_ERROR")["errors"]
 
 
 def csv_rows(content: bytes) -> list[list[str]]:

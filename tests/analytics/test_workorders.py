@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from tests.analytics import expected
 from tests.analytics.conftest import BASE, as_json_numbers, backdate
+from tests.contract import assert_error
 from tests.factories import WorkOrderFactory
 
 URL = f"{BASE}workorders"
@@ -139,10 +140,7 @@ def test_week_buckets_across_new_year_and_dst(api, db):
 )
 def test_bad_parameters_are_422(api, db, params, field):
     response = api.get(URL, params)
-    assert response.status_code == 422
-    body = response.json()
-    assert body["error_code"] == "VALIDATION_ERROR"
-    assert field in body["errors"]
+    assert field in assert_error(response, 422, "VALIDATION_ERROR")["errors"]
 
 
 def test_constant_queries_whatever_the_rows(api, history, django_assert_max_num_queries, settings):
