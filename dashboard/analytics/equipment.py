@@ -20,17 +20,18 @@ days; `services_due` counts the equipment whose `next_service_due` falls in the 
 `overdue_now` is the equipment already overdue today (`next_service_due` before today: in no
 bucket of `due`), `without_schedule` the equipment without a `next_service_due`.
 
-Four grouped queries whatever the table sizes: the equipment by the period it was created in,
-the overdue equipment by the later of that and its due date (a running sum gives the count at
-each bucket's end), the services due by period, and the two counts of now.
+Two grouped queries whatever the table sizes: the equipment by the period it was created in
+and, for the overdue, the later of that and its due date (running sums give the counts at
+each bucket's end); the services due by period with the two counts of now.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, F, Q
+from django.db.models import BooleanField, Case, Count, DateField, ExpressionWrapper, F, Q, When
 from django.db.models.functions import Greatest
 from rest_framework import serializers
 
@@ -60,29 +61,40 @@ def _running(changes: dict[int, int], size: int) -> list[int]:
     return result
 
 
-def _by_position(rows, buckets: Buckets) -> dict[int, int]:
-    changes: dict[int, int] = {}
-    for period, n in rows:
-        position = buckets.position(period)
-        changes[position] = changes.get(position, 0) + n
-    return changes
+def _flag(condition: Q) -> ExpressionWrapper:
+    """A condition as a column (true, false, or null when it compares a null)."""
+    return ExpressionWrapper(condition, output_field=BooleanField())
 
 
 def compliance(buckets: Buckets, interval: str) -> list[dict[str, Any]]:
-    base = Equipment.objects.order_by().filter(created_at__lt=buckets.end_moment)
     created_day = local_date("created_at")
-    existing = _by_position(
-        base.values(p=period_of(created_day, interval)).annotate(n=Count("*")).values_list("p", "n"), buckets
-    )
-    # overdue at the end of bucket b: created and due on or before its last day, i.e. the
-    # later of the two is; due dates after `to` never count (the last bucket may be cut)
-    overdue = _by_position(
-        base.filter(next_service_due__isnull=False, next_service_due__lte=buckets.end)
-        .values(p=period_of(Greatest(created_day, "next_service_due"), interval))
+    # One grouped query: the equipment by the period it was created in and, when it is
+    # overdue by the range's end, the period it became overdue in — the later of its
+    # creation and its due date (due dates after `to` never count: the last bucket may be
+    # cut). Overdue at the end of bucket b: created and due on or before its last day.
+    rows = (
+        Equipment.objects.order_by()
+        .filter(created_at__lt=buckets.end_moment)
+        .values(
+            p=period_of(created_day, interval),
+            po=Case(
+                When(
+                    Q(next_service_due__isnull=False, next_service_due__lte=buckets.end),
+                    then=period_of(Greatest(created_day, "next_service_due"), interval),
+                ),
+                default=None,
+                output_field=DateField(),
+            ),
+        )
         .annotate(n=Count("*"))
-        .values_list("p", "n"),
-        buckets,
+        .values_list("p", "po", "n")
     )
+    existing: dict[int, int] = defaultdict(int)
+    overdue: dict[int, int] = defaultdict(int)
+    for period, overdue_period, n in rows:
+        existing[buckets.position(period)] += n
+        if overdue_period is not None:
+            overdue[buckets.position(overdue_period)] += n
     size = len(buckets)
     equipment, overdue_at_end = _running(existing, size), _running(overdue, size)
     rows = []
@@ -105,20 +117,30 @@ def services_due(today: dt.date, horizon_days: int, interval: str) -> dict[str, 
     last = today + dt.timedelta(days=horizon_days - 1)
     buckets = Buckets(today, last, interval)
     due = [0] * len(buckets)
-    for period, n in (
+    now = {"overdue_now": 0, "without_schedule": 0}
+    # One grouped query: the period of the services due within the horizon, and the two
+    # counts of now (overdue today; no next service date)
+    for period, overdue_now, unscheduled, n in (
         Equipment.objects.order_by()
-        .filter(buckets.days("next_service_due"))
-        .values(p=period_of(F("next_service_due"), interval))
+        .values(
+            p=Case(
+                When(buckets.days("next_service_due"), then=period_of(F("next_service_due"), interval)),
+                default=None,
+                output_field=DateField(),
+            ),
+            o=_flag(service_overdue_q(today)),
+            u=_flag(Q(next_service_due__isnull=True)),
+        )
         .annotate(n=Count("*"))
-        .values_list("p", "n")
+        .values_list("p", "o", "u", "n")
     ):
-        index = buckets.index(period)
+        if overdue_now:
+            now["overdue_now"] += n
+        if unscheduled:
+            now["without_schedule"] += n
+        index = None if period is None else buckets.index(period)
         if index is not None:
             due[index] += n
-    now = Equipment.objects.order_by().aggregate(
-        overdue_now=Count("id", filter=service_overdue_q(today)),
-        without_schedule=Count("id", filter=Q(next_service_due__isnull=True)),
-    )
     return {
         "from": today,
         "to": last,

@@ -284,7 +284,7 @@ def test_constant_queries_whatever_the_rows(api, db, django_assert_max_num_queri
     freeze(timezone.make_aware(TODAY))
     params = {"from": "2026-01-01", "to": "2026-12-06", "interval": "day", "horizon_days": 365}
     equipment(created_at=local(2026, 3, 1, 8, 0), last_service=dt.date(2026, 11, 1), interval=30)
-    with django_assert_max_num_queries(5):  # the user, then the four of the endpoint
+    with django_assert_max_num_queries(3):  # the user, then the two of the endpoint
         assert api.get(URL, params).status_code == 200
     rng = random.Random(2)
     Equipment.objects.bulk_create(
@@ -300,7 +300,7 @@ def test_constant_queries_whatever_the_rows(api, db, django_assert_max_num_queri
             for n in range(300)
         ]
     )
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(3):
         data = api.get(URL, params).json()
     assert data["buckets"][-1]["equipment"] == 301
 
