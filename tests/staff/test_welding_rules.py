@@ -1,0 +1,171 @@
+"""WELDING.md R1–R3 (`staff.welding_rules`), on their own: the acceptance cases of §6 that are
+about dates (1–3, 8–13, 15, 16), month-end clamping, the due day itself, and `as_of`."""
+
+import datetime as dt
+
+import pytest
+
+from staff.welding_rules import (
+    ASME_IX,
+    AWS_D1_1,
+    CONFIRMATION,
+    ISO_9606_1,
+    RENEWAL,
+    REVALIDATION,
+    REVOCATION,
+    Entry,
+    Event,
+    Qualification,
+    RuleError,
+    add_months,
+    continuity_due,
+    standing,
+    valid_until,
+)
+
+D = dt.date
+Q1 = Qualification(standard=ISO_9606_1, process="135", test_date=D(2025, 3, 10), revalidation_method="9.3b")
+Q2 = Qualification(standard=ASME_IX, process="135", test_date=D(2025, 10, 1))
+Q2_ENTRIES = [Entry(D(2026, 3, 1), "135"), Entry(D(2026, 5, 1), "135")]
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (D(2026, 8, 31), 6, D(2027, 2, 28)),  # WELDING.md's own example
+        (D(2027, 8, 31), 6, D(2028, 2, 29)),  # a leap year's February
+        (D(2026, 1, 31), 1, D(2026, 2, 28)),
+        (D(2026, 3, 31), 1, D(2026, 4, 30)),
+        (D(2026, 7, 15), 6, D(2027, 1, 15)),  # over the year's end
+        (D(2025, 3, 10), 36, D(2028, 3, 10)),
+        (D(2024, 2, 29), 12, D(2025, 2, 28)),
+        (D(2026, 5, 31), 0, D(2026, 5, 31)),
+    ],
+)
+def test_add_months_clamps_to_the_month_end(day, months, expected):
+    assert add_months(day, months) == expected
+
+
+def test_case_1_iso_9_3b_is_valid_for_24_months_with_a_6_month_due():
+    s = standing(Q1, on=D(2025, 6, 1))
+    assert (s.valid_until, s.continuity_due, s.status) == (D(2027, 3, 10), D(2025, 9, 10), "valid")
+    assert s.effective_until == D(2025, 9, 10)
+
+
+def test_case_2_expiring_within_30_days():
+    s = standing(Q1, on=D(2025, 8, 20))
+    assert (s.status, s.days_left) == ("expiring", 21)
+
+
+def test_the_30_day_edge():
+    assert standing(Q1, on=D(2025, 8, 10)).days_left == 31
+    assert standing(Q1, on=D(2025, 8, 10)).status == "valid"
+    assert standing(Q1, on=D(2025, 8, 11)).status == "expiring"
+
+
+def test_case_3_lapsed_the_day_after_the_due_day_and_still_valid_on_it():
+    assert standing(Q1, on=D(2025, 9, 10)).status == "expiring"  # the due day itself
+    assert standing(Q1, on=D(2025, 9, 10)).days_left == 0
+    assert standing(Q1, on=D(2025, 9, 11)).status == "lapsed"
+
+
+def test_case_4_an_iso_confirmation_moves_the_due_date():
+    events = [Event(CONFIRMATION, D(2025, 9, 1))]
+    assert continuity_due(Q1, events) == D(2026, 3, 1)
+    # weld-log entries play no part in ISO continuity: only confirmations and revalidations
+    assert continuity_due(Q1, [], [Entry(D(2025, 8, 15), "135")]) == D(2025, 9, 10)
+
+
+def test_case_8_asme_entries_extend_the_chain_and_it_lapses_after_the_due_day():
+    assert continuity_due(Q2, [], Q2_ENTRIES) == D(2026, 11, 1)
+    assert standing(Q2, [], Q2_ENTRIES, on=D(2026, 11, 2)).status == "lapsed"
+
+
+def test_case_9_the_due_day_is_expiring_with_0_days_left():
+    s = standing(Q2, [], Q2_ENTRIES, on=D(2026, 11, 1))
+    assert (s.status, s.days_left, s.valid_until) == ("expiring", 0, None)
+
+
+def test_case_10_another_process_keeps_nothing_alive():
+    entries = [*Q2_ENTRIES, Entry(D(2026, 10, 1), "141")]
+    assert standing(Q2, [], entries, on=D(2026, 11, 2)).status == "lapsed"
+
+
+def test_case_11_a_last_entry_on_august_31_is_due_february_28():
+    assert continuity_due(Q2, [], [Entry(D(2026, 3, 1), "135"), Entry(D(2026, 8, 31), "135")]) == D(
+        2027, 2, 28
+    )
+
+
+def test_case_12_overridden_entries_and_entries_after_a_lapse_count_for_nothing_renewal_restarts():
+    late = [*Q2_ENTRIES, Entry(D(2026, 12, 1), "135", overridden=True)]
+    assert standing(Q2, [], late, on=D(2026, 12, 5)).status == "lapsed"
+    after_lapse = [*Q2_ENTRIES, Entry(D(2026, 11, 20), "135")]
+    assert continuity_due(Q2, [], after_lapse) == D(2026, 11, 1)
+    renewed = [Event(RENEWAL, D(2026, 12, 10))]
+    assert continuity_due(Q2, renewed, late) == D(2027, 6, 10)
+    assert standing(Q2, renewed, late, on=D(2026, 12, 10)).status == "valid"
+
+
+def test_entries_before_a_renewal_do_not_count_after_it():
+    renewed = [Event(RENEWAL, D(2026, 12, 10))]
+    assert continuity_due(Q2, renewed, [Entry(D(2026, 12, 9), "135")]) == D(2027, 6, 10)
+
+
+def test_aws_follows_the_same_chain():
+    q = Qualification(standard=AWS_D1_1, process="136", test_date=D(2026, 1, 31))
+    assert continuity_due(q) == D(2026, 7, 31)
+    assert continuity_due(q, [], [Entry(D(2026, 7, 31), "136")]) == D(2027, 1, 31)  # on the due day: counts
+
+
+def test_case_13_a_revalidation_adds_24_months_and_counts_as_a_confirmation():
+    events = [
+        Event(CONFIRMATION, D(2025, 9, 1)),
+        Event(CONFIRMATION, D(2026, 2, 20)),
+        Event(CONFIRMATION, D(2026, 8, 1)),
+        Event(CONFIRMATION, D(2027, 1, 25)),
+        Event(REVALIDATION, D(2027, 2, 1)),
+    ]
+    assert valid_until(Q1, events) == D(2029, 3, 10)
+    assert continuity_due(Q1, events) == D(2027, 8, 1)
+    # as of a day before the revalidation, it is not known yet
+    assert valid_until(Q1, events, as_of=D(2027, 1, 31)) == D(2027, 3, 10)
+
+
+def test_case_15_route_9_3a_expires_after_36_months():
+    q = Qualification(standard=ISO_9606_1, process="135", test_date=D(2023, 5, 1), revalidation_method="9.3a")
+    assert valid_until(q) == D(2026, 5, 1)
+    assert standing(q, on=D(2026, 5, 2)).status == "expired"  # expired before lapsed
+    assert standing(q, [Event(CONFIRMATION, D(2026, 4, 1))], on=D(2026, 5, 1)).status == "expiring"
+
+
+@pytest.mark.parametrize("part", ["none", "4", ""])
+def test_case_16_route_9_3c_needs_iso_3834_part_2_or_3(part):
+    q = Qualification(standard=ISO_9606_1, process="135", test_date=D(2025, 1, 1), revalidation_method="9.3c")
+    with pytest.raises(RuleError) as refused:
+        valid_until(q, iso3834_part=part)
+    assert refused.value.field == "revalidation_method"
+    assert valid_until(q, iso3834_part="2") is None and valid_until(q, iso3834_part="3") is None
+    assert standing(q, on=D(2025, 2, 1), iso3834_part="3").effective_until == D(2025, 7, 1)
+
+
+@pytest.mark.parametrize(
+    ("q", "field"),
+    [
+        (Qualification(standard=ISO_9606_1, process="135", test_date=D(2025, 1, 1)), "revalidation_method"),
+        (Qualification(ISO_9606_1, "135", D(2025, 1, 1), revalidation_method="9.3d"), "revalidation_method"),
+        (Qualification(standard="en_287", process="135", test_date=D(2025, 1, 1)), "standard"),
+    ],
+)
+def test_records_the_rules_refuse(q, field):
+    with pytest.raises(RuleError) as refused:
+        valid_until(q)
+    assert refused.value.field == field
+
+
+def test_revoked_and_pending_come_first():
+    revoked = [Event(REVOCATION, D(2025, 6, 1))]
+    assert standing(Q1, revoked, on=D(2025, 6, 1)).status == "revoked"
+    assert standing(Q1, revoked, on=D(2025, 5, 31)).status == "valid"  # as of the day before
+    assert standing(Q1, on=D(2025, 3, 9)).status == "pending"
+    assert standing(Q1, on=D(2025, 3, 10)).status == "valid"
