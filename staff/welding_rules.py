@@ -3,8 +3,9 @@ in, results out, no ORM (so every rule is unit-tested on its own, and `as_of` au
 day by passing that day).
 
 So far: R1 (status on a day), R2 (`valid_until`) and R3 (`continuity_due`, per standard), with
-`add_months` (calendar months, clamped to the month's end). The models, the actions (R4–R6) and
-the welder check (R7–R8) build on these (issue 12).
+`add_months` (calendar months, clamped to the month's end), and R7's check of a weld-log entry
+(`check_entry`). The models, the actions (R4–R6), the work-order check and R8's refusal and
+override build on these (issue 12).
 
 - **R2** `valid_until`: ISO 9606-1 route 9.3a, the test date + 36 months; route 9.3b, + 24
   months, and 24 more per revalidation; route 9.3c, ASME IX and AWS D1.1: none (continuity
@@ -20,6 +21,15 @@ the welder check (R7–R8) build on these (issue 12).
   `expiring` (`effective_until` − D ≤ 30 days), else `valid`; `effective_until` = the earlier
   of `valid_until` and `continuity_due`. The due day itself is still valid (WELDING.md §8).
 
+- **R7** `check_entry`, as of the entry's day: the welder's qualifications in the entry's
+  process are the candidates; one that is valid or expiring and covers the product form, weld
+  type, thickness, pipe diameter, position and filler group (the lot's, else the WPS's)
+  matches (the latest `effective_until` if several); the WPS must be approved, of the entry's
+  process (or root process), with the thickness, diameter and position inside its ranges,
+  and the lot's filler group its own. Without a match, the failures are the closest
+  candidate's (fewest failures, then the latest `effective_until`), or
+  `NO_QUALIFICATION_FOR_PROCESS`. Warnings never block.
+
 Everything is "as of" a day: events and entries dated after it are not yet known.
 """
 
@@ -27,8 +37,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 ISO_9606_1 = "iso_9606_1"
 ASME_IX = "asme_ix"
@@ -211,3 +222,235 @@ def standing(
         status=status,
         days_left=(effective - on).days,
     )
+
+
+# ------------------------------------------------------------------------------ R7: the check
+APPROVED = "approved"
+PIPE = "T"
+
+
+@dataclass(frozen=True)
+class Covers:
+    """The ranges a qualification covers, as printed on its certificate (None: unlimited)."""
+
+    product_forms: frozenset[str]
+    weld_types: frozenset[str]
+    positions: frozenset[str]
+    filler_groups: frozenset[str] = frozenset()  # empty: not stated, not checked
+    thickness_min: Decimal | None = None
+    thickness_max: Decimal | None = None
+    diameter_min: Decimal | None = None
+    diameter_max: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One of the welder's qualifications, with its events."""
+
+    qualification_id: str
+    qualification: Qualification
+    covers: Covers
+    events: tuple[Event, ...] = ()
+
+
+@dataclass(frozen=True)
+class WpsRanges:
+    """What the check needs of a WPS."""
+
+    wps_id: str
+    status: str
+    process: str
+    positions: frozenset[str]
+    root_process: str | None = None
+    filler_group: str | None = None
+    thickness_min: Decimal | None = None
+    thickness_max: Decimal | None = None
+    diameter_min: Decimal | None = None
+    diameter_max: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class EntryTarget:
+    """A weld-log entry to check: the weld's figures, the entry's process and day, the lot
+    and the machine as they stood that day."""
+
+    day: dt.date
+    process: str
+    product_form: str
+    weld_type: str
+    thickness_mm: Decimal
+    position: str
+    diameter_mm: Decimal | None = None
+    wps: WpsRanges | None = None
+    lot_filler_group: str | None = None
+    lot_expires_on: dt.date | None = None
+    equipment_validated: bool | None = None  # None: no machine named, or none to validate
+
+
+@dataclass(frozen=True)
+class Failure:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool
+    qualification: str | None  # the match, else the closest candidate
+    failures: tuple[Failure, ...] = ()
+    warnings: tuple[Failure, ...] = ()
+    standing: Standing | None = field(default=None, compare=False)
+
+
+def _mm(value) -> str:
+    return f"{Decimal(value):.1f}"
+
+
+def _range_text(low, high) -> str:
+    if high is None:
+        return f"{_mm(low or 0)} mm or more"
+    return f"{_mm(low or 0)}–{_mm(high)} mm"
+
+
+def _outside(value, low, high) -> bool:
+    return (low is not None and value < low) or (high is not None and value > high)
+
+
+def _qualification_failures(
+    c: Candidate, target: EntryTarget, s: Standing, filler: str | None
+) -> list[Failure]:
+    failures = []
+    if s.status not in (VALID, EXPIRING):
+        failures.append(
+            Failure(
+                f"QUALIFICATION_{s.status.upper()}", f"{c.qualification_id} is {s.status} on {target.day}"
+            )
+        )
+    covers = c.covers
+    if target.product_form not in covers.product_forms:
+        failures.append(
+            Failure("PRODUCT_FORM", f"{target.product_form} not in {', '.join(sorted(covers.product_forms))}")
+        )
+    if target.weld_type not in covers.weld_types:
+        failures.append(
+            Failure("WELD_TYPE", f"{target.weld_type} not in {', '.join(sorted(covers.weld_types))}")
+        )
+    if _outside(target.thickness_mm, covers.thickness_min, covers.thickness_max):
+        failures.append(
+            Failure(
+                "THICKNESS_RANGE",
+                f"{_mm(target.thickness_mm)} mm outside {_range_text(covers.thickness_min, covers.thickness_max)}",
+            )
+        )
+    if (
+        target.product_form == PIPE
+        and target.diameter_mm is not None
+        and _outside(target.diameter_mm, covers.diameter_min, covers.diameter_max)
+    ):
+        failures.append(
+            Failure(
+                "DIAMETER_RANGE",
+                f"D {_mm(target.diameter_mm)} mm outside {_range_text(covers.diameter_min, covers.diameter_max)}",
+            )
+        )
+    if target.position not in covers.positions:
+        failures.append(
+            Failure("POSITION", f"{target.position} not in {', '.join(sorted(covers.positions))}")
+        )
+    if filler and covers.filler_groups and filler not in covers.filler_groups:
+        failures.append(Failure("FILLER_GROUP", f"{filler} not in {', '.join(sorted(covers.filler_groups))}"))
+    return failures
+
+
+def _wps_failures(target: EntryTarget) -> list[Failure]:
+    wps = target.wps
+    if wps is None:
+        return []
+    failures = []
+    if wps.status != APPROVED:
+        failures.append(Failure("WPS_NOT_APPROVED", f"{wps.wps_id} is {wps.status}"))
+    if target.process not in {wps.process, wps.root_process}:
+        failures.append(
+            Failure("WPS_PROCESS", f"process {target.process} is not {wps.wps_id}'s {wps.process}")
+        )
+    if _outside(target.thickness_mm, wps.thickness_min, wps.thickness_max):
+        failures.append(
+            Failure(
+                "WPS_RANGE",
+                f"{_mm(target.thickness_mm)} mm outside {wps.wps_id}'s "
+                f"{_range_text(wps.thickness_min, wps.thickness_max)}",
+            )
+        )
+    if (
+        target.product_form == PIPE
+        and target.diameter_mm is not None
+        and _outside(target.diameter_mm, wps.diameter_min, wps.diameter_max)
+    ):
+        failures.append(
+            Failure(
+                "WPS_RANGE",
+                f"D {_mm(target.diameter_mm)} mm outside {wps.wps_id}'s "
+                f"{_range_text(wps.diameter_min, wps.diameter_max)}",
+            )
+        )
+    if wps.positions and target.position not in wps.positions:
+        failures.append(Failure("WPS_RANGE", f"{target.position} not among {wps.wps_id}'s positions"))
+    if target.lot_filler_group and wps.filler_group and target.lot_filler_group != wps.filler_group:
+        failures.append(
+            Failure("FILLER_NOT_PER_WPS", f"lot {target.lot_filler_group}, {wps.wps_id} {wps.filler_group}")
+        )
+    return failures
+
+
+def _warnings(target: EntryTarget, matched: Standing | None) -> list[Failure]:
+    warnings = []
+    if matched is not None and matched.status == EXPIRING:
+        warnings.append(Failure("QUALIFICATION_EXPIRING", f"{matched.days_left} days left"))
+    if target.wps is None:
+        warnings.append(Failure("NO_WPS", "the weld has no WPS"))
+    if target.equipment_validated is False:
+        warnings.append(
+            Failure("EQUIPMENT_VALIDATION", f"the machine's validation was not current on {target.day}")
+        )
+    if target.lot_expires_on is not None and target.lot_expires_on < target.day:
+        warnings.append(Failure("LOT_EXPIRED", f"the lot expired on {target.lot_expires_on}"))
+    return warnings
+
+
+def check_entry(
+    candidates: Sequence[Candidate],
+    entries: Iterable[Entry],
+    target: EntryTarget,
+    *,
+    iso3834_part: str = "none",
+) -> Check:
+    """R7 for a weld-log entry. `candidates` are the welder's qualifications (any process),
+    `entries` the welder's weld log (continuity of ASME/AWS qualifications)."""
+    entries = list(entries)
+    filler = target.lot_filler_group or (target.wps.filler_group if target.wps else None)
+    wps_failures = _wps_failures(target)
+    assessed = []
+    for c in candidates:
+        if c.qualification.process != target.process:
+            continue
+        s = standing(c.qualification, c.events, entries, on=target.day, iso3834_part=iso3834_part)
+        assessed.append((c, s, _qualification_failures(c, target, s, filler)))
+    if not assessed:
+        failure = Failure("NO_QUALIFICATION_FOR_PROCESS", f"no qualification in process {target.process}")
+        return Check(False, None, (failure, *wps_failures), tuple(_warnings(target, None)))
+    passing = [(c, s) for c, s, f in assessed if not f]
+    if passing:
+        c, s = max(passing, key=lambda cs: (cs[1].effective_until, cs[0].qualification_id))
+        return Check(
+            not wps_failures, c.qualification_id, tuple(wps_failures), tuple(_warnings(target, s)), s
+        )
+    c, s, failures = min(assessed, key=lambda csf: (len(csf[2]), -csf[1].effective_until.toordinal()))
+    return Check(False, c.qualification_id, (*failures, *wps_failures), tuple(_warnings(target, None)), s)
+
+
+def refusal_detail(check: Check, welder: str, target_name: str) -> str:
+    """R8's sentence: "EMP-01 is not qualified for W1: THICKNESS_RANGE 25.0 mm outside
+    3.0–20.0 mm (ISO-135-01)"."""
+    reasons = "; ".join(f"{f.code} {f.message}" for f in check.failures)
+    suffix = f" ({check.qualification})" if check.qualification else ""
+    return f"{welder} is not qualified for {target_name}: {reasons}{suffix}"

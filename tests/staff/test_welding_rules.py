@@ -1,7 +1,10 @@
-"""WELDING.md R1–R3 (`staff.welding_rules`), on their own: the acceptance cases of §6 that are
-about dates (1–3, 8–13, 15, 16), month-end clamping, the due day itself, and `as_of`."""
+"""WELDING.md R1–R3 and R7 (`staff.welding_rules`), on their own: the acceptance cases of §6
+about dates (1–4, 8–13, 15, 16) and the welder check (18–22, 27, 28, the warnings of 29),
+month-end clamping, the due day itself, and `as_of`."""
 
 import datetime as dt
+from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 
@@ -13,12 +16,18 @@ from staff.welding_rules import (
     RENEWAL,
     REVALIDATION,
     REVOCATION,
+    Candidate,
+    Covers,
     Entry,
+    EntryTarget,
     Event,
     Qualification,
     RuleError,
+    WpsRanges,
     add_months,
+    check_entry,
     continuity_due,
+    refusal_detail,
     standing,
     valid_until,
 )
@@ -169,3 +178,145 @@ def test_revoked_and_pending_come_first():
     assert standing(Q1, revoked, on=D(2025, 5, 31)).status == "valid"  # as of the day before
     assert standing(Q1, on=D(2025, 3, 9)).status == "pending"
     assert standing(Q1, on=D(2025, 3, 10)).status == "valid"
+
+
+# ------------------------------------------------------------------------------ R7
+ALL_POSITIONS = frozenset({"PA", "PB", "PC", "PD", "PE", "PF", "PG", "PH", "PJ", "H-L045", "J-L045"})
+COVERS = Covers(
+    product_forms=frozenset({"P"}),
+    weld_types=frozenset({"BW", "FW"}),
+    positions=frozenset({"PA", "PB", "PC", "PF"}),
+    filler_groups=frozenset({"FM1", "FM2"}),
+    thickness_min=Decimal("3"),
+    thickness_max=Decimal("20"),
+)
+C1 = Candidate("ISO-135-01", Q1, COVERS)
+C2 = Candidate("ASME-135-02", Q2, COVERS)
+EMP_02 = [Candidate("ISO-141-01", replace(Q1, process="141"), COVERS)]
+WPS = WpsRanges(
+    wps_id="WPS-135-01",
+    status="approved",
+    process="135",
+    positions=ALL_POSITIONS,
+    filler_group="FM1",
+    thickness_min=Decimal("3"),
+    thickness_max=Decimal("30"),
+)
+W1 = EntryTarget(
+    day=D(2025, 6, 1),
+    process="135",
+    product_form="P",
+    weld_type="BW",
+    thickness_mm=Decimal("10"),
+    position="PF",
+    wps=WPS,
+)
+
+
+def codes(check):
+    return [f.code for f in check.failures]
+
+
+def test_case_18_emp_01_on_w1_matches_q1():
+    check = check_entry([C1, C2], [], W1)
+    assert (check.ok, check.qualification, check.failures, check.warnings) == (True, "ISO-135-01", (), ())
+
+
+def test_of_two_passing_the_one_valid_longest_matches():
+    later = replace(W1, day=D(2025, 12, 1))  # Q1 lapsed (due 2025-09-10), Q2 due 2026-04-01
+    assert check_entry([C1, C2], [], later).qualification == "ASME-135-02"
+    both = [C1, Candidate("ISO-135-09", replace(Q1, test_date=D(2025, 5, 1)), COVERS)]
+    assert check_entry(both, [], W1).qualification == "ISO-135-09"
+
+
+def test_case_19_too_thick_and_the_refusal_sentence():
+    check = check_entry([C1], [], replace(W1, thickness_mm=Decimal("25")))
+    assert not check.ok and codes(check) == ["THICKNESS_RANGE"]
+    assert refusal_detail(check, "EMP-01", "WO-1000-W02") == (
+        "EMP-01 is not qualified for WO-1000-W02: THICKNESS_RANGE 25.0 mm outside 3.0–20.0 mm (ISO-135-01)"
+    )
+
+
+def test_case_20_position_and_case_21_pipe():
+    assert codes(check_entry([C1], [], replace(W1, position="PE"))) == ["POSITION"]
+    pipe = replace(W1, product_form="T", diameter_mm=Decimal("60"))
+    assert codes(check_entry([C1], [], pipe)) == ["PRODUCT_FORM"]
+    narrow = Candidate(
+        "ISO-135-03", Q1, replace(COVERS, product_forms=frozenset({"P", "T"}), diameter_min=Decimal("100"))
+    )
+    assert codes(check_entry([narrow], [], pipe)) == ["DIAMETER_RANGE"]
+
+
+def test_case_22_no_qualification_in_the_process():
+    check = check_entry(EMP_02, [], W1)
+    assert (check.ok, check.qualification, codes(check)) == (False, None, ["NO_QUALIFICATION_FOR_PROCESS"])
+    assert check_entry([], [], W1).failures[0].code == "NO_QUALIFICATION_FOR_PROCESS"
+
+
+def test_status_failures_on_the_entrys_day():
+    assert codes(check_entry([C1], [], replace(W1, day=D(2025, 9, 11)))) == ["QUALIFICATION_LAPSED"]
+    assert codes(check_entry([C1], [], replace(W1, day=D(2025, 3, 1)))) == ["QUALIFICATION_PENDING"]
+    revoked = replace(C1, events=(Event(REVOCATION, D(2025, 5, 1)),))
+    assert codes(check_entry([revoked], [], W1)) == ["QUALIFICATION_REVOKED"]
+    a = Qualification(ISO_9606_1, "135", D(2023, 5, 1), "9.3a")
+    confirmed = Candidate("ISO-135-04", a, COVERS, (Event(CONFIRMATION, D(2026, 4, 1)),))
+    assert codes(check_entry([confirmed], [], replace(W1, day=D(2026, 5, 2)))) == ["QUALIFICATION_EXPIRED"]
+
+
+def test_asme_continuity_comes_from_the_welders_own_log():
+    day = replace(W1, day=D(2026, 6, 1))  # Q2's first due date was 2026-04-01
+    assert codes(check_entry([C2], [], day)) == ["QUALIFICATION_LAPSED"]
+    assert check_entry([C2], Q2_ENTRIES, day).ok
+
+
+def test_the_closest_candidate_gives_the_failures():
+    far = Candidate(
+        "ISO-135-05", Q1, replace(COVERS, positions=frozenset({"PA"}), weld_types=frozenset({"FW"}))
+    )
+    check = check_entry([far, C1], [], replace(W1, thickness_mm=Decimal("25")))
+    assert (check.qualification, codes(check)) == ("ISO-135-01", ["THICKNESS_RANGE"])
+
+
+def test_case_27_draft_wps_and_the_wps_rules():
+    draft = replace(W1, wps=replace(WPS, status="draft"))
+    check = check_entry([C1], [], draft)
+    assert (check.ok, check.qualification, codes(check)) == (False, "ISO-135-01", ["WPS_NOT_APPROVED"])
+    assert codes(check_entry([C1], [], replace(W1, wps=replace(WPS, process="141")))) == ["WPS_PROCESS"]
+    rooted = replace(W1, wps=replace(WPS, process="141", root_process="135"))
+    assert check_entry([C1], [], rooted).ok  # the root pass's own process
+    assert codes(check_entry([C1], [], replace(W1, wps=replace(WPS, thickness_max=Decimal("8"))))) == [
+        "WPS_RANGE"
+    ]
+    assert codes(check_entry([C1], [], replace(W1, wps=replace(WPS, positions=frozenset({"PA"}))))) == [
+        "WPS_RANGE"
+    ]
+
+
+def test_case_28_a_lot_in_fm5():
+    check = check_entry([C1], [], replace(W1, lot_filler_group="FM5"))
+    assert codes(check) == ["FILLER_GROUP", "FILLER_NOT_PER_WPS"]
+    assert codes(check_entry([C1], [], replace(W1, lot_filler_group="FM2"))) == ["FILLER_NOT_PER_WPS"]
+    # without a lot, the WPS's filler group must be in the qualification
+    assert codes(check_entry([C1], [], replace(W1, wps=replace(WPS, filler_group="FM3")))) == ["FILLER_GROUP"]
+
+
+def test_warnings_never_block():
+    check = check_entry(
+        [C1],
+        [],
+        replace(
+            W1,
+            day=D(2025, 8, 20),
+            wps=None,
+            equipment_validated=False,
+            lot_expires_on=D(2025, 8, 19),
+        ),
+    )
+    assert check.ok
+    assert [w.code for w in check.warnings] == [
+        "QUALIFICATION_EXPIRING",
+        "NO_WPS",
+        "EQUIPMENT_VALIDATION",
+        "LOT_EXPIRED",
+    ]
+    assert check_entry([C1], [], replace(W1, lot_expires_on=D(2025, 6, 1))).warnings == ()  # expires that day
