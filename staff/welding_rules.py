@@ -3,9 +3,11 @@ in, results out, no ORM (so every rule is unit-tested on its own, and `as_of` au
 day by passing that day).
 
 So far: R1 (status on a day), R2 (`valid_until`) and R3 (`continuity_due`, per standard), with
-`add_months` (calendar months, clamped to the month's end), and R7's check of a weld-log entry
-(`check_entry`). The models, the actions (R4–R6), the work-order check and R8's refusal and
-override build on these (issue 12).
+`add_months` (calendar months, clamped to the month's end); R4–R6's checks of an action
+(`confirmation`, `revalidation`, `renewal`, `revocation`: what the event may be, or a
+`RuleError` with the API's status and code); and R7's check of a weld-log entry
+(`check_entry`). The models, the endpoints, the work-order check and R8's override build on
+these (issue 12).
 
 - **R2** `valid_until`: ISO 9606-1 route 9.3a, the test date + 36 months; route 9.3b, + 24
   months, and 24 more per revalidation; route 9.3c, ASME IX and AWS D1.1: none (continuity
@@ -70,12 +72,15 @@ ISO3834_PARTS_FOR_9_3C = ("2", "3")
 
 
 class RuleError(ValueError):
-    """A record the rules refuse (a 422 naming `field` where the API meets it)."""
+    """What the rules refuse: the API answers `status` with `error_code` and the message
+    under `field` (a 422 VALIDATION_ERROR unless the rule names another)."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, code: str = "VALIDATION_ERROR", status: int = 422):
         super().__init__(message)
         self.field = field
         self.message = message
+        self.code = code
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,9 @@ class Entry:
     welded_on: dt.date
     process: str
     overridden: bool = False
+    id: int | None = None  # the weld-log entry (evidence names it)
+    weld: str | None = None  # the weld it was on
+    ndt_passed: bool = False  # the weld has a passing RT or UT inspection (R5's evidence)
 
 
 @dataclass(frozen=True)
@@ -222,6 +230,126 @@ def standing(
         status=status,
         days_left=(effective - on).days,
     )
+
+
+# ------------------------------------------------------------------------------ R4–R6: actions
+LAPSED_CODE = "QUALIFICATION_LAPSED"
+
+
+def iso_anchor(q: Qualification, events: Iterable[Event], *, as_of: dt.date | None = None) -> dt.date:
+    """The latest of the test date, the confirmations and the revalidations (R3, ISO)."""
+    known = _known(events, as_of)
+    return max([q.test_date, *(e.on_date for e in known if e.kind in (CONFIRMATION, REVALIDATION))])
+
+
+def _not_revoked(events: Iterable[Event]) -> None:
+    if any(e.kind == REVOCATION for e in events):
+        raise RuleError("qualification", "The qualification is revoked.", "QUALIFICATION_REVOKED", 409)
+
+
+def confirmation(
+    q: Qualification,
+    events: Sequence[Event],
+    entries: Iterable[Entry],
+    *,
+    confirmed_on: dt.date,
+    overridden: bool = False,
+) -> list[Entry]:
+    """R4: the evidence of a confirmation on `confirmed_on` (the entries in the process, not
+    overridden, dated after the anchor and on or before that day), or a RuleError: not ISO
+    (422), revoked (409), a day outside (anchor, due] (409 QUALIFICATION_LAPSED), no evidence
+    and no override (422 CONTINUITY_EVIDENCE_MISSING)."""
+    if q.standard != ISO_9606_1:
+        raise RuleError(
+            "qualification",
+            "Only ISO 9606-1 qualifications are confirmed; ASME and AWS keep "
+            "continuity through the weld log.",
+        )
+    _not_revoked(events)
+    anchor = iso_anchor(q, events)
+    due = add_months(anchor, CONTINUITY_MONTHS)
+    if not anchor < confirmed_on <= due:
+        raise RuleError(
+            "confirmed_on",
+            f"Must be after {anchor} and on or before the due date {due}.",
+            LAPSED_CODE if confirmed_on > due else "VALIDATION_ERROR",
+            409 if confirmed_on > due else 422,
+        )
+    evidence = [
+        e
+        for e in entries
+        if e.process == q.process and not e.overridden and anchor < e.welded_on <= confirmed_on
+    ]
+    if not evidence and not overridden:
+        raise RuleError(
+            "confirmed_on",
+            f"No weld-log entry in process {q.process} from {anchor + dt.timedelta(days=1)} to {confirmed_on}.",
+            "CONTINUITY_EVIDENCE_MISSING",
+        )
+    return sorted(evidence, key=lambda e: (e.welded_on, e.id or 0))
+
+
+def revalidation(
+    q: Qualification,
+    events: Sequence[Event],
+    entries: Iterable[Entry],
+    *,
+    revalidated_on: dt.date,
+    iso3834_part: str = "none",
+) -> list[Entry]:
+    """R5: the evidence of a revalidation on `revalidated_on` (one entry on each of two or more
+    welds with a passing RT/UT inspection, in the process, from valid_until − 6 months to that
+    day), or a RuleError: not route 9.3b (422), not valid or expiring that day, or after
+    valid_until (409 QUALIFICATION_LAPSED), before valid_until − 6 months (422), fewer than
+    two welds (422 REVALIDATION_EVIDENCE_MISSING)."""
+    if q.standard != ISO_9606_1 or q.revalidation_method != "9.3b":
+        raise RuleError("qualification", "Only ISO 9606-1 qualifications on route 9.3b are revalidated.")
+    _not_revoked(events)
+    until = valid_until(q, events, iso3834_part=iso3834_part)
+    opens = add_months(until, -CONTINUITY_MONTHS)
+    status = standing(q, events, [], on=revalidated_on, iso3834_part=iso3834_part).status
+    if revalidated_on > until or status not in (VALID, EXPIRING):
+        raise RuleError(
+            "revalidated_on", f"The qualification is {status} on {revalidated_on}.", LAPSED_CODE, 409
+        )
+    if revalidated_on < opens:
+        raise RuleError("revalidated_on", f"Revalidation opens on {opens} (6 months before {until}).")
+    firsts: dict[str, Entry] = {}
+    for e in sorted(entries, key=lambda e: (e.welded_on, e.id or 0)):
+        if (
+            e.weld
+            and e.ndt_passed
+            and e.process == q.process
+            and not e.overridden
+            and opens <= e.welded_on <= revalidated_on
+        ):
+            firsts.setdefault(e.weld, e)
+    if len(firsts) < 2:
+        raise RuleError(
+            "revalidated_on",
+            f"Needs two welds in process {q.process} with a passing RT or UT inspection from {opens} to "
+            f"{revalidated_on}; found {len(firsts)}.",
+            "REVALIDATION_EVIDENCE_MISSING",
+        )
+    return list(firsts.values())
+
+
+def renewal(q: Qualification, events: Sequence[Event], *, test_date: dt.date) -> None:
+    """R6: an ASME/AWS qualification renewed by a new test, on or after its test date."""
+    if q.standard == ISO_9606_1:
+        raise RuleError(
+            "qualification", "ISO 9606-1 qualifications are revalidated or confirmed, not renewed."
+        )
+    _not_revoked(events)
+    if test_date < q.test_date:
+        raise RuleError("test_date", f"Must be on or after the qualification's test date {q.test_date}.")
+
+
+def revocation(events: Sequence[Event], *, reason: str) -> None:
+    """R6: a revocation needs a reason and happens once (irreversible)."""
+    if not (reason or "").strip():
+        raise RuleError("reason", "A revocation needs a reason.")
+    _not_revoked(events)
 
 
 # ------------------------------------------------------------------------------ R7: the check

@@ -1,5 +1,6 @@
-"""WELDING.md R1–R3 and R7 (`staff.welding_rules`), on their own: the acceptance cases of §6
-about dates (1–4, 8–13, 15, 16) and the welder check (18–22, 27, 28, the warnings of 29),
+"""WELDING.md R1–R7 (`staff.welding_rules`), on their own: the acceptance cases of §6 about
+dates (1–4, 8–13, 15, 16), the actions (4–6, 13, 14) and the welder check (18–22, 27, 28,
+the warnings of 29),
 month-end clamping, the due day itself, and `as_of`."""
 
 import datetime as dt
@@ -26,8 +27,12 @@ from staff.welding_rules import (
     WpsRanges,
     add_months,
     check_entry,
+    confirmation,
     continuity_due,
     refusal_detail,
+    renewal,
+    revalidation,
+    revocation,
     standing,
     valid_until,
 )
@@ -320,3 +325,101 @@ def test_warnings_never_block():
         "LOT_EXPIRED",
     ]
     assert check_entry([C1], [], replace(W1, lot_expires_on=D(2025, 6, 1))).warnings == ()  # expires that day
+
+
+# ------------------------------------------------------------------------------ R4–R6
+def refused(call, *args, **kwargs) -> RuleError:
+    with pytest.raises(RuleError) as error:
+        call(*args, **kwargs)
+    return error.value
+
+
+def test_case_4_a_confirmation_names_its_evidence():
+    entry = Entry(D(2025, 8, 15), "135", id=7)
+    other = Entry(D(2025, 8, 16), "141", id=8)
+    overridden = Entry(D(2025, 8, 17), "135", overridden=True, id=9)
+    assert confirmation(Q1, [], [entry, other, overridden], confirmed_on=D(2025, 9, 1)) == [entry]
+    assert continuity_due(Q1, [Event(CONFIRMATION, D(2025, 9, 1))]) == D(2026, 3, 1)
+
+
+def test_case_5_no_evidence_is_a_422_unless_overridden():
+    error = refused(confirmation, Q1, [], [], confirmed_on=D(2025, 9, 1))
+    assert (error.status, error.code, error.field) == (422, "CONTINUITY_EVIDENCE_MISSING", "confirmed_on")
+    # an entry on the anchor day itself is not after it; an overridden one never counts
+    on_anchor = [Entry(D(2025, 3, 10), "135"), Entry(D(2025, 8, 1), "135", overridden=True)]
+    assert (
+        refused(confirmation, Q1, [], on_anchor, confirmed_on=D(2025, 9, 1)).code
+        == "CONTINUITY_EVIDENCE_MISSING"
+    )
+    assert confirmation(Q1, [], [], confirmed_on=D(2025, 9, 1), overridden=True) == []
+
+
+def test_case_6_a_confirmation_after_the_due_date_is_a_409():
+    error = refused(confirmation, Q1, [], [Entry(D(2025, 8, 15), "135")], confirmed_on=D(2025, 9, 15))
+    assert (error.status, error.code) == (409, "QUALIFICATION_LAPSED")
+    # on the due day itself: still in time
+    assert confirmation(Q1, [], [Entry(D(2025, 8, 15), "135")], confirmed_on=D(2025, 9, 10))
+    # on or before the anchor: a bad date, not a lapse
+    assert refused(confirmation, Q1, [], [], confirmed_on=D(2025, 3, 10)).status == 422
+
+
+def test_confirmations_are_for_iso_and_never_for_a_revoked_qualification():
+    assert refused(confirmation, Q2, [], [], confirmed_on=D(2025, 11, 1)).status == 422
+    revoked = [Event(REVOCATION, D(2025, 5, 1))]
+    error = refused(confirmation, Q1, revoked, [Entry(D(2025, 8, 15), "135")], confirmed_on=D(2025, 9, 1))
+    assert (error.status, error.code) == (409, "QUALIFICATION_REVOKED")
+
+
+CURRENT = [
+    Event(CONFIRMATION, D(2025, 9, 1)),
+    Event(CONFIRMATION, D(2026, 2, 20)),
+    Event(CONFIRMATION, D(2026, 8, 1)),
+    Event(CONFIRMATION, D(2027, 1, 25)),
+]
+RT_PASSED = [
+    Entry(D(2026, 10, 5), "135", id=1, weld="W-A", ndt_passed=True),
+    Entry(D(2026, 10, 6), "135", id=2, weld="W-A", ndt_passed=True),  # the same weld again
+    Entry(D(2027, 1, 20), "135", id=3, weld="W-B", ndt_passed=True),
+]
+
+
+def test_case_13_revalidation_with_two_rt_passed_welds():
+    evidence = revalidation(Q1, CURRENT, RT_PASSED, revalidated_on=D(2027, 2, 1))
+    assert [e.id for e in evidence] == [1, 3]
+    assert valid_until(Q1, [*CURRENT, Event(REVALIDATION, D(2027, 2, 1))]) == D(2029, 3, 10)
+
+
+def test_case_14_one_weld_is_not_enough():
+    for entries in (
+        RT_PASSED[:2],  # one weld, twice
+        [*RT_PASSED[:2], replace(RT_PASSED[2], ndt_passed=False)],  # the second without RT/UT passed
+        [*RT_PASSED[:2], replace(RT_PASSED[2], process="141")],
+        [*RT_PASSED[:2], replace(RT_PASSED[2], overridden=True)],
+        [*RT_PASSED[1:], replace(RT_PASSED[0], welded_on=D(2026, 9, 9))][
+            1:
+        ],  # W-A's one entry before the window
+    ):
+        error = refused(revalidation, Q1, CURRENT, entries, revalidated_on=D(2027, 2, 1))
+        assert (error.status, error.code) == (422, "REVALIDATION_EVIDENCE_MISSING")
+
+
+def test_revalidation_window_and_status():
+    early = refused(revalidation, Q1, CURRENT, RT_PASSED, revalidated_on=D(2026, 9, 9))
+    assert (early.status, early.code) == (422, "VALIDATION_ERROR")
+    late = refused(revalidation, Q1, CURRENT, RT_PASSED, revalidated_on=D(2027, 3, 11))
+    assert (late.status, late.code) == (409, "QUALIFICATION_LAPSED")
+    lapsed = refused(revalidation, Q1, CURRENT[:3], RT_PASSED, revalidated_on=D(2027, 2, 2))  # due 2027-02-01
+    assert (lapsed.status, lapsed.code) == (409, "QUALIFICATION_LAPSED")
+    a = Qualification(ISO_9606_1, "135", D(2025, 3, 10), "9.3a")
+    assert refused(revalidation, a, CURRENT, RT_PASSED, revalidated_on=D(2027, 2, 1)).status == 422
+
+
+def test_renewal_and_revocation():
+    renewal(Q2, [], test_date=D(2026, 12, 10))
+    assert refused(renewal, Q1, [], test_date=D(2026, 12, 10)).field == "qualification"
+    assert refused(renewal, Q2, [], test_date=D(2025, 9, 30)).field == "test_date"
+    revocation([], reason="Failed a bend test")
+    assert refused(revocation, [], reason="  ").field == "reason"
+    twice = refused(revocation, [Event(REVOCATION, D(2026, 1, 1))], reason="again")
+    assert (twice.status, twice.code) == (409, "QUALIFICATION_REVOKED")
+    assert refused(renewal, Q2, [Event(REVOCATION, D(2026, 1, 1))], test_date=D(2026, 12, 10)).status == 409
