@@ -395,9 +395,7 @@ def test_case_14_one_weld_is_not_enough():
         [*RT_PASSED[:2], replace(RT_PASSED[2], ndt_passed=False)],  # the second without RT/UT passed
         [*RT_PASSED[:2], replace(RT_PASSED[2], process="141")],
         [*RT_PASSED[:2], replace(RT_PASSED[2], overridden=True)],
-        [*RT_PASSED[1:], replace(RT_PASSED[0], welded_on=D(2026, 9, 9))][
-            1:
-        ],  # W-A's one entry before the window
+        [replace(RT_PASSED[0], welded_on=D(2026, 9, 9)), RT_PASSED[2]],  # W-A before the window
     ):
         error = refused(revalidation, Q1, CURRENT, entries, revalidated_on=D(2027, 2, 1))
         assert (error.status, error.code) == (422, "REVALIDATION_EVIDENCE_MISSING")
