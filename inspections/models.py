@@ -39,6 +39,14 @@ class Inspection(TimeStampedModel):
     work_order = models.ForeignKey(
         WorkOrder, on_delete=models.PROTECT, related_name="inspections", verbose_name="work order"
     )
+    weld = models.ForeignKey(
+        "workorders.Weld",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="inspections",
+        help_text="The weld examined (one of the work order's).",
+    )
     inspector = models.CharField(max_length=200, blank=True, default="", db_index=True)
     result = models.CharField(max_length=10, choices=InspectionResult.choices, db_index=True)
     # null means "no defect" (the spec's value), distinct from any defect; hence null on a CharField.
@@ -75,3 +83,9 @@ class Inspection(TimeStampedModel):
             raise ValidationError({"defect_type": "A failed inspection needs a defect type."})
         if self.result == InspectionResult.PASS and self.defect_type:
             raise ValidationError({"defect_type": "A passed inspection has no defect type."})
+        if (
+            self.weld_id is not None
+            and self.work_order_id is not None
+            and self.weld.order_id != self.work_order_id
+        ):
+            raise ValidationError({"weld": "The weld is not one of the work order's."})

@@ -73,3 +73,39 @@ class StockMovement(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.item_id} {self.delta:+d}"
+
+
+class CertificateType(models.TextChoices):
+    """EN 10204 inspection documents."""
+
+    T21 = "2.1", "2.1 (declaration of compliance)"
+    T22 = "2.2", "2.2 (test report)"
+    T31 = "3.1", "3.1 (inspection certificate)"
+    T32 = "3.2", "3.2 (inspection certificate, third party)"
+
+
+class ConsumableLot(TimeStampedModel):
+    """A lot (batch, heat) of a filler material on the shelf: what a weld-log entry used, so a
+    lot can be recalled."""
+
+    lot_id = business_key_field("lot ID")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="lots")
+    designation = models.CharField(max_length=200, help_text="e.g. ISO 2560-A E 42 4 B 42 H5.")
+    aws_class = models.CharField("AWS class", max_length=50, blank=True, default="")
+    filler_group = models.CharField(max_length=10, blank=True, default="", help_text="e.g. FM1.")
+    heat_number = models.CharField(max_length=50, blank=True, default="", db_index=True)
+    certificate_type = models.CharField(max_length=3, choices=CertificateType.choices, blank=True, default="")
+    certificate_no = models.CharField(max_length=100, blank=True, default="")
+    expires_on = models.DateField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "consumable lot"
+        permissions = excel_permissions("consumablelot", "consumable lots")
+        constraints = [
+            non_blank_constraint("lot_id", "consumablelot"),
+            non_blank_constraint("designation", "consumablelot"),
+        ]
+
+    def __str__(self) -> str:
+        return self.lot_id

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from staff import welding_choices as welding
+from staff import welding_rules as rules
 from workshop.models import TimeStampedModel, business_key_field, excel_permissions, non_blank_constraint
 
 EXPIRING_WITHIN_DAYS = 30
@@ -72,6 +76,13 @@ class Employee(TimeStampedModel):
     name = models.CharField(max_length=200, db_index=True)
     role = models.CharField(max_length=100, blank=True, default="", db_index=True)
     certification_expiry = models.DateField(null=True, blank=True, db_index=True)
+    stamp = models.CharField(
+        max_length=16,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="The welder's own mark on the welds they make (unique); none for other staff.",
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -102,3 +113,132 @@ class Employee(TimeStampedModel):
         if self.certification_expiry <= today + dt.timedelta(days=EXPIRING_WITHIN_DAYS):
             return CertificationStatus.EXPIRING
         return CertificationStatus.VALID
+
+
+# ---------------------------------------------------------------------------- welding (§8)
+MM = {"max_digits": 8, "decimal_places": 2}
+
+
+def mm_field(verbose_name: str, *, required: bool = False, help_text: str = "") -> models.DecimalField:
+    return models.DecimalField(
+        verbose_name,
+        **MM,
+        null=not required,
+        blank=not required,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=help_text,
+    )
+
+
+class WelderQualification(TimeStampedModel):
+    """A welder's performance qualification (ISO 9606-1 certificate, ASME IX WPQ, AWS D1.1
+    record), with the ranges as printed on it. Its standing on a day (status, valid_until,
+    continuity_due) is worked out by `staff.welding_rules`, never stored."""
+
+    qualification_id = business_key_field("qualification ID")
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="qualifications")
+    standard = models.CharField(max_length=12, choices=welding.Standard.choices)
+    designation = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        help_text='As on the certificate, e.g. "ISO 9606-1 135 P BW FM1 S t10 PF ss nb".',
+    )
+    process = models.CharField(max_length=4, choices=welding.Process.choices, db_index=True)
+    product_forms = models.JSONField(validators=[welding.ChoiceList("staff.welding_choices.ProductForm")])
+    weld_types = models.JSONField(validators=[welding.ChoiceList("staff.welding_choices.WeldType")])
+    filler_groups = models.JSONField(
+        default=list, blank=True, help_text="e.g. FM1, FM2; empty: not stated (not checked)."
+    )
+    positions = models.JSONField(validators=[welding.ChoiceList("staff.welding_choices.Position")])
+    thickness_min_mm = mm_field("minimum thickness (mm)", required=True)
+    thickness_max_mm = mm_field("maximum thickness (mm)", help_text="Empty: unlimited.")
+    diameter_min_mm = mm_field("minimum pipe diameter (mm)")
+    diameter_max_mm = mm_field("maximum pipe diameter (mm)", help_text="Empty: unlimited.")
+    test_date = models.DateField(db_index=True)
+    examiner = models.CharField(max_length=200, blank=True, default="")
+    revalidation_method = models.CharField(
+        max_length=4,
+        choices=welding.RevalidationMethod.choices,
+        blank=True,
+        default="",
+        help_text="ISO 9606-1 only: how validity is kept (§9.3 a, b or c).",
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "welder qualification"
+        permissions = [
+            ("manage_welderqualification", "Can confirm, revalidate, renew and revoke qualifications"),
+            *excel_permissions("welderqualification", "welder qualifications"),
+        ]
+        constraints = [
+            non_blank_constraint("qualification_id", "welderqualification"),
+            models.CheckConstraint(
+                condition=Q(thickness_max_mm__isnull=True) | Q(thickness_max_mm__gte=F("thickness_min_mm")),
+                name="welderqualification_thickness_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(diameter_max_mm__isnull=True)
+                | Q(diameter_min_mm__isnull=True)
+                | Q(diameter_max_mm__gte=F("diameter_min_mm")),
+                name="welderqualification_diameter_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["employee", "process"], name="qualification_welder_process")]
+
+    def __str__(self) -> str:
+        return self.qualification_id
+
+    def as_rule(self) -> rules.Qualification:
+        return rules.Qualification(
+            standard=self.standard,
+            process=self.process,
+            test_date=self.test_date,
+            revalidation_method=self.revalidation_method or None,
+        )
+
+    def covers(self) -> rules.Covers:
+        return rules.Covers(
+            product_forms=frozenset(self.product_forms or ()),
+            weld_types=frozenset(self.weld_types or ()),
+            positions=frozenset(self.positions or ()),
+            filler_groups=frozenset(self.filler_groups or ()),
+            thickness_min=self.thickness_min_mm,
+            thickness_max=self.thickness_max_mm,
+            diameter_min=self.diameter_min_mm,
+            diameter_max=self.diameter_max_mm,
+        )
+
+
+class EventKind(models.TextChoices):
+    CONFIRMATION = rules.CONFIRMATION, "Confirmation"
+    REVALIDATION = rules.REVALIDATION, "Revalidation"
+    RENEWAL = rules.RENEWAL, "Renewal"
+    REVOCATION = rules.REVOCATION, "Revocation"
+
+
+class QualificationEvent(TimeStampedModel):
+    """What happened to a qualification: confirmed (ISO §9.2), revalidated (§9.3b), renewed
+    (ASME/AWS), revoked. Written by the qualification's actions only (and the import's
+    `LastConfirmed`); read-only in the API."""
+
+    qualification = models.ForeignKey(WelderQualification, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=EventKind.choices, db_index=True)
+    on_date = models.DateField(db_index=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True, default="")
+    evidence = models.JSONField(default=list, blank=True, help_text="The weld-log entries (ids) it rests on.")
+    override_reason = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["on_date", "id"]
+        verbose_name = "qualification event"
+
+    def __str__(self) -> str:
+        return f"{self.qualification_id} {self.kind} {self.on_date}"
+
+    def as_rule(self) -> rules.Event:
+        return rules.Event(kind=self.kind, on_date=self.on_date)

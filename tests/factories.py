@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from equipment.models import Equipment
 from inspections.models import Inspection
-from inventory.models import Item, StockMovement
+from inventory.models import ConsumableLot, Item, StockMovement
 from machines.models import ImportTemplate, Machine, WorkshopEntry
-from staff.models import Employee
-from workorders.models import WorkOrder
+from staff.models import Employee, QualificationEvent, WelderQualification
+from workorders.models import Weld, WeldActivity, WorkOrder, Wps
 from workshop.imports.models import ExcelImport, ImportSchedule
 from workshop.jobs.models import Job, JobKind, JobStatus
 from workshop.roles import set_user_role
@@ -164,3 +164,90 @@ class JobFactory(factory.django.DjangoModelFactory):
     params = factory.LazyFunction(
         lambda: {"resource": "workorders", "format": "xlsx", "query": {}, "fields": None}
     )
+
+
+# ---------------------------------------------------------------------------- welding (§8)
+# Defaults follow WELDING.md §6's fixtures: Q1 (ISO 9606-1, 9.3b, 135, P, BW+FW, FM1/FM2,
+# 3–20 mm, PA/PB/PC/PF) and WPS-135-01 (approved, 135, P+T, BW/FW, FM1, 3–30 mm, all positions).
+class WpsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Wps
+
+    wps_id = factory.Sequence(lambda n: f"WPS-135-{n:02d}")
+    status = "approved"
+    process = "135"
+    product_forms = factory.LazyFunction(lambda: ["P", "T"])
+    weld_types = factory.LazyFunction(lambda: ["BW", "FW"])
+    filler_group = "FM1"
+    thickness_min_mm = 3
+    thickness_max_mm = 30
+    positions = factory.LazyFunction(
+        lambda: ["PA", "PB", "PC", "PD", "PE", "PF", "PG", "PH", "PJ", "H-L045", "J-L045"]
+    )
+
+
+class WelderQualificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WelderQualification
+
+    qualification_id = factory.Sequence(lambda n: f"ISO-135-{n:02d}")
+    employee = factory.SubFactory(EmployeeFactory)
+    standard = "iso_9606_1"
+    revalidation_method = "9.3b"
+    process = "135"
+    product_forms = factory.LazyFunction(lambda: ["P"])
+    weld_types = factory.LazyFunction(lambda: ["BW", "FW"])
+    filler_groups = factory.LazyFunction(lambda: ["FM1", "FM2"])
+    positions = factory.LazyFunction(lambda: ["PA", "PB", "PC", "PF"])
+    thickness_min_mm = 3
+    thickness_max_mm = 20
+    test_date = dt.date(2025, 3, 10)
+
+
+class QualificationEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = QualificationEvent
+
+    qualification = factory.SubFactory(WelderQualificationFactory)
+    kind = "confirmation"
+    on_date = dt.date(2025, 9, 1)
+
+
+class WeldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Weld
+
+    weld_id = factory.Sequence(lambda n: f"W{n + 1}")
+    order = factory.SubFactory(WorkOrderFactory)
+    wps = factory.SubFactory(WpsFactory)
+    joint_type = "BW"
+    product_form = "P"
+    thickness_mm = 10
+    position = "PF"
+    length_mm = 500
+    ndt_required = factory.LazyFunction(lambda: ["VT", "RT"])
+
+
+class ConsumableLotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConsumableLot
+
+    lot_id = factory.Sequence(lambda n: f"LOT-{n:04d}")
+    item = factory.SubFactory(ItemFactory)
+    designation = "ISO 14341-A G 42 4 M21 3Si1"
+    filler_group = "FM1"
+    heat_number = factory.Sequence(lambda n: f"H{4400 + n}")
+    certificate_type = "3.1"
+
+
+class WeldActivityFactory(factory.django.DjangoModelFactory):
+    """A weld-log entry written straight to the table (no check): for setting up history."""
+
+    class Meta:
+        model = WeldActivity
+
+    weld = factory.SubFactory(WeldFactory)
+    welder = factory.SubFactory(EmployeeFactory)
+    process = "135"
+    layer = "complete"
+    welded_on = dt.date(2025, 6, 1)

@@ -1,14 +1,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from staff.models import Employee
-from workshop.models import TimeStampedModel, business_key_field, excel_permissions, non_blank_constraint
+from staff import welding_choices as welding
+from staff.models import Employee, mm_field
+from workshop.models import (
+    WHOLE_NUMBER,
+    TimeStampedModel,
+    business_key_field,
+    excel_permissions,
+    non_blank_constraint,
+)
 
 
 class WorkOrderStatus(models.TextChoices):
@@ -101,6 +111,45 @@ class WorkOrder(TimeStampedModel):
         related_name="work_orders",
         help_text="The employee doing the job.",
     )
+    wps = models.ForeignKey(
+        "workorders.Wps",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="work_orders",
+        verbose_name="WPS",
+        help_text="The welding procedure the job follows: the assigned welder must be qualified for it.",
+    )
+    quality_level = models.CharField(
+        max_length=1,
+        choices=welding.QualityLevel.choices,
+        blank=True,
+        default="",
+        help_text="ISO 5817 (B, C or D).",
+    )
+    ndt_extent_percent = models.PositiveSmallIntegerField(
+        "NDT extent (%)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text="Informative: the share of welds to examine by volumetric NDT.",
+    )
+    assignment_check = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The welder check when the welder or WPS was last set.",
+    )
+    assignment_override_reason = models.CharField(max_length=500, blank=True, default="", editable=False)
+    assignment_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    assignment_override_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -112,6 +161,10 @@ class WorkOrder(TimeStampedModel):
         constraints = [
             non_blank_constraint("order_id", "workorder"),
             non_blank_constraint("client", "workorder"),
+            models.CheckConstraint(
+                condition=Q(ndt_extent_percent__isnull=True) | Q(ndt_extent_percent__lte=100),
+                name="workorder_ndt_extent_percent_max_100",
+            ),
         ]
         indexes = [models.Index(fields=["status", "due_date"], name="workorder_status_due_idx")]
 
@@ -137,3 +190,202 @@ class WorkOrder(TimeStampedModel):
         """The inspections, from the list's prefetch when there was one."""
         prefetched = getattr(self, "prefetched_inspections", None)
         return prefetched if prefetched is not None else list(self.inspections.order_by("id"))
+
+
+# ---------------------------------------------------------------------------- welding (§8)
+class WpsStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    APPROVED = "approved", "Approved"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class Wps(TimeStampedModel):
+    """A welding procedure specification (ISO 15609-1 / ASME QW-482). Approved, it is
+    immutable except by superseding it."""
+
+    wps_id = business_key_field("WPS ID")
+    revision = models.CharField(max_length=20, blank=True, default="")
+    status = models.CharField(
+        max_length=12, choices=WpsStatus.choices, default=WpsStatus.DRAFT, db_index=True
+    )
+    pqr_ref = models.CharField(
+        "PQR", max_length=100, blank=True, default="", help_text="The WPQR/PQR it rests on."
+    )
+    process = models.CharField(max_length=4, choices=welding.Process.choices, db_index=True)
+    root_process = models.CharField(
+        max_length=4,
+        choices=welding.Process.choices,
+        blank=True,
+        default="",
+        help_text="A root run's own process.",
+    )
+    product_forms = models.JSONField(validators=[welding.ChoiceList("staff.welding_choices.ProductForm")])
+    weld_types = models.JSONField(validators=[welding.ChoiceList("staff.welding_choices.WeldType")])
+    material_groups = models.JSONField(
+        default=list, blank=True, help_text="ISO/TR 15608 groups, e.g. 1.1, 8.1."
+    )
+    filler_group = models.CharField(max_length=10, blank=True, default="", help_text="e.g. FM1.")
+    filler_designation = models.CharField(max_length=100, blank=True, default="")
+    shielding_gas = models.CharField(max_length=100, blank=True, default="")
+    thickness_min_mm = mm_field("minimum thickness (mm)", required=True)
+    thickness_max_mm = mm_field("maximum thickness (mm)", help_text="Empty: unlimited.")
+    diameter_min_mm = mm_field("minimum pipe diameter (mm)")
+    diameter_max_mm = mm_field("maximum pipe diameter (mm)", help_text="Empty: unlimited.")
+    positions = models.JSONField(validators=[welding.ChoiceList("staff.welding_choices.Position")])
+    preheat_min_c = models.IntegerField("minimum preheat (°C)", null=True, blank=True)
+    interpass_max_c = models.IntegerField("maximum interpass (°C)", null=True, blank=True)
+    parameters = models.JSONField(
+        default=dict, blank=True, help_text="Welding parameters (current, voltage, speed …)."
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "WPS"
+        verbose_name_plural = "WPS"
+        permissions = [("approve_wps", "Can approve a WPS"), *excel_permissions("wps", "WPS")]
+        constraints = [
+            non_blank_constraint("wps_id", "wps"),
+            models.CheckConstraint(
+                condition=Q(thickness_max_mm__isnull=True) | Q(thickness_max_mm__gte=F("thickness_min_mm")),
+                name="wps_thickness_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(diameter_max_mm__isnull=True)
+                | Q(diameter_min_mm__isnull=True)
+                | Q(diameter_max_mm__gte=F("diameter_min_mm")),
+                name="wps_diameter_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.wps_id
+
+
+def default_ndt() -> list[str]:
+    return ["VT"]
+
+
+class Weld(TimeStampedModel):
+    """One joint of a work order (the weld map)."""
+
+    weld_id = business_key_field("weld ID")
+    order = models.ForeignKey(WorkOrder, on_delete=models.PROTECT, related_name="welds")
+    wps = models.ForeignKey(
+        Wps, on_delete=models.PROTECT, null=True, blank=True, related_name="welds", verbose_name="WPS"
+    )
+    joint_type = models.CharField(max_length=2, choices=welding.WeldType.choices)
+    product_form = models.CharField(max_length=1, choices=welding.ProductForm.choices)
+    thickness_mm = models.DecimalField(
+        "thickness (mm)", max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    diameter_mm = mm_field("pipe diameter (mm)", help_text="Required for a pipe (T).")
+    position = models.CharField(max_length=6, choices=welding.Position.choices)
+    length_mm = mm_field("length (mm)")
+    quality_level = models.CharField(
+        max_length=1, choices=welding.QualityLevel.choices, default=welding.DEFAULT_QUALITY_LEVEL
+    )
+    ndt_required = models.JSONField(
+        "NDT required",
+        default=default_ndt,
+        validators=[welding.ChoiceList("staff.welding_choices.NdtMethod")],
+    )
+
+    class Meta:
+        ordering = ["id"]
+        permissions = [
+            ("change_own_weld", "Can change welds they created"),
+            *excel_permissions("weld", "welds"),
+        ]
+        constraints = [
+            non_blank_constraint("weld_id", "weld"),
+            models.CheckConstraint(condition=Q(thickness_mm__gt=0), name="weld_thickness_positive"),
+            models.CheckConstraint(
+                condition=~Q(product_form=welding.ProductForm.PIPE) | Q(diameter_mm__isnull=False),
+                name="weld_pipe_has_diameter",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.weld_id
+
+
+class Layer(models.TextChoices):
+    TACK = "tack", "Tack"
+    ROOT = "root", "Root"
+    FILL = "fill", "Fill"
+    CAP = "cap", "Cap"
+    COMPLETE = "complete", "Complete"
+    REPAIR = "repair", "Repair"
+
+
+class WeldActivity(TimeStampedModel):
+    """One welder's work on a weld on a day (the weld log), with the welder check it passed
+    (or the override that let it through)."""
+
+    weld = models.ForeignKey(Weld, on_delete=models.PROTECT, related_name="activities")
+    welder = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="weld_activities")
+    process = models.CharField(max_length=4, choices=welding.Process.choices)
+    layer = models.CharField(max_length=10, choices=Layer.choices, default=Layer.COMPLETE)
+    welded_on = models.DateField(db_index=True)
+    consumable_lot = models.ForeignKey(
+        "inventory.ConsumableLot",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="weld_activities",
+    )
+    equipment = models.ForeignKey(
+        "equipment.Equipment", on_delete=models.PROTECT, null=True, blank=True, related_name="weld_activities"
+    )
+    arc_seconds = models.PositiveIntegerField(null=True, blank=True, validators=WHOLE_NUMBER)
+    qualification = models.ForeignKey(
+        "staff.WelderQualification",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="weld_activities",
+        help_text="The qualification the check matched.",
+    )
+    check_result = models.JSONField(
+        "check", default=dict, blank=True, editable=False, help_text="The welder check as it ran (R7)."
+    )
+    override_reason = models.CharField(max_length=500, blank=True, default="", editable=False)
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    override_at = models.DateTimeField(null=True, blank=True, editable=False)
+    overridden = models.GeneratedField(
+        expression=~Q(override_reason=""),
+        output_field=models.BooleanField(),
+        db_persist=True,
+        db_index=True,
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "weld-log entry"
+        verbose_name_plural = "weld log"
+        permissions = [
+            ("change_own_weldactivity", "Can change weld-log entries they created"),
+            ("override_weldactivity", "Can save a weld-log entry or assignment the welder check refuses"),
+            *excel_permissions("weldactivity", "weld-log entries"),
+        ]
+        indexes = [
+            models.Index(fields=["welder", "process", "welded_on"], name="weldlog_welder_process_day"),
+            models.Index(fields=["weld", "welded_on"], name="weldlog_weld_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.weld_id} {self.welder_id} {self.welded_on}"
+
+    @property
+    def override(self) -> dict | None:
+        if not self.override_reason:
+            return None
+        return {"reason": self.override_reason, "by": self.override_by_id, "at": self.override_at}

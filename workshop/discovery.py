@@ -4,7 +4,8 @@ every app's `admin.py` — so the core keeps no list of apps and imports none of
 - `<app>/urls.py`: `register(router)` adds the app's resources to the API router;
   `api_urlpatterns` are mounted under `/api/v1/`, `admin_urlpatterns` under `/admin/` (before
   the admin site's own URLs).
-- `<app>/imports.py`: `SPEC` (a resource's columns for the Excel engine) and `TARGETS`
+- `<app>/imports.py`: `SPEC` (a resource's columns for the Excel engine; `SPECS`, a tuple, for
+  an app with several resources) and `TARGETS`
   (records files are imported through, e.g. a machine's log template).
 """
 

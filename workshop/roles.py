@@ -7,8 +7,8 @@ exactly the permissions listed here, also for models added later.
 | role | may |
 | --- | --- |
 | admin | everything, users and roles included |
-| manager | every domain resource: read, create, change, delete, import, export; no users |
-| operator | read everything; create work orders, inspections, uploads/imports, stock adjustments; change only what they created (and work orders assigned to their own employee record); delete nothing |
+| manager | every domain resource: read, create, change, delete, import, export; approve WPS, confirm/revalidate/renew/revoke qualifications, override welder checks; no users |
+| operator | read everything; create work orders, inspections, welds, weld-log entries, uploads/imports, stock adjustments; change only what they created (and work orders assigned to their own employee record); delete nothing; never override a welder check |
 | viewer | read everything, export; write nothing |
 """
 
@@ -25,7 +25,12 @@ STAFF_ROLES = {ADMIN, MANAGER}
 # "app_label.model_name".
 DOMAIN_MODELS = (
     "staff.employee",
+    "staff.welderqualification",
+    "staff.qualificationevent",
     "workorders.workorder",
+    "workorders.wps",
+    "workorders.weld",
+    "workorders.weldactivity",
     "machines.machine",
     "machines.importtemplate",
     "machines.workshopentry",
@@ -35,6 +40,7 @@ DOMAIN_MODELS = (
     "inspections.inspection",
     "inventory.item",
     "inventory.stockmovement",
+    "inventory.consumablelot",
 )
 # Resources with Excel import and export (their `import_*`/`export_*` permissions).
 EXCEL_RESOURCES = (
@@ -43,6 +49,11 @@ EXCEL_RESOURCES = (
     "equipment.equipment",
     "inspections.inspection",
     "inventory.item",
+    "staff.welderqualification",
+    "workorders.wps",
+    "workorders.weld",
+    "workorders.weldactivity",
+    "inventory.consumablelot",
 )
 USER_MODELS = ("auth.user", "auth.group")
 CRUD = ("view", "add", "change", "delete")
@@ -74,6 +85,14 @@ _MANAGE_ALL = _perms(DOMAIN_MODELS, CRUD) | _perms(EXCEL_RESOURCES, ["import", "
 _OWN_JOBS = {"jobs.view_job"}
 _ALL_JOBS = _OWN_JOBS | {"jobs.view_all_job"}
 
+# Welding quality (WELDING.md §4): approving a WPS, the qualification actions (confirm,
+# revalidate, renew, revoke) and overriding a refused welder check are for managers and admins.
+_WELDING_MANAGEMENT = {
+    "workorders.approve_wps",
+    "staff.manage_welderqualification",
+    "workorders.override_weldactivity",
+}
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     VIEWER: _VIEW_ALL | _EXPORT_ALL | _OWN_JOBS,
     OPERATOR: _VIEW_ALL
@@ -88,9 +107,17 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "inspections.import_inspection",
         "imports.add_excelimport",  # template uploads and imports
         "inventory.add_stockmovement",  # stock adjustments
+        # The weld map and the weld log (WELDING.md §4): operators record welds and their
+        # entries; they never override a refused check (`override_weldactivity`).
+        "workorders.add_weld",
+        "workorders.change_own_weld",
+        "workorders.import_weld",
+        "workorders.add_weldactivity",
+        "workorders.change_own_weldactivity",
+        "workorders.import_weldactivity",
     },
-    MANAGER: _MANAGE_ALL | _ALL_JOBS,
-    ADMIN: _MANAGE_ALL | _ALL_JOBS | _perms(USER_MODELS, CRUD),
+    MANAGER: _MANAGE_ALL | _ALL_JOBS | _WELDING_MANAGEMENT,
+    ADMIN: _MANAGE_ALL | _ALL_JOBS | _WELDING_MANAGEMENT | _perms(USER_MODELS, CRUD),
 }
 
 

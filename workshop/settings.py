@@ -247,6 +247,12 @@ JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=7)
 # `Prefer: respond-async`.
 IMPORT_SYNC_MAX_ROWS = env.int("IMPORT_SYNC_MAX_ROWS", default=20_000)
 
+# Welding quality (WELDING.md): the shop's ISO 3834 certification — `none`, `2`, `3` or `4`.
+# ISO 9606-1 route 9.3c (validity by continuity alone) needs part 2 or 3.
+WELDSHOP_ISO3834_PART = env.str("WELDSHOP_ISO3834_PART", default="none").strip().lower()
+if WELDSHOP_ISO3834_PART not in {"none", "2", "3", "4"}:
+    raise ImproperlyConfigured(f"WELDSHOP_ISO3834_PART={WELDSHOP_ISO3834_PART!r} is not none, 2, 3 or 4.")
+
 # Channels: the layer that carries live events to every socket, on every app host, through
 # the shared Redis; in memory (one process: scripts/run) without it.
 if REDIS_URL:

@@ -146,3 +146,28 @@ class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         ):
             self.fail("incorrect_type", data_type=type(data).__name__)
         return super().to_internal_value(data)
+
+
+class ChoiceListField(serializers.ListField):
+    """A JSON array of choices (`product_forms`, `positions`), each taken as a
+    `LenientChoiceField` takes it (values, labels, aliases); a spreadsheet cell's
+    comma-separated text (`"P, T"`, as exports write it) is read as the list. Repeats are
+    dropped, the order kept. `allow_empty=False` refuses `[]` and a blank cell."""
+
+    def __init__(self, *, choices, aliases: dict[str, str] | None = None, **kwargs):
+        kwargs.setdefault("child", LenientChoiceField(choices=choices, aliases=aliases))
+        super().__init__(**kwargs)
+
+    def get_value(self, dictionary):
+        # Not a form's repeated keys: a multipart/form body gives the field's one value.
+        return (
+            dictionary.get(self.field_name, empty)
+            if hasattr(dictionary, "getlist")
+            else super().get_value(dictionary)
+        )
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = [part for part in re.split(r"[,;]", data) if part.strip()]
+        values = super().to_internal_value(data)
+        return list(dict.fromkeys(values))

@@ -116,8 +116,17 @@ _strip_illegal = ILLEGAL_CHARACTERS_RE.sub
 _literal_escape = re.compile(r"_(x[0-9A-Fa-f]{4}_)").sub
 
 # Column kinds, from the model field an export path ends on.
-TEXT, DATE, DATETIME, NUMBER, OTHER = "text", "date", "datetime", "number", "other"
-_WIDTHS = {TEXT: 18, DATE: 12, DATETIME: 27, NUMBER: 12, OTHER: 12}
+TEXT, DATE, DATETIME, NUMBER, LIST, OTHER = "text", "date", "datetime", "number", "list", "other"
+_WIDTHS = {TEXT: 18, DATE: 12, DATETIME: 27, NUMBER: 12, LIST: 18, OTHER: 12}
+LIST_SEPARATOR = ", "  # a JSON array of choices in one cell (WELDING.md §5: "lists comma-separated")
+
+
+def list_text(value) -> str | None:
+    """A JSON array as one cell: its items joined by `, ` (empty: no value); the import's
+    list fields (`workshop.api.fields.ChoiceListField`) split it again."""
+    if not value:
+        return None
+    return LIST_SEPARATOR.join(str(item) for item in value)
 
 
 # ------------------------------------------------------------------------------ values
@@ -172,6 +181,8 @@ def _field_kind(model: type[models.Model], path: str) -> str:
         return NUMBER
     if isinstance(field, models.CharField | models.TextField):
         return TEXT
+    if isinstance(field, models.JSONField):
+        return LIST  # the spreadsheet columns of a JSON field are lists of choices
     return OTHER
 
 
@@ -246,10 +257,13 @@ def _write_xlsx(out: BinaryIO, rows, columns, kinds, title: str, progress) -> in
 
     text_idx = [i for i, k in enumerate(kinds) if k == TEXT]
     datetime_idx = [i for i, k in enumerate(kinds) if k == DATETIME]
+    list_idx = [i for i, k in enumerate(kinds) if k == LIST]
     append = ws.append
     count = 0
     for raw in rows:
         row = list(raw)
+        for i in list_idx:
+            row[i] = list_text(row[i])
         for i in text_idx:
             value = row[i]
             if not value:
@@ -276,10 +290,13 @@ def _write_csv(out: BinaryIO, rows, columns, kinds, progress) -> int:
         writer.writerow([column.header for column in columns])
         text_idx = [i for i, k in enumerate(kinds) if k == TEXT]
         datetime_idx = [i for i, k in enumerate(kinds) if k == DATETIME]
+        list_idx = [i for i, k in enumerate(kinds) if k == LIST]
         writerow = writer.writerow
         count = 0
         for raw in rows:
             row = list(raw)
+            for i in list_idx:
+                row[i] = list_text(row[i])
             for i in text_idx:
                 value = row[i]
                 if value and maybe_special(value):

@@ -74,8 +74,12 @@ CREATED_AT = Column("created_at", "CreatedAt")
 
 @cache
 def registry() -> dict[str, ResourceSpec]:
-    """Every resource's spec by its URL name: the `SPEC` of each app's `imports.py`
-    (workshop/discovery.py), in INSTALLED_APPS order."""
+    """Every resource's spec by its URL name: the `SPEC` of each app's `imports.py`, and the
+    `SPECS` (a tuple) of an app with several resources (workshop/discovery.py), in
+    INSTALLED_APPS order."""
     from workshop.discovery import app_attributes
 
-    return {spec.resource: spec for spec in app_attributes("imports", "SPEC")}
+    specs = [*app_attributes("imports", "SPEC")]
+    for more in app_attributes("imports", "SPECS"):
+        specs.extend(more)
+    return {spec.resource: spec for spec in specs}
