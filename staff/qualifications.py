@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.apps import apps
 from django.conf import settings
@@ -55,7 +56,7 @@ def continuity_entries(
     if not pairs:
         return found
     rows = weld_log().objects.filter(
-        welder_id__in={w for w, _ in pairs}, process__in={p for _, p in pairs}, overridden=False
+        welder_id__in={w for w, _ in pairs}, process__in={p for _, p in pairs}, override_reason=""
     )
     if on is not None:
         rows = rows.filter(welded_on__lte=on)
@@ -70,30 +71,110 @@ def continuity_entries(
     return found
 
 
+# The runs of weld-log days (`rules.runs_of`) worked out by PostgreSQL: a new run where a day
+# is more than 6 months after the one before it (date + interval adds calendar months and
+# clamps to the month's end, as `rules.add_months` does); one row per run. The partial index
+# `weldlog_continuity` hands the days over in order.
+RUNS_SQL = """
+SELECT welder_id, process, min(welded_on), max(welded_on)
+FROM (
+    SELECT welder_id, process, welded_on,
+           count(*) FILTER (WHERE welded_on > (previous + interval '6 months')::date)
+               OVER (PARTITION BY welder_id, process ORDER BY welded_on) AS run
+    FROM (
+        SELECT welder_id, process, welded_on,
+               lag(welded_on) OVER (PARTITION BY welder_id, process ORDER BY welded_on) AS previous
+        FROM (
+            SELECT DISTINCT welder_id, process, welded_on
+            FROM workorders_weldactivity
+            WHERE welder_id = ANY(%(welders)s) AND process = ANY(%(processes)s)
+              AND override_reason = '' AND welded_on <= %(on)s
+        ) AS days
+    ) AS neighbours
+) AS numbered
+GROUP BY welder_id, process, run
+"""
+
+
+def continuity_runs(
+    welder_processes: Iterable[tuple[int, str]], *, on: dt.date
+) -> dict[tuple[int, str], list[rules.Run]]:
+    """The runs (`rules.runs_of`) of weld-log days that can keep an ASME/AWS chain alive, per
+    (employee id, process), as of `on`: one query whose answer grows with the runs, not the
+    entries — on PostgreSQL the database finds them (`RUNS_SQL`); elsewhere from the days."""
+    from django.db import connection
+
+    pairs = set(welder_processes)
+    if not pairs:
+        return {}
+    if connection.vendor != "postgresql":
+        return {
+            key: rules.runs_of((e.welded_on for e in entries), key[1])
+            for key, entries in continuity_entries(pairs, on=on).items()
+        }
+    found: dict[tuple[int, str], list[rules.Run]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            RUNS_SQL.replace("workorders_weldactivity", connection.ops.quote_name(weld_log()._meta.db_table)),
+            {"welders": sorted({w for w, _ in pairs}), "processes": sorted({p for _, p in pairs}), "on": on},
+        )
+        for welder_id, process, first, last in cursor.fetchall():
+            if (welder_id, process) in pairs:
+                found[(welder_id, process)].append(rules.Run(process, first, last))
+    return found
+
+
+class Row(NamedTuple):
+    """What a standing needs of a qualification, without the model instance (a `?status=`
+    filter works out every qualification's)."""
+
+    pk: int
+    employee_id: int
+    process: str
+    standard: str
+    test_date: dt.date
+    revalidation_method: str
+
+    def as_rule(self) -> rules.Qualification:
+        return rules.Qualification(
+            self.standard, self.process, self.test_date, self.revalidation_method or None
+        )
+
+
+ROW_FIELDS = ("pk", "employee_id", "process", "standard", "test_date", "revalidation_method")
+
+
+def rows_of(queryset) -> list[Row]:
+    """The queryset's qualifications as `Row`s: one query, no model instances."""
+    return [
+        Row(*values) for values in queryset.order_by().values_list(*ROW_FIELDS).iterator(chunk_size=10_000)
+    ]
+
+
 def standing_of(
-    q: WelderQualification, events: tuple[rules.Event, ...], entries: list[rules.Entry], *, on: dt.date
+    q: WelderQualification | Row, events: tuple[rules.Event, ...], runs: list[rules.Run], *, on: dt.date
 ) -> rules.Standing | None:
     """R1–R3 for one qualification; None when its standing cannot be worked out under today's
     settings (route 9.3c after `WELDSHOP_ISO3834_PART` was set to none or 4): such a
     qualification counts as not valid."""
     try:
-        return rules.standing(q.as_rule(), events, entries, on=on, iso3834_part=iso3834_part())
+        return rules.standing(q.as_rule(), events, on=on, iso3834_part=iso3834_part(), runs=runs)
     except rules.RuleError:
         return None
 
 
 def standings(
-    qualifications: Iterable[WelderQualification], *, on: dt.date
+    qualifications: Iterable[WelderQualification | Row], *, on: dt.date
 ) -> dict[int, rules.Standing | None]:
-    """Each qualification's standing on `on` (R1–R3), by id: two queries (events; the weld log
-    of the ASME/AWS ones)."""
+    """Each qualification's standing on `on` (R1–R3), by id: two queries (events; the runs of
+    the weld log for the ASME/AWS ones). Model instances or `rows_of(queryset)`."""
     quals = list(qualifications)
     events = events_of((q.pk for q in quals), on=on)
-    entries = continuity_entries(
+    runs = continuity_runs(
         ((q.employee_id, q.process) for q in quals if q.standard != rules.ISO_9606_1), on=on
     )
     return {
-        q.pk: standing_of(q, events[q.pk], entries.get((q.employee_id, q.process), []), on=on) for q in quals
+        q.pk: standing_of(q, events[q.pk], runs.get((q.employee_id, q.process), []), on=on) for q in quals
     }
 
 

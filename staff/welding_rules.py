@@ -198,6 +198,50 @@ def continuity_due(
     return due
 
 
+@dataclass(frozen=True)
+class Run:
+    """A run of weld-log days in one process with no gap over 6 months between neighbours
+    (first and last day): the chain of R3 in a form that does not grow with the entries."""
+
+    process: str
+    first: dt.date
+    last: dt.date
+
+
+def runs_of(days: Iterable[dt.date], process: str) -> list[Run]:
+    """The runs of `days` (one welder, one process): a new run starts at a day more than 6
+    months after the day before it."""
+    runs: list[Run] = []
+    first = last = None
+    for day in sorted(set(days)):
+        if last is not None and day > add_months(last, CONTINUITY_MONTHS):
+            runs.append(Run(process, first, last))
+            first = None
+        if first is None:
+            first = day
+        last = day
+    if first is not None:
+        runs.append(Run(process, first, last))
+    return runs
+
+
+def chain_due(start: dt.date, runs: Iterable[Run]) -> dt.date:
+    """R3's ASME/AWS due date from the runs of the qualification's process (entries not
+    overridden, as of the day asked), equal to `continuity_due` over the entries themselves:
+    the first run reaching `start` carries the chain to its last day when it has a day within
+    6 months of `start` — it does when it began before `start` (its days before `start` are
+    each within 6 months of the next) or within the 6 months; the next run starts after a gap
+    over 6 months, so the chain ends there."""
+    due = add_months(start, CONTINUITY_MONTHS)
+    for run in sorted(runs, key=lambda r: r.first):
+        if run.last < start:
+            continue
+        if run.first < start or run.first <= due:
+            return add_months(run.last, CONTINUITY_MONTHS)
+        break
+    return due
+
+
 def standing(
     q: Qualification,
     events: Iterable[Event] = (),
@@ -205,11 +249,17 @@ def standing(
     *,
     on: dt.date,
     iso3834_part: str = "none",
+    runs: Iterable[Run] | None = None,
 ) -> Standing:
-    """R1 on day `on`, from R2 and R3 as of that day."""
+    """R1 on day `on`, from R2 and R3 as of that day. An ASME/AWS chain comes from `entries`,
+    or from `runs` (`runs_of` the entries known on `on`) when given."""
     events = _known(events, on)
     until = valid_until(q, events, iso3834_part=iso3834_part, as_of=on)
-    due = continuity_due(q, events, entries, as_of=on)
+    if runs is not None and q.standard != ISO_9606_1:
+        start = max([q.test_date, *(e.on_date for e in events if e.kind == RENEWAL)])
+        due = chain_due(start, (r for r in runs if r.process == q.process))
+    else:
+        due = continuity_due(q, events, entries, as_of=on)
     effective = due if until is None else min(until, due)
     if any(e.kind == REVOCATION for e in events):
         status = REVOKED

@@ -377,7 +377,13 @@ class WeldActivity(TimeStampedModel):
             *excel_permissions("weldactivity", "weld-log entries"),
         ]
         indexes = [
-            models.Index(fields=["welder", "process", "welded_on"], name="weldlog_welder_process_day"),
+            # Continuity (R3) reads a welder's days per process, overridden entries left out:
+            # in index order, without a sort (staff.qualifications.RUNS_SQL).
+            models.Index(
+                fields=["welder", "process", "welded_on"],
+                condition=Q(override_reason=""),
+                name="weldlog_continuity",
+            ),
             models.Index(fields=["weld", "welded_on"], name="weldlog_weld_day"),
         ]
 

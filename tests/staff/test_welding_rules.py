@@ -4,6 +4,7 @@ the warnings of 29),
 month-end clamping, the due day itself, and `as_of`."""
 
 import datetime as dt
+import random
 from dataclasses import replace
 from decimal import Decimal
 
@@ -24,8 +25,10 @@ from staff.welding_rules import (
     Event,
     Qualification,
     RuleError,
+    Run,
     WpsRanges,
     add_months,
+    chain_due,
     check_entry,
     confirmation,
     continuity_due,
@@ -33,6 +36,7 @@ from staff.welding_rules import (
     renewal,
     revalidation,
     revocation,
+    runs_of,
     standing,
     valid_until,
 )
@@ -421,3 +425,35 @@ def test_renewal_and_revocation():
     twice = refused(revocation, [Event(REVOCATION, D(2026, 1, 1))], reason="again")
     assert (twice.status, twice.code) == (409, "QUALIFICATION_REVOKED")
     assert refused(renewal, Q2, [Event(REVOCATION, D(2026, 1, 1))], test_date=D(2026, 12, 10)).status == 409
+
+
+# ------------------------------------------------------------------ runs: R3 without every entry
+def test_runs_split_at_gaps_over_six_months():
+    days = [D(2026, 1, 10), D(2026, 7, 10), D(2027, 1, 11), D(2027, 1, 20), D(2026, 3, 1), D(2026, 3, 1)]
+    assert runs_of(days, "135") == [
+        Run("135", D(2026, 1, 10), D(2026, 7, 10)),
+        Run("135", D(2027, 1, 11), D(2027, 1, 20)),
+    ]
+    # August 31 + 6 months is February 28: March 1 starts a new run.
+    assert len(runs_of([D(2026, 8, 31), D(2027, 2, 28)], "135")) == 1
+    assert len(runs_of([D(2026, 8, 31), D(2027, 3, 1)], "135")) == 2
+    assert runs_of([], "135") == []
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_chain_from_runs_equals_the_chain_from_entries(seed):
+    """`chain_due` over `runs_of` is R3's chain over the entries themselves, for random
+    histories (gaps around six months, month ends, starts before, inside and after runs)."""
+    rng = random.Random(seed)
+    day = D(2024, 1, 1) + dt.timedelta(days=rng.randrange(60))
+    days = []
+    for _ in range(rng.randrange(0, 25)):
+        day += dt.timedelta(days=rng.choice([1, 5, 30, 150, 181, 182, 183, 184, 200, 400]))
+        days.append(day)
+    days += [D(2025, 8, 31), D(2026, 2, 28)] if seed % 3 == 0 else []
+    for _ in range(10):
+        start = D(2024, 1, 1) + dt.timedelta(days=rng.randrange(1500))
+        q = Qualification(ASME_IX, "135", start)
+        expected = continuity_due(q, [], [Entry(d, "135") for d in days])
+        assert chain_due(start, runs_of(days, "135")) == expected, (start, days)
+        assert standing(q, [], [], on=D(2030, 1, 1), runs=runs_of(days, "135")).continuity_due == expected

@@ -153,7 +153,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='weldactivity',
-            index=models.Index(fields=['welder', 'process', 'welded_on'], name='weldlog_welder_process_day'),
+            index=models.Index(condition=models.Q(('override_reason', '')), fields=['welder', 'process', 'welded_on'], name='weldlog_continuity'),
         ),
         migrations.AddIndex(
             model_name='weldactivity',
