@@ -315,7 +315,7 @@ def _resolve_related(spec: ResourceSpec, name: str, raw_values: set[str]) -> dic
 
 # ----------------------------------------------------------------------------- the engine
 def required_columns(spec: ResourceSpec, fields: dict[str, serializers.Field]) -> set[str]:
-    return {name for name, f in fields.items() if f.required} | {spec.key}
+    return {name for name, f in fields.items() if f.required} | ({spec.key} if spec.key else set())
 
 
 @dataclass(frozen=True)
@@ -530,11 +530,14 @@ def _build_and_write(
                     continue
                 value = target
             attrs[model_names[name]] = value
-        if not row_ok or spec.key not in record:
+        if not row_ok or (spec.key is not None and spec.key not in record):
             continue
-        current = existing.pop(record[spec.key], None)  # (each key is once in a valid file)
+        # (each key is once in a valid file; a log without a key only adds records)
+        current = existing.pop(record[spec.key], None) if spec.key is not None else None
         if current is None and rights is not None and not rights.add:
-            errors.append(error(number, layout.headers[spec.key], f"Your role may not create {plural}."))
+            errors.append(
+                error(number, layout.headers.get(spec.key, ""), f"Your role may not create {plural}.")
+            )
             continue
         created_at = attrs.pop(CREATED_AT.field, None)
         if created_at is not None:
@@ -544,7 +547,8 @@ def _build_and_write(
                 continue
         if spec.prepare_row is not None:
             try:
-                spec.prepare_row(attrs, current, may_record_history=may_record_history, now=now)
+                context = {"user": user} if spec.prepare_row_takes_user else {}
+                spec.prepare_row(attrs, current, may_record_history=may_record_history, now=now, **context)
             except DjangoValidationError as exc:
                 errors.extend(_clean_errors(exc, number, spec, layout, fields))
                 continue

@@ -46,7 +46,7 @@ class ResourceSpec:
     resource: str  # the URL name, e.g. "workorders"
     model: type[models.Model]
     serializer_class: type  # the API serializer: its fields check every cell
-    key: str  # the business key, e.g. "order_id"
+    key: str | None  # the business key, e.g. "order_id"; None: a log, whose rows only add records
     columns: tuple[Column, ...]
     related: dict[str, Related] = field(default_factory=dict)
     # An app service `(*, created: list, updated: list[(obj, changed_fields, old_values)], user)`
@@ -58,6 +58,9 @@ class ResourceSpec:
     # values to `attrs` (a work order's `completed_at`, from its status) and refuses with a Django
     # ValidationError keyed by field name, reported under that column. `now`: one per import.
     prepare_row: Any = None
+    # `prepare_row` also takes `user=` (the importing user, None for the system), for rules
+    # that depend on who imports (a weld-log row's override of the welder check).
+    prepare_row_takes_user: bool = False
 
     def column(self, field_name: str) -> Column:
         return next(c for c in self.columns if c.field == field_name)
