@@ -28,6 +28,8 @@ class ListCellsMixin:
         columns = [c for c in spec.columns if c.field in payload]
         cells = [", ".join(v) if isinstance(v, list) else v for v in (payload[c.field] for c in columns)]
         return workbook_upload([[c.header for c in columns], cells])
+
+
 EVERYONE = frozenset({"viewer", "operator", "manager", "admin"})
 
 
