@@ -1,6 +1,7 @@
 from django.apps import apps
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
@@ -202,6 +203,7 @@ PROCESS_FIELD = {"choices": welding.Process.choices, "aliases": welding.PROCESS_
 POSITION_FIELD = {"choices": welding.Position.choices, "aliases": welding.POSITION_ALIASES}
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class LazySlugRelatedField(SlugRelatedField):
     """A record of an app above this one (inventory builds on workorders) by its business
     key, its model looked up when the field is used, not when this module is imported."""
@@ -233,7 +235,9 @@ class WpsSerializer(ModelSerializer):
     )
     product_forms = ChoiceListField(choices=welding.ProductForm.choices, allow_empty=False)
     weld_types = ChoiceListField(choices=welding.WeldType.choices, allow_empty=False)
-    positions = ChoiceListField(**POSITION_FIELD, allow_empty=False, help_text="ISO 6947 positions; ASME 1G…6G are mapped.")
+    positions = ChoiceListField(
+        **POSITION_FIELD, allow_empty=False, help_text="ISO 6947 positions; ASME 1G…6G are mapped."
+    )
 
     schema_example = {
         "id": 1,

@@ -182,8 +182,25 @@ class WeldViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
         services.weld_recheck_entries(weld=serializer.instance)
 
     @extend_schema(
+        summary="Eligible welders for a weld",
         parameters=[OpenApiParameter("as_of", OpenApiTypes.DATE, description="The day (default today).")],
         responses={200: EligibleWelderSerializer(many=True)},
+        examples=[
+            OpenApiExample(
+                "Eligible",
+                value=[
+                    {
+                        "employee_id": "EMP-01",
+                        "name": "John Doe",
+                        "qualification": "ISO-135-01",
+                        "status": "valid",
+                        "effective_until": "2025-09-10",
+                    }
+                ],
+                response_only=True,
+                status_codes=["200"],
+            )
+        ],
     )
     @action(
         detail=True, methods=["get"], url_path="eligible-welders", pagination_class=None, filterset_class=None
@@ -256,6 +273,7 @@ class QualificationCheckView(ApiViewMixin, APIView):
 
     @extend_schema(
         operation_id="qualifications_check",
+        summary="Dry run of the welder check",
         request=QualificationCheckSerializer,
         responses={200: CheckSerializer},
         tags=["qualifications"],

@@ -5,9 +5,9 @@ eligible welders, the WPS's immutability, weld status and re-checks, imports and
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests.contract import assert_error
 from tests.factories import (
@@ -16,8 +16,8 @@ from tests.factories import (
     EquipmentFactory,
     QualificationEventFactory,
     WeldActivityFactory,
-    WeldFactory,
     WelderQualificationFactory,
+    WeldFactory,
     WorkOrderFactory,
     WpsFactory,
 )

@@ -5,8 +5,8 @@ import pytest
 from tests.contract import ExtraAction, ResourceContract
 from tests.factories import (
     WeldActivityFactory,
-    WeldFactory,
     WelderQualificationFactory,
+    WeldFactory,
     WorkOrderFactory,
     WpsFactory,
 )
