@@ -52,15 +52,9 @@ SPEC = ResourceSpec(
             "assigned_welder", "AssignedWelder", aliases=("Welder",), source="assigned_welder__employee_id"
         ),
         Column("completed_at", "CompletedAt"),
-        Column("wps", "WPSID", source="wps__wps_id"),
-        Column("quality_level", "QualityLevel"),
-        Column("ndt_extent_percent", "NDTExtent"),
     ),
     # The shop's file names welders ("John Doe"); exports write their employee_id.
-    related={
-        "assigned_welder": Related(Employee, keys=("employee_id", "name")),
-        "wps": Related(Wps, keys=("wps_id",)),
-    },
+    related={"assigned_welder": Related(Employee, keys=("employee_id", "name"))},
     prepare_row=prepare_row,
 )
 
@@ -136,11 +130,20 @@ WELD_SPEC = ResourceSpec(
 )
 
 
+def _differs(obj, name: str, value) -> bool:
+    field = obj._meta.get_field(name)
+    if field.is_relation:
+        return getattr(obj, field.attname) != (value.pk if value is not None else None)
+    return getattr(obj, name) != value
+
+
 def prepare_weld_log_row(attrs: dict, current: WeldActivity | None, *, user=None, **_context) -> None:
     """Every row runs the welder check (R7) as an entry through the API would: a row that
     fails is a row error under EmployeeID (the refusal's sentence), unless it carries an
     OverrideReason from a user who may override (managers, admins; others: a row error)."""
     reason = (attrs.pop("override_reason", "") or "").strip()
+    if current is not None and not any(_differs(current, name, value) for name, value in attrs.items()):
+        return  # the entry as it is (an export imported back): its check stands
     if reason and user is not None and not user_has_perms(user, ["workorders.override_weldactivity"]):
         raise ValidationError({"override_reason": "Your role may not override the welder check."})
     weld = attrs.get("weld", getattr(current, "weld", None))
@@ -169,8 +172,10 @@ WELD_LOG_SPEC = ResourceSpec(
     resource="weld-log",
     model=WeldActivity,
     serializer_class=WeldActivitySerializer,
-    key=None,  # a log: each row is a new entry (importing a file twice logs it twice)
+    key="id",  # a log: no business key; a row without an ID is a new entry
+    key_is_id=True,
     columns=(
+        Column("id", "ID"),
         Column("weld", "WeldID", source="weld__weld_id"),
         Column("welder", "EmployeeID", source="welder__employee_id"),
         Column("process", "Process"),

@@ -546,6 +546,7 @@ def test_exports_import_back_exactly(api, shop):
     content = export_ok(api, "weld-log")
     rows = [list(r) for r in xlsx_rows(content)]
     assert rows[0] == [
+        "ID",
         "WeldID",
         "EmployeeID",
         "Process",
@@ -568,6 +569,13 @@ def test_exports_import_back_exactly(api, shop):
         "override_reason",
     )
     before = list(WeldActivity.objects.values_list(*fields))
-    WeldActivity.objects.all().delete()
-    assert _upload(api, "weld-log", rows).status_code == 201
+    stored = list(WeldActivity.objects.values())
+    body = _upload(api, "weld-log", rows).json()
+    assert (body["rows_created"], body["rows_updated"]) == (0, 0)  # matched by ID, unchanged
+    assert list(WeldActivity.objects.values()) == stored
+    WeldActivity.objects.all().delete()  # the same rows without IDs are new entries
+    assert _upload(api, "weld-log", [rows[0], *([None, *r[1:]] for r in rows[1:])]).status_code == 201
     assert list(WeldActivity.objects.values_list(*fields)) == before
+    rows[1][0] = 999999
+    body = assert_error(_upload(api, "weld-log", rows), 422, "VALIDATION_ERROR")
+    assert body["errors"][0]["column"] == "ID"

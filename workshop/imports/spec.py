@@ -46,7 +46,7 @@ class ResourceSpec:
     resource: str  # the URL name, e.g. "workorders"
     model: type[models.Model]
     serializer_class: type  # the API serializer: its fields check every cell
-    key: str | None  # the business key, e.g. "order_id"; None: a log, whose rows only add records
+    key: str  # the business key, e.g. "order_id"
     columns: tuple[Column, ...]
     related: dict[str, Related] = field(default_factory=dict)
     # An app service `(*, created: list, updated: list[(obj, changed_fields, old_values)], user)`
@@ -61,6 +61,9 @@ class ResourceSpec:
     # `prepare_row` also takes `user=` (the importing user, None for the system), for rules
     # that depend on who imports (a weld-log row's override of the welder check).
     prepare_row_takes_user: bool = False
+    # A resource without a business key (a log): `key` is "id", the record's id, which exports
+    # write; an import row with an id updates that record, a row without one adds a record.
+    key_is_id: bool = False
 
     def column(self, field_name: str) -> Column:
         return next(c for c in self.columns if c.field == field_name)
