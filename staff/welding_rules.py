@@ -31,6 +31,9 @@ these (issue 12).
   and the lot's filler group its own. Without a match, the failures are the closest
   candidate's (fewest failures, then the latest `effective_until`), or
   `NO_QUALIFICATION_FOR_PROCESS`. Warnings never block.
+- **R7** `check_work_order`, as of today: a qualification in the WPS's process, valid or
+  expiring, whose product forms and weld types meet the WPS's and whose filler groups hold
+  its filler group; a `root_process` needs a qualification of its own; the WPS approved.
 
 Everything is "as of" a day: events and entries dated after it are not yet known.
 """

@@ -334,6 +334,8 @@ def test_assignment_override_and_its_roles(client_for, shop):
     body = manager.patch(url, payload, format="json").json()
     assert body["assignment_override"]["by"] == manager.user.pk
     assert body["assignment_check"]["ok"] is False
+    assert manager.get(url).json() == body
+    assert manager.get("/api/v1/workorders/").json()["items"][0] == body
     assert_error(
         manager.patch(url, {**payload, "override_reason": "ok"}, format="json"), 422, "VALIDATION_ERROR"
     )
@@ -579,3 +581,13 @@ def test_exports_import_back_exactly(api, shop):
     rows[1][0] = 999999
     body = assert_error(_upload(api, "weld-log", rows), 422, "VALIDATION_ERROR")
     assert body["errors"][0]["column"] == "ID"
+
+
+def test_a_work_order_import_refuses_an_unqualified_welder(api, shop):
+    _current(shop.q1)
+    WorkOrder.objects.filter(pk=shop.order.pk).update(wps=shop.wps, assigned_welder=shop.emp1)
+    rows = [["OrderID", "Client", "AssignedWelder"], ["WO-1000", shop.order.client, "EMP-02"]]
+    body = assert_error(_upload(api, "workorders", rows), 422, "VALIDATION_ERROR")
+    assert body["errors"][0]["row"] == 2 and body["errors"][0]["column"] == "AssignedWelder"
+    assert "NO_QUALIFICATION_FOR_PROCESS" in body["errors"][0]["message"]
+    assert WorkOrder.objects.get(pk=shop.order.pk).assigned_welder == shop.emp1
