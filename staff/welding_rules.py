@@ -31,6 +31,9 @@ these (issue 12).
   and the lot's filler group its own. Without a match, the failures are the closest
   candidate's (fewest failures, then the latest `effective_until`), or
   `NO_QUALIFICATION_FOR_PROCESS`. Warnings never block.
+- **R7** `check_work_order`, as of today: a qualification in the WPS's process, valid or
+  expiring, whose product forms and weld types meet the WPS's and whose filler groups hold
+  its filler group; a `root_process` needs a qualification of its own; the WPS approved.
 
 Everything is "as of" a day: events and entries dated after it are not yet known.
 """
@@ -632,3 +635,100 @@ def refusal_detail(check: Check, welder: str, target_name: str) -> str:
     reasons = "; ".join(f"{f.code} {f.message}" for f in check.failures)
     suffix = f" ({check.qualification})" if check.qualification else ""
     return f"{welder} is not qualified for {target_name}: {reasons}{suffix}"
+
+
+# ------------------------------------------------------------------ R7: a work order's welder
+@dataclass(frozen=True)
+class WorkOrderTarget:
+    """A work order's WPS, as the assignment check sees it, and the day of the check."""
+
+    day: dt.date
+    wps: WpsRanges
+    product_forms: frozenset[str]
+    weld_types: frozenset[str]
+
+
+def _assignment_failures(c: Candidate, target: WorkOrderTarget, s: Standing) -> list[Failure]:
+    failures = []
+    if s.status not in (VALID, EXPIRING):
+        failures.append(
+            Failure(
+                f"QUALIFICATION_{s.status.upper()}", f"{c.qualification_id} is {s.status} on {target.day}"
+            )
+        )
+    covers = c.covers
+    if not covers.product_forms & target.product_forms:
+        failures.append(
+            Failure(
+                "PRODUCT_FORM",
+                f"{', '.join(sorted(covers.product_forms))} and {target.wps.wps_id}'s "
+                f"{', '.join(sorted(target.product_forms))} have none in common",
+            )
+        )
+    if not covers.weld_types & target.weld_types:
+        failures.append(
+            Failure(
+                "WELD_TYPE",
+                f"{', '.join(sorted(covers.weld_types))} and {target.wps.wps_id}'s "
+                f"{', '.join(sorted(target.weld_types))} have none in common",
+            )
+        )
+    filler = target.wps.filler_group
+    if filler and covers.filler_groups and filler not in covers.filler_groups:
+        failures.append(Failure("FILLER_GROUP", f"{filler} not in {', '.join(sorted(covers.filler_groups))}"))
+    return failures
+
+
+def _best_in_process(
+    candidates: Sequence[Candidate],
+    entries: list[Entry],
+    target: WorkOrderTarget,
+    process: str,
+    iso3834_part: str,
+) -> tuple[Candidate | None, Standing | None, list[Failure]]:
+    """The match in `process` (no failures, latest effective_until), else the closest
+    candidate with its failures, else (None, None, [NO_QUALIFICATION_FOR_PROCESS])."""
+    assessed = []
+    for c in candidates:
+        if c.qualification.process != process:
+            continue
+        s = standing(c.qualification, c.events, entries, on=target.day, iso3834_part=iso3834_part)
+        assessed.append((c, s, _assignment_failures(c, target, s)))
+    if not assessed:
+        return None, None, [Failure("NO_QUALIFICATION_FOR_PROCESS", f"no qualification in process {process}")]
+    passing = [(c, s) for c, s, f in assessed if not f]
+    if passing:
+        c, s = max(passing, key=lambda cs: (cs[1].effective_until, cs[0].qualification_id))
+        return c, s, []
+    return min(assessed, key=lambda csf: (len(csf[2]), -csf[1].effective_until.toordinal()))
+
+
+def check_work_order(
+    candidates: Sequence[Candidate],
+    entries: Iterable[Entry],
+    target: WorkOrderTarget,
+    *,
+    iso3834_part: str = "none",
+) -> Check:
+    """R7 for a work order with a WPS and an assigned welder, as of `target.day` (today): a
+    qualification in the WPS's process, valid or expiring, whose product forms and weld types
+    meet the WPS's and whose filler groups hold the WPS's; a `root_process` needs a
+    qualification of its own passing the same tests; the WPS must be approved. Warnings:
+    `QUALIFICATION_EXPIRING` (of the match)."""
+    entries = list(entries)
+    wps = target.wps
+    c, s, failures = _best_in_process(candidates, entries, target, wps.process, iso3834_part)
+    failures = list(failures)
+    warnings = []
+    if not failures and s is not None and s.status == EXPIRING:
+        warnings.append(Failure("QUALIFICATION_EXPIRING", f"{s.days_left} days left"))
+    if wps.root_process and wps.root_process != wps.process:
+        _rc, rs, root_failures = _best_in_process(candidates, entries, target, wps.root_process, iso3834_part)
+        failures.extend(
+            Failure(f.code, f"root process {wps.root_process}: {f.message}") for f in root_failures
+        )
+        if not root_failures and rs is not None and rs.status == EXPIRING:
+            warnings.append(Failure("QUALIFICATION_EXPIRING", f"root process: {rs.days_left} days left"))
+    if wps.status != APPROVED:
+        failures.append(Failure("WPS_NOT_APPROVED", f"{wps.wps_id} is {wps.status}"))
+    return Check(not failures, c.qualification_id if c else None, tuple(failures), tuple(warnings), s)

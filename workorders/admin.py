@@ -4,7 +4,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from inspections.models import Inspection
-from workorders.models import WorkOrder, completion_time, overdue_q
+from workorders import services
+from workorders.models import Weld, WeldActivity, WorkOrder, Wps, WpsStatus, completion_time, overdue_q
 from workshop.admin import TimeStampedAdmin
 from workshop.roles import user_may_record_history
 
@@ -99,3 +100,101 @@ class WorkOrderAdmin(TimeStampedAdmin):
     @admin.display(boolean=True, description="overdue")
     def is_overdue(self, obj):
         return obj.is_overdue
+
+
+# ---------------------------------------------------------------------------- welding (§8)
+def _codes(items) -> str:
+    return ", ".join(f"{i['code']} ({i['message']})" for i in items or ()) or "—"
+
+
+@admin.register(Wps)
+class WpsAdmin(TimeStampedAdmin):
+    """An approved (or superseded) WPS is shown read-only but for its status: it changes only
+    by being superseded, as through the API."""
+
+    list_display = ["wps_id", "revision", "status", "process", "root_process", "filler_group"]
+    list_filter = ["status", "process"]
+    search_fields = ["wps_id", "pqr_ref", "filler_designation"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status in services.LOCKED_WPS:
+            editable = {"status"} if obj.status == WpsStatus.APPROVED else set()
+            fields += [f.name for f in Wps._meta.fields if f.editable and f.name not in editable]
+        return fields
+
+
+class WeldActivityInline(admin.TabularInline):
+    """The weld's log, read only: entries are written through the API or an import, where the
+    welder check runs."""
+
+    model = WeldActivity
+    fields = ["welder", "process", "layer", "welded_on", "check_ok", "overridden"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(boolean=True, description="check ok")
+    def check_ok(self, obj):
+        return (obj.check_result or {}).get("ok")
+
+
+@admin.register(Weld)
+class WeldAdmin(TimeStampedAdmin):
+    list_display = ["weld_id", "order", "wps", "joint_type", "product_form", "thickness_mm", "position"]
+    list_filter = ["joint_type", "product_form", "quality_level"]
+    search_fields = ["weld_id", "order__order_id"]
+    list_select_related = ["order", "wps"]
+    autocomplete_fields = ["order", "wps"]
+    inlines = [WeldActivityInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            services.weld_recheck_entries(weld=obj)
+
+
+@admin.register(WeldActivity)
+class WeldActivityAdmin(TimeStampedAdmin):
+    """The weld log, read only here (the welder check runs on the API's and the import's
+    writes): each entry with its check — ok, failures, warnings — and override."""
+
+    list_display = ["weld", "welder", "process", "layer", "welded_on", "check_ok", "overridden"]
+    list_filter = ["process", "layer", "overridden", "welded_on"]
+    search_fields = ["weld__weld_id", "welder__employee_id", "welder__name"]
+    list_select_related = ["weld", "welder"]
+    readonly_fields = [
+        "check_ok",
+        "check_qualification",
+        "check_failures",
+        "check_warnings",
+        "override_reason",
+        "override_by",
+        "override_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(boolean=True, description="check ok")
+    def check_ok(self, obj):
+        return (obj.check_result or {}).get("ok")
+
+    @admin.display(description="matched qualification")
+    def check_qualification(self, obj):
+        return (obj.check_result or {}).get("qualification") or "—"
+
+    @admin.display(description="failures")
+    def check_failures(self, obj):
+        return _codes((obj.check_result or {}).get("failures"))
+
+    @admin.display(description="warnings")
+    def check_warnings(self, obj):
+        return _codes((obj.check_result or {}).get("warnings"))

@@ -308,6 +308,11 @@ class Weld(TimeStampedModel):
     def __str__(self) -> str:
         return self.weld_id
 
+    def clean(self) -> None:
+        super().clean()
+        if self.product_form == welding.ProductForm.PIPE and self.diameter_mm is None:
+            raise ValidationError({"diameter_mm": "A pipe (T) needs its diameter."}, code="required")
+
 
 class Layer(models.TextChoices):
     TACK = "tack", "Tack"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from rest_framework import serializers
 
 from inspections.models import Inspection
-from workorders.models import CLOSED_STATUSES
+from workorders.models import CLOSED_STATUSES, WeldActivity
 
 # The page is read with .values(): the list is the API's hottest read, and building 50
 # model instances and running them through the serializer cost three times the query
@@ -25,6 +25,13 @@ _COLUMNS = (
     "completed_at",
     "assigned_welder__employee_id",
     "assigned_welder__name",
+    "wps__wps_id",
+    "quality_level",
+    "ndt_extent_percent",
+    "assignment_check",
+    "assignment_override_reason",
+    "assignment_override_by_id",
+    "assignment_override_at",
     "created_at",
     "updated_at",
     "created_by_id",
@@ -77,9 +84,38 @@ def workorder_list_rows(page: QuerySet) -> list[dict]:
             and row["due_date"] < today
             and row["status"] not in CLOSED_STATUSES,
             "inspections": inspections.get(row["id"], []),
+            "wps": row["wps__wps_id"],
+            "quality_level": row["quality_level"],
+            "ndt_extent_percent": row["ndt_extent_percent"],
+            "assignment_check": row["assignment_check"],
+            "assignment_override": {
+                "reason": row["assignment_override_reason"],
+                "by": row["assignment_override_by_id"],
+                "at": _datetime(row["assignment_override_at"], tz),
+            }
+            if row["assignment_override_reason"]
+            else None,
             "created_at": _datetime(row["created_at"], tz),
             "updated_at": _datetime(row["updated_at"], tz),
             "created_by": row["created_by_id"],
         }
         for row in rows
     ]
+
+
+# ---------------------------------------------------------------------------- welding (§8)
+WELD_PLANNED, WELD_WELDED = "planned", "welded"
+WELD_STATUSES = (WELD_PLANNED, WELD_WELDED)
+
+
+def weld_status(entries: list) -> str:
+    """R10 as far as issue 12 goes: `planned` without a weld-log entry, else `welded`.
+    Issue 13 adds `rejected`, `repaired` and `accepted` from the weld's inspections here (and
+    in `weld_status_q`), the one place the status is decided."""
+    return WELD_WELDED if entries else WELD_PLANNED
+
+
+def weld_status_q(status: str):
+    """The welds with that status, as a filter (the same rule as `weld_status`)."""
+    logged = Exists(WeldActivity.objects.filter(weld_id=OuterRef("pk")))
+    return Q(logged) if status == WELD_WELDED else ~Q(logged)

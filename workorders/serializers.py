@@ -1,14 +1,47 @@
+from django.apps import apps
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
+from equipment.models import Equipment
 from inspections.models import Inspection
+from staff import welding_choices as welding
 from staff.models import Employee
-from workorders.models import WorkOrder, WorkOrderStatus, completion_time
-from workshop.api.fields import SlugRelatedField
+from workorders.models import Layer, Weld, WeldActivity, WorkOrder, WorkOrderStatus, Wps, completion_time
+from workorders.selectors import weld_status
+from workshop.api.fields import (
+    ChoiceListField,
+    LenientChoiceField,
+    LenientDateField,
+    SlugRelatedField,
+    TextField,
+)
 from workshop.api.serializers import ModelSerializer
 from workshop.roles import user_may_record_history
+
+
+class FailureSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class CheckSerializer(serializers.Serializer):
+    """The welder check (R7): ok, the matched (or closest) qualification, what failed, what
+    to know."""
+
+    ok = serializers.BooleanField()
+    qualification = serializers.CharField(allow_null=True)
+    failures = FailureSerializer(many=True)
+    warnings = FailureSerializer(many=True)
+
+
+class OverrideSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    by = serializers.IntegerField(allow_null=True, help_text="The user who overrode the check.")
+    at = serializers.DateTimeField()
 
 
 class InspectionSummarySerializer(serializers.ModelSerializer):
@@ -42,6 +75,31 @@ class WorkOrderSerializer(ModelSerializer):
         "send it back unchanged (else 422). Null or left out: worked out from the status.",
     )
     inspections = InspectionSummarySerializer(many=True, read_only=True, source="listed_inspections")
+    wps = SlugRelatedField(
+        slug_field="wps_id",
+        queryset=Wps.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The WPS's `wps_id`, or null. With an assigned welder, the welder check runs.",
+    )
+    assignment_check = serializers.JSONField(
+        read_only=True,
+        allow_null=True,
+        help_text="The welder check `{ok, qualification, failures, warnings}` when the WPS or the "
+        "welder was last set (null: no WPS or no welder).",
+    )
+    assignment_override = serializers.SerializerMethodField(
+        help_text="`{reason, by, at}` when a manager saved an assignment the check refused, else null."
+    )
+    override_reason = TextField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        min_length=10,
+        max_length=500,
+        help_text="Managers and admins only (else 403): saves an assignment the welder check "
+        "refuses, keeping the reason, who and when. 10–500 characters.",
+    )
 
     schema_example = {
         "id": 1,
@@ -54,6 +112,11 @@ class WorkOrderSerializer(ModelSerializer):
         "assigned_welder": "EMP-01",
         "assigned_welder_name": "John Doe",
         "is_overdue": False,
+        "wps": "WPS-135-01",
+        "quality_level": "C",
+        "ndt_extent_percent": 10,
+        "assignment_check": {"ok": True, "qualification": "ISO-135-01", "failures": [], "warnings": []},
+        "assignment_override": None,
         "inspections": [
             {
                 "id": 1,
@@ -82,13 +145,34 @@ class WorkOrderSerializer(ModelSerializer):
             "assigned_welder_name",
             "is_overdue",
             "inspections",
+            "wps",
+            "quality_level",
+            "ndt_extent_percent",
+            "assignment_check",
+            "assignment_override",
+            "override_reason",
             "created_at",
             "updated_at",
             "created_by",
         ]
 
+    @extend_schema_field(OverrideSerializer(allow_null=True))
+    def get_assignment_override(self, obj: WorkOrder) -> dict | None:
+        if not obj.assignment_override_reason:
+            return None
+        return OverrideSerializer(
+            {
+                "reason": obj.assignment_override_reason,
+                "by": obj.assignment_override_by_id,
+                "at": obj.assignment_override_at,
+            }
+        ).data
+
     def validate(self, attrs):
+        override_reason = attrs.pop("override_reason", None)
         attrs = super().validate(attrs)
+        if override_reason is not None:
+            attrs["override_reason"] = override_reason
         instance = self.instance
         request = self.context.get("request")
         try:
@@ -112,3 +196,344 @@ class WorkOrderSerializer(ModelSerializer):
         if today is None:
             today = self._today = timezone.localdate()
         return obj.overdue_on(today)
+
+
+# ---------------------------------------------------------------------------- welding (§8)
+PROCESS_FIELD = {"choices": welding.Process.choices, "aliases": welding.PROCESS_ALIASES}
+POSITION_FIELD = {"choices": welding.Position.choices, "aliases": welding.POSITION_ALIASES}
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class LazySlugRelatedField(SlugRelatedField):
+    """A record of an app above this one (inventory builds on workorders) by its business
+    key, its model looked up when the field is used, not when this module is imported."""
+
+    def __init__(self, *, model: str, **kwargs):
+        self.model_label = model
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return apps.get_model(self.model_label).objects.all()
+
+
+def override_reason_field(what: str) -> serializers.CharField:
+    return TextField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        min_length=10,
+        max_length=500,
+        help_text=f"Managers and admins only (else 403): saves {what} the welder check refuses, "
+        "keeping the reason, who and when. 10–500 characters.",
+    )
+
+
+class WpsSerializer(ModelSerializer):
+    process = LenientChoiceField(**PROCESS_FIELD, help_text="ISO 4063 number or label (135, MAG, TIG …).")
+    root_process = LenientChoiceField(
+        **PROCESS_FIELD, required=False, allow_blank=True, help_text="A root run's own process, or empty."
+    )
+    product_forms = ChoiceListField(choices=welding.ProductForm.choices, allow_empty=False)
+    weld_types = ChoiceListField(choices=welding.WeldType.choices, allow_empty=False)
+    positions = ChoiceListField(
+        **POSITION_FIELD, allow_empty=False, help_text="ISO 6947 positions; ASME 1G…6G are mapped."
+    )
+
+    schema_example = {
+        "id": 1,
+        "wps_id": "WPS-135-01",
+        "revision": "A",
+        "status": "approved",
+        "pqr_ref": "PQR-12",
+        "process": "135",
+        "root_process": "",
+        "product_forms": ["P", "T"],
+        "weld_types": ["BW", "FW"],
+        "material_groups": ["1.1"],
+        "filler_group": "FM1",
+        "filler_designation": "ISO 14341-A G 42 4 M21 3Si1",
+        "shielding_gas": "M21",
+        "thickness_min_mm": "3.00",
+        "thickness_max_mm": "30.00",
+        "diameter_min_mm": None,
+        "diameter_max_mm": None,
+        "positions": ["PA", "PB", "PC", "PF"],
+        "preheat_min_c": None,
+        "interpass_max_c": 250,
+        "parameters": {},
+        "created_at": "2025-11-20T09:15:00Z",
+        "updated_at": "2025-11-24T16:40:00Z",
+        "created_by": 2,
+    }
+
+    class Meta:
+        model = Wps
+        fields = [
+            "id",
+            "wps_id",
+            "revision",
+            "status",
+            "pqr_ref",
+            "process",
+            "root_process",
+            "product_forms",
+            "weld_types",
+            "material_groups",
+            "filler_group",
+            "filler_designation",
+            "shielding_gas",
+            "thickness_min_mm",
+            "thickness_max_mm",
+            "diameter_min_mm",
+            "diameter_max_mm",
+            "positions",
+            "preheat_min_c",
+            "interpass_max_c",
+            "parameters",
+            "created_at",
+            "updated_at",
+            "created_by",
+        ]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        low = attrs.get("thickness_min_mm", getattr(self.instance, "thickness_min_mm", None))
+        high = attrs.get("thickness_max_mm", getattr(self.instance, "thickness_max_mm", None))
+        if low is not None and high is not None and high < low:
+            raise serializers.ValidationError({"thickness_max_mm": ["Must not be below thickness_min_mm."]})
+        low = attrs.get("diameter_min_mm", getattr(self.instance, "diameter_min_mm", None))
+        high = attrs.get("diameter_max_mm", getattr(self.instance, "diameter_max_mm", None))
+        if low is not None and high is not None and high < low:
+            raise serializers.ValidationError({"diameter_max_mm": ["Must not be below diameter_min_mm."]})
+        return attrs
+
+
+class WeldSerializer(ModelSerializer):
+    order_id = SlugRelatedField(
+        slug_field="order_id",
+        source="order",
+        queryset=WorkOrder.objects.all(),
+        help_text="The work order's `order_id` (e.g. `WO-1000`).",
+    )
+    wps = SlugRelatedField(
+        slug_field="wps_id",
+        queryset=Wps.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The WPS's `wps_id`, or null.",
+    )
+    position = LenientChoiceField(**POSITION_FIELD)
+    quality_level = LenientChoiceField(
+        choices=welding.QualityLevel.choices,
+        required=False,
+        help_text="ISO 5817 B, C or D; left out on creation: the work order's, else C.",
+    )
+    ndt_required = ChoiceListField(
+        choices=welding.NdtMethod.choices, required=False, help_text='Default ["VT"].'
+    )
+    status = serializers.SerializerMethodField(
+        help_text="planned (no weld-log entry) or welded. Inspection-based statuses come with issue 13."
+    )
+    welders = serializers.SerializerMethodField(help_text="The employee_ids of the weld-log entries.")
+    repair_count = serializers.SerializerMethodField(help_text="Weld-log entries of layer repair.")
+
+    schema_example = {
+        "id": 1,
+        "weld_id": "WO-1000-W01",
+        "order_id": "WO-1000",
+        "wps": "WPS-135-01",
+        "joint_type": "BW",
+        "product_form": "P",
+        "thickness_mm": "10.00",
+        "diameter_mm": None,
+        "position": "PF",
+        "length_mm": "500.00",
+        "quality_level": "C",
+        "ndt_required": ["VT", "RT"],
+        "status": "welded",
+        "welders": ["EMP-01"],
+        "repair_count": 0,
+        "created_at": "2025-11-20T09:15:00Z",
+        "updated_at": "2025-11-24T16:40:00Z",
+        "created_by": 2,
+    }
+
+    class Meta:
+        model = Weld
+        fields = [
+            "id",
+            "weld_id",
+            "order_id",
+            "wps",
+            "joint_type",
+            "product_form",
+            "thickness_mm",
+            "diameter_mm",
+            "position",
+            "length_mm",
+            "quality_level",
+            "ndt_required",
+            "status",
+            "welders",
+            "repair_count",
+            "created_at",
+            "updated_at",
+            "created_by",
+        ]
+
+    def validate(self, attrs):
+        if self.instance is None and "quality_level" not in attrs and attrs.get("order") is not None:
+            attrs["quality_level"] = attrs["order"].quality_level or welding.DEFAULT_QUALITY_LEVEL
+        if self.instance is None and "ndt_required" not in attrs:
+            attrs["ndt_required"] = ["VT"]
+        return super().validate(attrs)
+
+    def _entries(self, obj: Weld) -> list:
+        listed = getattr(obj, "listed_activities", None)
+        if listed is None:
+            listed = obj.listed_activities = list(
+                obj.activities.select_related("welder").only("id", "layer", "weld_id", "welder__employee_id")
+            )
+        return listed
+
+    def get_status(self, obj: Weld) -> str:
+        # R10 as far as issue 12 goes; issue 13 adds rejected/repaired/accepted from the
+        # inspections (workorders.selectors.weld_status is the one place to extend).
+        return weld_status(self._entries(obj))
+
+    def get_welders(self, obj: Weld) -> list[str]:
+        return list(dict.fromkeys(sorted(e.welder.employee_id for e in self._entries(obj))))
+
+    def get_repair_count(self, obj: Weld) -> int:
+        return sum(1 for e in self._entries(obj) if e.layer == Layer.REPAIR)
+
+
+class WeldActivitySerializer(ModelSerializer):
+    weld = SlugRelatedField(
+        slug_field="weld_id", queryset=Weld.objects.all(), help_text="The weld's weld_id."
+    )
+    welder = SlugRelatedField(
+        slug_field="employee_id", queryset=Employee.objects.all(), help_text="The welder's employee_id."
+    )
+    process = LenientChoiceField(
+        **PROCESS_FIELD, required=False, help_text="ISO 4063; left out: the weld's WPS process."
+    )
+    consumable_lot = LazySlugRelatedField(
+        model="inventory.ConsumableLot",
+        slug_field="lot_id",
+        allow_null=True,
+        required=False,
+        help_text="The consumable lot's lot_id, or null.",
+    )
+    equipment = SlugRelatedField(
+        slug_field="equipment_id",
+        queryset=Equipment.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The machine's equipment_id, or null.",
+    )
+    qualification = serializers.SlugRelatedField(
+        slug_field="qualification_id", read_only=True, help_text="The qualification the check matched."
+    )
+    check = serializers.SerializerMethodField(
+        help_text="The welder check as it ran when the entry was last written (null: never checked)."
+    )
+    override = OverrideSerializer(read_only=True, allow_null=True)
+    override_reason = override_reason_field("an entry")
+
+    schema_example = {
+        "id": 1,
+        "weld": "WO-1000-W01",
+        "welder": "EMP-01",
+        "process": "135",
+        "layer": "complete",
+        "welded_on": "2025-06-01",
+        "consumable_lot": "LOT-0001",
+        "equipment": None,
+        "arc_seconds": 1800,
+        "qualification": "ISO-135-01",
+        "check": {"ok": True, "qualification": "ISO-135-01", "failures": [], "warnings": []},
+        "override": None,
+        "created_at": "2025-06-01T09:15:00Z",
+        "updated_at": "2025-06-01T09:15:00Z",
+        "created_by": 2,
+    }
+
+    class Meta:
+        model = WeldActivity
+        fields = [
+            "id",
+            "weld",
+            "welder",
+            "process",
+            "layer",
+            "welded_on",
+            "consumable_lot",
+            "equipment",
+            "arc_seconds",
+            "qualification",
+            "check",
+            "override",
+            "override_reason",
+            "created_at",
+            "updated_at",
+            "created_by",
+        ]
+
+    @extend_schema_field(CheckSerializer(allow_null=True))
+    def get_check(self, obj: WeldActivity) -> dict | None:
+        return obj.check_result or None
+
+    def validate_welded_on(self, value):
+        if value > timezone.localdate():
+            raise serializers.ValidationError("Cannot be after today.")
+        return value
+
+    def validate(self, attrs):
+        weld = attrs.get("weld", getattr(self.instance, "weld", None))
+        if "process" not in attrs and self.instance is None:
+            if weld is None or weld.wps is None:
+                raise serializers.ValidationError(
+                    {"process": ["Required: the weld has no WPS to take it from."]}
+                )
+            attrs["process"] = weld.wps.process
+        override_reason = attrs.pop("override_reason", None)
+        attrs = super().validate(attrs)
+        if override_reason is not None:
+            attrs["override_reason"] = override_reason
+        return attrs
+
+
+class QualificationCheckSerializer(serializers.Serializer):
+    """A dry run of the welder check: the entry that would be written."""
+
+    welder = SlugRelatedField(slug_field="employee_id", queryset=Employee.objects.all())
+    weld = SlugRelatedField(slug_field="weld_id", queryset=Weld.objects.all())
+    process = LenientChoiceField(
+        **PROCESS_FIELD, required=False, help_text="Left out: the weld's WPS process."
+    )
+    welded_on = LenientDateField(required=False, help_text="Left out: today.")
+    consumable_lot = LazySlugRelatedField(
+        model="inventory.ConsumableLot", slug_field="lot_id", allow_null=True, required=False
+    )
+    equipment = SlugRelatedField(
+        slug_field="equipment_id", queryset=Equipment.objects.all(), allow_null=True, required=False
+    )
+
+    def validate(self, attrs):
+        if "process" not in attrs:
+            if attrs["weld"].wps is None:
+                raise serializers.ValidationError(
+                    {"process": ["Required: the weld has no WPS to take it from."]}
+                )
+            attrs["process"] = attrs["weld"].wps.process
+        attrs.setdefault("welded_on", timezone.localdate())
+        return attrs
+
+
+class EligibleWelderSerializer(serializers.Serializer):
+    employee_id = serializers.CharField()
+    name = serializers.CharField()
+    qualification = serializers.CharField(help_text="The matched qualification's qualification_id.")
+    status = serializers.CharField(help_text="The qualification's status that day (valid or expiring).")
+    effective_until = serializers.DateField()

@@ -76,3 +76,23 @@ class ServiceUnavailable(DomainError):
 
     status = 503
     default_detail = "A service the API depends on is unavailable. Try again shortly."
+
+
+class Refused(DomainError):
+    """A refusal with its own status and code whose body carries more than the message:
+    `errors` by field and `extra` top-level members merged into the error body (e.g. the
+    welder check that refused a weld-log entry: `{"check": {...}}`)."""
+
+    def __init__(
+        self,
+        status: int,
+        error_code: str,
+        detail: str,
+        errors: dict | None = None,
+        extra: dict | None = None,
+    ):
+        self.status = status
+        self.error_code = error_code
+        self.errors = errors
+        self.extra = extra or {}
+        super().__init__(detail)

@@ -420,6 +420,11 @@ SPECTACULAR_SETTINGS = {
         "MovementReasonEnum": "inventory.models.MovementReason",
         "AnalyticsIntervalEnum": "dashboard.analytics.query.INTERVALS",
         "AnalyticsWorkOrdersGroupByEnum": "dashboard.analytics.workorders.GROUP_BY",
+        # The welding vocabulary (WELDING.md §1), shared by several fields and resources.
+        "ProcessEnum": "staff.welding_choices.Process",
+        "PositionEnum": "staff.welding_choices.Position",
+        "ProductFormEnum": "staff.welding_choices.ProductForm",
+        "WeldTypeEnum": "staff.welding_choices.WeldType",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

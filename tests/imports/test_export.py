@@ -754,6 +754,23 @@ def make_everything():
         inspector="",
         inspected_at=dt.datetime(2025, 3, 30, 0, 59, 59, 999999, tzinfo=dt.UTC),  # just before DST
     )
+    # Welding (WELDING.md §5): a WPS with a root process, a pipe weld, weld-log entries (one
+    # overridden, as a manager saved it).
+    from tests.factories import WeldActivityFactory, WelderQualificationFactory, WeldFactory, WpsFactory
+
+    wps = WpsFactory(wps_id="WPS-135-01", root_process="141", diameter_min_mm=20, filler_designation="=G3Si1")
+    WpsFactory(wps_id="WPS-141-01", status="draft", process="141", positions=["PA"], thickness_max_mm=None)
+    weld = WeldFactory(weld_id="W1", order=order, wps=wps, product_form="T", diameter_mm=60)
+    WeldFactory(weld_id="W2", order=order, wps=None, length_mm=None, ndt_required=["VT", "UT"])
+    WelderQualificationFactory(employee=john)
+    WeldActivityFactory(weld=weld, welder=john, welded_on=dt.date(2025, 6, 1), arc_seconds=90)
+    WeldActivityFactory(
+        weld=weld,
+        welder=john,
+        welded_on=dt.date(2025, 6, 2),
+        layer="repair",
+        override_reason="=Accepted by NCR-7",
+    )
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from staff import welding_rules as rules
 from staff.welding_rules import (
     ASME_IX,
     AWS_D1_1,
@@ -457,3 +458,74 @@ def test_the_chain_from_runs_equals_the_chain_from_entries(seed):
         expected = continuity_due(q, [], [Entry(d, "135") for d in days])
         assert chain_due(start, runs_of(days, "135")) == expected, (start, days)
         assert standing(q, [], [], on=D(2030, 1, 1), runs=runs_of(days, "135")).continuity_due == expected
+
+
+# ------------------------------------------------------------------ R7: a work order's welder
+def _wo_target(**wps_changes):
+    wps = dict(
+        wps_id="WPS-135-01", status="approved", process="135", positions=frozenset({"PA"}), filler_group="FM1"
+    )
+    wps.update(wps_changes)
+    return rules.WorkOrderTarget(
+        day=dt.date(2025, 6, 1),
+        wps=rules.WpsRanges(**wps),
+        product_forms=frozenset({"P", "T"}),
+        weld_types=frozenset({"BW", "FW"}),
+    )
+
+
+def _wo_candidate(qid="ISO-135-01", process="135", **covers):
+    values = dict(
+        product_forms=frozenset({"P"}),
+        weld_types=frozenset({"BW", "FW"}),
+        positions=frozenset({"PA"}),
+        filler_groups=frozenset({"FM1", "FM2"}),
+    )
+    values.update(covers)
+    return rules.Candidate(
+        qid,
+        rules.Qualification(rules.ISO_9606_1, process, dt.date(2025, 3, 10), "9.3b"),
+        rules.Covers(**values),
+    )
+
+
+def _codes(check):
+    return [f.code for f in check.failures]
+
+
+def test_work_order_check_passes_for_a_qualified_welder():
+    check = rules.check_work_order([_wo_candidate()], [], _wo_target())
+    assert (check.ok, check.qualification, check.failures) == (True, "ISO-135-01", ())
+
+
+def test_work_order_check_failures():
+    assert _codes(rules.check_work_order([], [], _wo_target())) == ["NO_QUALIFICATION_FOR_PROCESS"]
+    assert _codes(
+        rules.check_work_order([_wo_candidate(product_forms=frozenset({"X"}))], [], _wo_target())
+    ) == ["PRODUCT_FORM"]
+    assert _codes(
+        rules.check_work_order([_wo_candidate(weld_types=frozenset({"XX"}))], [], _wo_target())
+    ) == ["WELD_TYPE"]
+    assert _codes(
+        rules.check_work_order([_wo_candidate(filler_groups=frozenset({"FM5"}))], [], _wo_target())
+    ) == ["FILLER_GROUP"]
+    assert _codes(rules.check_work_order([_wo_candidate()], [], _wo_target(status="draft"))) == [
+        "WPS_NOT_APPROVED"
+    ]
+    lapsed = replace(_wo_target(), day=dt.date(2025, 9, 20))
+    assert _codes(rules.check_work_order([_wo_candidate()], [], lapsed)) == ["QUALIFICATION_LAPSED"]
+
+
+def test_work_order_root_process_needs_its_own_qualification():
+    target = _wo_target(root_process="141")
+    check = rules.check_work_order([_wo_candidate()], [], target)
+    assert _codes(check) == ["NO_QUALIFICATION_FOR_PROCESS"]
+    assert check.failures[0].message.startswith("root process 141")
+    both = [_wo_candidate(), _wo_candidate("ISO-141-01", "141")]
+    assert rules.check_work_order(both, [], target).ok
+
+
+def test_work_order_check_warns_of_an_expiring_match():
+    soon = replace(_wo_target(), day=dt.date(2025, 8, 20))
+    check = rules.check_work_order([_wo_candidate()], [], soon)
+    assert check.ok and [w.code for w in check.warnings] == ["QUALIFICATION_EXPIRING"]

@@ -122,6 +122,9 @@ def test_request_examples_hold_only_writable_fields(schema):
         "due_date": "2025-12-05",
         "assigned_welder": "EMP-01",
         "completed_at": None,  # writable (set by the server on completing when left out)
+        "wps": "WPS-135-01",
+        "quality_level": "C",
+        "ndt_extent_percent": 10,
     }
     users = schema["paths"]["/api/v1/users/"]["post"]
     assert "password" in examples_of(users["requestBody"]["content"])[0]["value"]

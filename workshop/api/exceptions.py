@@ -246,12 +246,13 @@ def _handle(exc, request) -> Response:
 
 
 def _domain_response(request, exc: errors.DomainError) -> Response:
-    """A service's refusal: its status, its code (or the status's), its detail, and the row
-    errors of a rejected file."""
-    row_errors = exc.errors if isinstance(exc, errors.Rejected) else None
-    return Response(
-        error_body(request, exc.status, str(exc.detail), exc.error_code, errors=row_errors), status=exc.status
-    )
+    """A service's refusal: its status, its code (or the status's), its detail, the row
+    errors of a rejected file or a refusal's field errors, and a refusal's extra members."""
+    row_errors = exc.errors if isinstance(exc, errors.Rejected | errors.Refused) else None
+    body = error_body(request, exc.status, str(exc.detail), exc.error_code, errors=row_errors)
+    if isinstance(exc, errors.Refused):
+        body.update({k: v for k, v in exc.extra.items() if k not in body})
+    return Response(body, status=exc.status)
 
 
 @csrf_exempt  # an unknown URL is a JSON 404, whatever the method or cookies

@@ -269,6 +269,10 @@ def _api_fields(spec: ResourceSpec) -> dict[str, serializers.Field]:
     fields = spec.serializer_class().fields
     result = {}
     for column in spec.columns:
+        if spec.key_is_id and column.field == spec.key:
+            # The id the database gives: read from the file as a whole number, or empty.
+            result[column.field] = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+            continue
         field_obj = copy.deepcopy(fields[column.field])
         field_obj.validators = [v for v in field_obj.validators if not isinstance(v, UniqueValidator)]
         result[column.field] = field_obj
@@ -315,7 +319,8 @@ def _resolve_related(spec: ResourceSpec, name: str, raw_values: set[str]) -> dic
 
 # ----------------------------------------------------------------------------- the engine
 def required_columns(spec: ResourceSpec, fields: dict[str, serializers.Field]) -> set[str]:
-    return {name for name, f in fields.items() if f.required} | {spec.key}
+    key = set() if spec.key_is_id else {spec.key}  # a row without an id is a new record
+    return {name for name, f in fields.items() if f.required} | key
 
 
 @dataclass(frozen=True)
@@ -398,7 +403,7 @@ def run_import(
             elif value is not empty:
                 record[name] = value
         key = record.get(spec.key)
-        if isinstance(key, str):
+        if isinstance(key, str) or (spec.key_is_id and isinstance(key, int)):
             folded = key
             if folded in seen_keys:
                 errors.append(
@@ -435,7 +440,7 @@ def run_import(
         # before a concurrent change.
         existing = _existing(
             spec,
-            [r[spec.key] for _, r in rows if isinstance(r.get(spec.key), str)],
+            [r[spec.key] for _, r in rows if r.get(spec.key) is not None],
             related=owner_paths if rights is not None and rights.own_only else (),
             lock=not dry_run,
         )
@@ -530,11 +535,17 @@ def _build_and_write(
                     continue
                 value = target
             attrs[model_names[name]] = value
-        if not row_ok or spec.key not in record:
+        if not row_ok or (spec.key not in record and not spec.key_is_id):
             continue
-        current = existing.pop(record[spec.key], None)  # (each key is once in a valid file)
+        current = existing.pop(record.get(spec.key), None)  # (each key is once in a valid file)
+        if current is None and record.get(spec.key) is not None and spec.key_is_id:
+            errors.append(error(number, layout.headers[spec.key], f"No record with id {record[spec.key]}."))
+            continue
+        attrs.pop("id", None)
         if current is None and rights is not None and not rights.add:
-            errors.append(error(number, layout.headers[spec.key], f"Your role may not create {plural}."))
+            errors.append(
+                error(number, layout.headers.get(spec.key, ""), f"Your role may not create {plural}.")
+            )
             continue
         created_at = attrs.pop(CREATED_AT.field, None)
         if created_at is not None:
@@ -544,7 +555,8 @@ def _build_and_write(
                 continue
         if spec.prepare_row is not None:
             try:
-                spec.prepare_row(attrs, current, may_record_history=may_record_history, now=now)
+                context = {"user": user} if spec.prepare_row_takes_user else {}
+                spec.prepare_row(attrs, current, may_record_history=may_record_history, now=now, **context)
             except DjangoValidationError as exc:
                 errors.extend(_clean_errors(exc, number, spec, layout, fields))
                 continue

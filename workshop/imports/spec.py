@@ -58,6 +58,12 @@ class ResourceSpec:
     # values to `attrs` (a work order's `completed_at`, from its status) and refuses with a Django
     # ValidationError keyed by field name, reported under that column. `now`: one per import.
     prepare_row: Any = None
+    # `prepare_row` also takes `user=` (the importing user, None for the system), for rules
+    # that depend on who imports (a weld-log row's override of the welder check).
+    prepare_row_takes_user: bool = False
+    # A resource without a business key (a log): `key` is "id", the record's id, which exports
+    # write; an import row with an id updates that record, a row without one adds a record.
+    key_is_id: bool = False
 
     def column(self, field_name: str) -> Column:
         return next(c for c in self.columns if c.field == field_name)
