@@ -119,7 +119,7 @@ class StockAdjustmentSerializer(serializers.Serializer):
     )
     lot_id = SlugRelatedField(
         slug_field="lot_id",
-        queryset=ConsumableLot.objects.all(),
+        queryset=ConsumableLot.objects.select_related("item"),
         source="lot",
         allow_null=True,
         required=False,
