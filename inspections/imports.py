@@ -1,6 +1,6 @@
 from inspections.models import Inspection
 from inspections.serializers import InspectionSerializer
-from workorders.models import WorkOrder
+from workorders.models import Weld, WorkOrder
 from workshop.imports.spec import Column, Related, ResourceSpec
 
 SPEC = ResourceSpec(
@@ -17,6 +17,7 @@ SPEC = ResourceSpec(
         Column("method", "Method"),
         Column("inspected_at", "InspectedAt"),
         Column("notes", "Notes"),
+        Column("weld_id", "WeldID", source="weld__weld_id"),  # WELDING.md §5 (after the shop's own)
     ),
-    related={"order_id": Related(WorkOrder, keys=("order_id",))},
+    related={"order_id": Related(WorkOrder, keys=("order_id",)), "weld_id": Related(Weld, keys=("weld_id",))},
 )

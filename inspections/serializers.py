@@ -1,5 +1,7 @@
+from rest_framework import serializers
+
 from inspections.models import DefectType, Inspection, InspectionResult
-from workorders.models import WorkOrder
+from workorders.models import Weld, WorkOrder
 from workshop.api.fields import LenientChoiceField, SlugRelatedField
 from workshop.api.serializers import ModelSerializer
 
@@ -10,6 +12,14 @@ class InspectionSerializer(ModelSerializer):
         source="work_order",
         queryset=WorkOrder.objects.all(),
         help_text="The inspected work order's `order_id` (e.g. `WO-1000`).",
+    )
+    weld_id = SlugRelatedField(
+        slug_field="weld_id",
+        source="weld",
+        queryset=Weld.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The examined weld's `weld_id` (one of the work order's welds), or null.",
     )
     defect_type = LenientChoiceField(
         choices=DefectType.choices,
@@ -22,6 +32,7 @@ class InspectionSerializer(ModelSerializer):
         "id": 2,
         "inspection_id": "QC-101",
         "order_id": "WO-1000",
+        "weld_id": "WO-1000-W02",
         "inspector": "Inspector X",
         "result": "fail",
         "defect_type": "porosity",
@@ -39,6 +50,7 @@ class InspectionSerializer(ModelSerializer):
             "id",
             "inspection_id",
             "order_id",
+            "weld_id",
             "inspector",
             "result",
             "defect_type",
@@ -56,4 +68,10 @@ class InspectionSerializer(ModelSerializer):
         # changes only what it sends, and `{"result": "pass"}` alone on a failed one is a 422.
         if not self.partial and attrs.get("result") == InspectionResult.PASS and "defect_type" not in attrs:
             attrs["defect_type"] = None
-        return super().validate(attrs)
+        try:
+            return super().validate(attrs)
+        except serializers.ValidationError as exc:
+            # The model names the weld by its field (`weld`); the API and the file by `weld_id`.
+            if isinstance(exc.detail, dict) and "weld" in exc.detail:
+                exc.detail["weld_id"] = exc.detail.pop("weld")
+            raise

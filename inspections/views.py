@@ -14,10 +14,12 @@ class InspectionViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
     excel_resource = "inspections"
 
     # `order_id` is annotated so that lists can be sorted by it.
-    queryset = Inspection.objects.select_related("work_order").annotate(order_id=F("work_order__order_id"))
+    queryset = Inspection.objects.select_related("work_order", "weld").annotate(
+        order_id=F("work_order__order_id")
+    )
     serializer_class = InspectionSerializer
     filterset_class = InspectionFilter
-    search_fields = ["inspection_id", "inspector", "notes", "work_order__order_id"]
+    search_fields = ["inspection_id", "inspector", "notes", "work_order__order_id", "weld__weld_id"]
     ordering_fields = [
         "inspection_id",
         "order_id",

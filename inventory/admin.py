@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from inventory.models import Item, StockMovement
+from inventory.models import ConsumableLot, Item, StockMovement, lot_expired_q
 from inventory.services import item_create, item_update
 from workshop.admin import TimeStampedAdmin
 
@@ -69,10 +69,19 @@ class ItemAdmin(TimeStampedAdmin):
 class StockMovementAdmin(TimeStampedAdmin):
     """The ledger: read only; movements are made by stock adjustments and item edits."""
 
-    list_display = ["created_at", "item", "delta", "quantity_after", "reason", "work_order", "created_by"]
+    list_display = [
+        "created_at",
+        "item",
+        "delta",
+        "quantity_after",
+        "reason",
+        "work_order",
+        "lot",
+        "created_by",
+    ]
     list_filter = ["reason", "created_at"]
-    search_fields = ["item__item_id", "item__item_name", "work_order__order_id", "note"]
-    list_select_related = ["item", "work_order", "created_by"]
+    search_fields = ["item__item_id", "item__item_name", "work_order__order_id", "lot__lot_id", "note"]
+    list_select_related = ["item", "work_order", "lot", "created_by"]
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request):
@@ -83,3 +92,41 @@ class StockMovementAdmin(TimeStampedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class LotExpiredFilter(admin.SimpleListFilter):
+    title = "expired (today)"
+    parameter_name = "expired"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Expired"), ("no", "Not expired")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(lot_expired_q())
+        if self.value() == "no":
+            return queryset.exclude(lot_expired_q())
+        return queryset
+
+
+@admin.register(ConsumableLot)
+class ConsumableLotAdmin(TimeStampedAdmin):
+    list_display = [
+        "lot_id",
+        "item",
+        "designation",
+        "filler_group",
+        "heat_number",
+        "certificate_type",
+        "certificate_no",
+        "expires_on",
+        "expired",
+    ]
+    list_filter = [LotExpiredFilter, "filler_group", "certificate_type", "expires_on"]
+    search_fields = ["lot_id", "heat_number", "designation", "certificate_no", "item__item_id"]
+    list_select_related = ["item"]
+    autocomplete_fields = ["item"]
+
+    @admin.display(boolean=True, description="expired")
+    def expired(self, obj: ConsumableLot) -> bool:
+        return obj.expired_on()

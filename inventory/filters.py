@@ -1,5 +1,13 @@
-from inventory.models import Item, MovementReason, StockMovement
-from workshop.api.filters import BaseFilterSet, ChoiceListFilter, StrictBooleanFilter, django_filters
+from django.utils import timezone
+
+from inventory.models import ConsumableLot, Item, MovementReason, StockMovement, lot_expired_q
+from workshop.api.filters import (
+    BaseFilterSet,
+    ChoiceListFilter,
+    LenientDateFilter,
+    StrictBooleanFilter,
+    django_filters,
+)
 
 
 class ItemFilter(BaseFilterSet):
@@ -18,7 +26,50 @@ class StockMovementFilter(BaseFilterSet):
     order_id = django_filters.CharFilter(
         field_name="work_order__order_id", lookup_expr="iexact", help_text="A work order's `order_id`."
     )
+    lot = django_filters.CharFilter(
+        field_name="lot__lot_id", lookup_expr="iexact", help_text="A consumable lot's `lot_id`."
+    )
 
     class Meta:
         model = StockMovement
-        fields = ["item", "reason", "order_id"]
+        fields = ["item", "reason", "order_id", "lot"]
+
+
+class ConsumableLotFilter(BaseFilterSet):
+    item = django_filters.CharFilter(
+        field_name="item__item_id", lookup_expr="iexact", help_text="An item's `item_id`."
+    )
+    filler_group = django_filters.CharFilter(lookup_expr="iexact", help_text="e.g. `FM1`.")
+    heat_number = django_filters.CharFilter(lookup_expr="iexact")
+    expired = StrictBooleanFilter(
+        method="filter_expired",
+        help_text="Expired as of `as_of`: `expires_on` before that day (lots without one never expire).",
+    )
+    as_of = LenientDateFilter(
+        method="filter_as_of", help_text="The day `expired` is judged on (YYYY-MM-DD, default today)."
+    )
+    expires_before = LenientDateFilter(
+        field_name="expires_on", lookup_expr="lt", help_text="`expires_on` before this day."
+    )
+    expires_after = LenientDateFilter(
+        field_name="expires_on", lookup_expr="gt", help_text="`expires_on` after this day."
+    )
+
+    class Meta:
+        model = ConsumableLot
+        fields = [
+            "item",
+            "filler_group",
+            "heat_number",
+            "expired",
+            "as_of",
+            "expires_before",
+            "expires_after",
+        ]
+
+    def filter_as_of(self, queryset, name, value):
+        return queryset  # read by `expired`
+
+    def filter_expired(self, queryset, name, value):
+        day = self.form.cleaned_data.get("as_of") or timezone.localdate()
+        return queryset.filter(lot_expired_q(day)) if value else queryset.exclude(lot_expired_q(day))

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from workorders.models import WorkOrder
 from workshop.models import (
@@ -59,6 +62,11 @@ class StockMovement(TimeStampedModel):
     work_order = models.ForeignKey(
         WorkOrder, on_delete=models.PROTECT, null=True, blank=True, related_name="stock_movements"
     )
+    # The lot taken or received (WELDING.md §2): its item is the movement's item. A lot in the
+    # ledger is traceability evidence, so it cannot be deleted while a movement names it.
+    lot = models.ForeignKey(
+        "ConsumableLot", on_delete=models.PROTECT, null=True, blank=True, related_name="movements"
+    )
     note = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
@@ -82,6 +90,12 @@ class CertificateType(models.TextChoices):
     T22 = "2.2", "2.2 (test report)"
     T31 = "3.1", "3.1 (inspection certificate)"
     T32 = "3.2", "3.2 (inspection certificate, third party)"
+
+
+def lot_expired_q(on: dt.date | None = None) -> Q:
+    """Lots expired on day `on` (default today): `expires_on` before that day (a lot is usable
+    on its expiry day). The Python twin: `ConsumableLot.expired_on`."""
+    return Q(expires_on__lt=on or timezone.localdate())
 
 
 class ConsumableLot(TimeStampedModel):
@@ -109,3 +123,7 @@ class ConsumableLot(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.lot_id
+
+    def expired_on(self, on: dt.date | None = None) -> bool:
+        """Whether the lot is expired on day `on` (default today); see `lot_expired_q`."""
+        return self.expires_on is not None and self.expires_on < (on or timezone.localdate())

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from inventory.models import Item, MovementReason, StockMovement
+from inventory.models import ConsumableLot, Item, MovementReason, StockMovement
 from inventory.services import MAX_QUANTITY
 from workorders.models import WorkOrder
 from workshop.api.fields import LenientChoiceField, SlugRelatedField, TextField
@@ -59,6 +59,13 @@ class StockMovementSerializer(ModelSerializer):
         allow_null=True,
         help_text="The work order's `order_id`, or null.",
     )
+    lot_id = serializers.CharField(
+        source="lot.lot_id",
+        read_only=True,
+        default=None,
+        allow_null=True,
+        help_text="The consumable lot's `lot_id`, or null.",
+    )
 
     schema_example = {
         "id": 7,
@@ -67,6 +74,7 @@ class StockMovementSerializer(ModelSerializer):
         "quantity_after": 8,
         "reason": "consumption",
         "order_id": "WO-1000",
+        "lot_id": "LOT-2025-017",
         "note": "Root and cap passes",
         "created_at": "2025-11-20T09:15:00Z",
         "updated_at": "2025-11-24T16:40:00Z",
@@ -82,6 +90,7 @@ class StockMovementSerializer(ModelSerializer):
             "quantity_after",
             "reason",
             "order_id",
+            "lot_id",
             "note",
             "created_at",
             "updated_at",
@@ -108,6 +117,15 @@ class StockAdjustmentSerializer(serializers.Serializer):
         required=False,
         help_text="An existing work order's `order_id` (the job the stock went to), or null.",
     )
+    lot_id = SlugRelatedField(
+        slug_field="lot_id",
+        queryset=ConsumableLot.objects.select_related("item"),
+        source="lot",
+        allow_null=True,
+        required=False,
+        help_text="An existing consumable lot's `lot_id` (the lot received or taken), or null. "
+        "The lot must be one of the adjusted item's.",
+    )
     note = TextField(max_length=500, allow_blank=True, required=False, default="")
 
 
@@ -116,3 +134,49 @@ class StockAdjustmentResultSerializer(serializers.Serializer):
 
     item = ItemSerializer()
     movement = StockMovementSerializer()
+
+
+class ConsumableLotSerializer(ModelSerializer):
+    item = SlugRelatedField(
+        slug_field="item_id",
+        queryset=Item.objects.all(),
+        help_text="The item's `item_id` (the filler material in stock, e.g. `INV-001`).",
+    )
+
+    schema_example = {
+        "id": 3,
+        "lot_id": "LOT-2025-017",
+        "item": "INV-001",
+        "designation": "ISO 14341-A G 42 4 M21 3Si1",
+        "aws_class": "ER70S-6",
+        "filler_group": "FM1",
+        "heat_number": "H4471",
+        "certificate_type": "3.1",
+        "certificate_no": "CERT-88231",
+        "expires_on": "2027-06-30",
+        "created_at": "2025-11-20T09:15:00Z",
+        "updated_at": "2025-11-24T16:40:00Z",
+        "created_by": 2,
+    }
+
+    class Meta:
+        model = ConsumableLot
+        fields = [
+            "id",
+            "lot_id",
+            "item",
+            "designation",
+            "aws_class",
+            "filler_group",
+            "heat_number",
+            "certificate_type",
+            "certificate_no",
+            "expires_on",
+            "created_at",
+            "updated_at",
+            "created_by",
+        ]
+        extra_kwargs = {
+            "certificate_type": {"help_text": "EN 10204 inspection document: 2.1, 2.2, 3.1 or 3.2."},
+            "expires_on": {"help_text": "Last day the lot may be used (null: no expiry)."},
+        }

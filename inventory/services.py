@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from inventory.models import Item, MovementReason, StockMovement
+from inventory.models import ConsumableLot, Item, MovementReason, StockMovement
 from workshop import events
 from workshop.errors import Conflict, NotFound, ValidationFailed
 
@@ -77,10 +77,13 @@ def item_adjust_stock(
     delta: int,
     reason: str,
     work_order: WorkOrder | None = None,
+    lot: ConsumableLot | None = None,
     note: str = "",
     user: AbstractBaseUser | None = None,
 ) -> StockMovement:
     """Adds `delta` (negative to take) to the item's quantity and records the movement.
+    A `lot` (the lot received or taken) must be one of the item's lots, else `lot_id` is
+    refused (422) with nothing written.
 
     The quantity changes in one conditional `UPDATE … SET quantity = quantity + delta WHERE
     quantity >= -delta`: the database applies concurrent adjustments one after the other on
@@ -88,6 +91,10 @@ def item_adjust_stock(
     (409) with nothing written. Returns the movement; `movement.item` is the item as stored.
     """
     check_movement(delta=delta, reason=reason)
+    if lot is not None and lot.item_id != item_id:
+        raise ValidationFailed(
+            {"lot_id": [f"Lot {lot.lot_id} is a lot of {lot.item.item_id}, not of the adjusted item."]}
+        )
     rows = Item.objects.filter(pk=item_id, quantity__gte=-delta)
     if delta > 0:
         rows = rows.filter(quantity__lte=MAX_QUANTITY - delta)
@@ -110,6 +117,7 @@ def item_adjust_stock(
         quantity_after=item.quantity,
         reason=reason,
         work_order=work_order,
+        lot=lot,
         note=note,
         created_by=user,
     )
@@ -121,6 +129,7 @@ def item_adjust_stock(
         delta=delta,
         reason=reason,
         quantity=item.quantity,
+        lot_id=lot.lot_id if lot is not None else None,
         movement_id=movement.pk,
     )
     return movement

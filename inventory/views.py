@@ -2,9 +2,10 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from inventory.filters import ItemFilter, StockMovementFilter
-from inventory.models import Item, StockMovement
+from inventory.filters import ConsumableLotFilter, ItemFilter, StockMovementFilter
+from inventory.models import ConsumableLot, Item, StockMovement
 from inventory.serializers import (
+    ConsumableLotSerializer,
     ItemSerializer,
     StockAdjustmentResultSerializer,
     StockAdjustmentSerializer,
@@ -35,6 +36,7 @@ ADJUST_EXAMPLE_MOVEMENT = {
     "quantity_after": 45,
     "reason": "consumption",
     "order_id": "WO-1001",
+    "lot_id": "LOT-2025-017",
     "note": "Root pass",
     "created_at": "2025-11-25T09:30:00Z",
     "updated_at": "2025-11-25T09:30:00Z",
@@ -77,11 +79,13 @@ class ItemViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
         description=(
             "Adds `delta` to the item's quantity (negative to take stock) and records a stock "
             "movement. `reason` is `receipt` (delta > 0), `consumption` (delta < 0) or `correction` "
-            "(either sign); `order_id` links the movement to a work order. Concurrent adjustments "
+            "(either sign); `order_id` links the movement to a work order, `lot_id` to the consumable lot "
+            "received or taken (one of this item's lots). Concurrent adjustments "
             "are applied one after the other, none is lost.\n\n"
             "Answers `200` with the item as it is now and the movement just recorded. "
             "Taking more than is in stock is `409 CONFLICT` and changes nothing; a zero delta, a "
-            "delta whose sign does not match the reason, or an unknown `order_id` is `422`."
+            "delta whose sign does not match the reason, an unknown `order_id` or `lot_id`, or a lot of "
+            "another item is `422`."
         ),
         request=StockAdjustmentSerializer,
         responses={
@@ -104,7 +108,8 @@ class ItemViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
             422: OpenApiResponse(
                 ErrorSerializer,
                 description="Invalid values (`VALIDATION_ERROR`): zero delta, a delta whose sign does "
-                "not match the reason, an unknown reason or `order_id`; nothing is changed.",
+                "not match the reason, an unknown reason, `order_id` or `lot_id`, a lot of another "
+                "item; nothing is changed.",
                 examples=[
                     OpenApiExample(
                         "Zero delta",
@@ -122,7 +127,13 @@ class ItemViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
         examples=[
             OpenApiExample(
                 "Consumption for a work order",
-                value={"delta": -5, "reason": "consumption", "order_id": "WO-1001", "note": "Root pass"},
+                value={
+                    "delta": -5,
+                    "reason": "consumption",
+                    "order_id": "WO-1001",
+                    "lot_id": "LOT-2025-017",
+                    "note": "Root pass",
+                },
                 request_only=True,
             ),
             OpenApiExample(
@@ -158,8 +169,32 @@ class ItemViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
 class StockMovementViewSet(ReadOnlyViewSet):
     """The stock ledger, read only: one row per change of an item's quantity."""
 
-    queryset = StockMovement.objects.select_related("item", "work_order")
+    queryset = StockMovement.objects.select_related("item", "work_order", "lot")
     serializer_class = StockMovementSerializer
     filterset_class = StockMovementFilter
-    search_fields = ["item__item_id", "item__item_name", "work_order__order_id", "note"]
+    search_fields = ["item__item_id", "item__item_name", "work_order__order_id", "lot__lot_id", "note"]
     ordering_fields = ["delta", "quantity_after", "reason", "created_at", "updated_at"]
+
+
+class ConsumableLotViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
+    """Lots (batches, heats) of filler material with their EN 10204 certificates: what a
+    weld-log entry used, so a lot can be recalled. Written by managers and admins; a lot named
+    by a weld-log entry or a stock movement cannot be deleted (`409`)."""
+
+    excel_resource = "consumable-lots"
+
+    queryset = ConsumableLot.objects.select_related("item")
+    serializer_class = ConsumableLotSerializer
+    filterset_class = ConsumableLotFilter
+    search_fields = ["lot_id", "designation", "aws_class", "heat_number", "certificate_no", "item__item_id"]
+    ordering_fields = {
+        "lot_id": "lot_id",
+        "item": "item__item_id",
+        "designation": "designation",
+        "filler_group": "filler_group",
+        "heat_number": "heat_number",
+        "certificate_type": "certificate_type",
+        "expires_on": "expires_on",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+    }

@@ -23,6 +23,7 @@ from staff.models import Employee
 from tests.conftest import bearer_client
 from tests.contract import ROLES, assert_error
 from tests.factories import (
+    ConsumableLotFactory,
     EmployeeFactory,
     EquipmentFactory,
     InspectionFactory,
@@ -172,8 +173,18 @@ def make_inspections():
         notes="",
     )
     return [
-        ("QC-100", "WO-1000", "Inspector X", "fail", "porosity", "UT", INSPECTED_AT, "Root pass\nre-weld"),
-        ("QC-101", "WO-1000", None, "pass", None, "VT", INSPECTED_AT.replace(microsecond=0), None),
+        (
+            "QC-100",
+            "WO-1000",
+            "Inspector X",
+            "fail",
+            "porosity",
+            "UT",
+            INSPECTED_AT,
+            "Root pass\nre-weld",
+            None,
+        ),
+        ("QC-101", "WO-1000", None, "pass", None, "VT", INSPECTED_AT.replace(microsecond=0), None, None),
     ]
 
 
@@ -200,6 +211,7 @@ HEADERS = {
         "Method",
         "InspectedAt",
         "Notes",
+        "WeldID",
     ],
 }
 # What the API shows for INSPECTED_AT with TIME_ZONE=Europe/Berlin (set by the tests below).
@@ -726,7 +738,26 @@ def make_everything():
     )
     EquipmentFactory(equipment_id="EQ-02", name="#N/A", last_service_date=dt.date(2024, 2, 29))
     ItemFactory(item_id="INV-001", item_name="+44 rods", quantity=0, unit="", reorder_level=0)
-    ItemFactory(item_id="INV-002", item_name="-5 kg wire", quantity=1000000, unit="kg")
+    wire = ItemFactory(item_id="INV-002", item_name="-5 kg wire", quantity=1000000, unit="kg")
+    ConsumableLotFactory(
+        lot_id="LOT-01",
+        item=wire,
+        designation="ISO 14341-A G 42 4 M21 3Si1",
+        aws_class="ER70S-6",
+        heat_number="0042",  # leading zeros: text, not a number
+        certificate_type="3.1",
+        certificate_no="=CERT-1",
+        expires_on=dt.date(2024, 2, 29),
+    )
+    ConsumableLotFactory(
+        lot_id="LOT-02",
+        item=wire,
+        designation="-E 42 4 B 42 H5",
+        filler_group="",
+        heat_number="",
+        certificate_type="",
+        expires_on=None,
+    )
     order = WorkOrderFactory(
         order_id="WO-1000",
         client="@Acme",

@@ -107,6 +107,7 @@ class TestAdjust:
             "quantity_after": 25,
             "reason": "receipt",
             "order_id": None,
+            "lot_id": None,
             "note": "Delivery 4711",
             "created_at": body["movement"]["created_at"],
             "updated_at": body["movement"]["updated_at"],
@@ -419,7 +420,7 @@ def test_adjust_is_in_the_schema():
     assert {"400", "401", "404", "409", "422"} <= set(responses)
     assert "Not enough stock" in responses["409"]["description"]
     request = schema["components"]["schemas"]["StockAdjustmentRequest"]
-    assert set(request["properties"]) == {"delta", "reason", "order_id", "note"}
+    assert set(request["properties"]) == {"delta", "reason", "order_id", "lot_id", "note"}
     assert set(request["required"]) == {"delta", "reason"}
     movements = schema["paths"]["/api/v1/stock-movements/"]
     assert set(movements) == {"get"}
