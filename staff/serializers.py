@@ -1,11 +1,28 @@
+import datetime as dt
+import re
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 from rest_framework.validators import UniqueValidator
 
-from staff.models import CertificationStatus, Employee
-from workshop.api.fields import LenientChoiceField, PrimaryKeyRelatedField, SlugRelatedField
+from staff import qualifications
+from staff import welding_choices as welding
+from staff import welding_rules as rules
+from staff.models import CertificationStatus, Employee, QualificationEvent, WelderQualification
+from workshop.api.exceptions import UnprocessableEntity
+from workshop.api.fields import (
+    ChoiceListField,
+    LenientChoiceField,
+    LenientDateField,
+    PrimaryKeyRelatedField,
+    SlugRelatedField,
+    parse_lenient_date,
+)
 from workshop.api.serializers import ModelSerializer
 from workshop.roles import ROLES, user_role
 
@@ -140,3 +157,318 @@ class UserUpdateSerializer(UserSerializer):
         max_length=128,
         style={"input_type": "password"},
     )
+
+
+# ---------------------------------------------------------------------------- welding (§8)
+def as_of_of(context) -> dt.date:
+    """The day a representation answers for: the view's `as_of` (already checked), else
+    today (also with `context={"request": None}`)."""
+    day = (context or {}).get("as_of")
+    return day or timezone.localdate()
+
+
+def parse_as_of(request) -> dt.date:
+    """`?as_of=YYYY-MM-DD` (default today); a bad date is a 422 naming `as_of`."""
+    raw = request.query_params.get("as_of") if request is not None else None
+    if raw in (None, ""):
+        return timezone.localdate()
+    day = parse_lenient_date(raw)
+    if day is None:
+        raise UnprocessableEntity({"as_of": ["Enter a date as YYYY-MM-DD."]})
+    return day
+
+
+class TextListField(serializers.ListField):
+    """A JSON array of short texts (`filler_groups`: FM1, FM2); a spreadsheet cell's comma
+    text (`"FM1, FM2"`, as exports write it) is read as the list. Blank parts and repeats are
+    dropped."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("child", serializers.CharField(max_length=16))
+        kwargs.setdefault("allow_empty", True)
+        super().__init__(**kwargs)
+
+    def get_value(self, dictionary):
+        return (
+            dictionary.get(self.field_name, empty)
+            if hasattr(dictionary, "getlist")
+            else super().get_value(dictionary)
+        )
+
+    def to_internal_value(self, data):
+        if data is None or (isinstance(data, str) and not data.strip()):
+            return []
+        if isinstance(data, str):
+            data = [part.strip() for part in re.split(r"[,;]", data) if part.strip()]
+        values = super().to_internal_value(data)
+        return list(dict.fromkeys(v.strip() for v in values if v.strip()))
+
+
+class StandingListSerializer(serializers.ListSerializer):
+    """A page of qualifications: their standings worked out in bulk (constant queries)."""
+
+    def to_representation(self, data):
+        quals = list(data.all() if hasattr(data, "all") else data)
+        missing = [q for q in quals if not hasattr(q, "standing")]
+        if missing:
+            qualifications.attach_standings(missing, on=as_of_of(self.context))
+        return super().to_representation(quals)
+
+
+class WelderQualificationSerializer(ModelSerializer):
+    """A welder's qualification; `valid_until`, `continuity_due`, `effective_until`, `status` and
+    `days_left` are its standing as of `as_of` (R1–R3), never stored."""
+
+    employee = SlugRelatedField(
+        slug_field="employee_id",
+        queryset=Employee.objects.all(),
+        help_text="The welder's `employee_id` (e.g. `EMP-01`).",
+    )
+    process = LenientChoiceField(choices=welding.Process.choices, aliases=welding.PROCESS_ALIASES)
+    product_forms = ChoiceListField(choices=welding.ProductForm.choices)
+    weld_types = ChoiceListField(choices=welding.WeldType.choices)
+    positions = ChoiceListField(choices=welding.Position.choices, aliases=welding.POSITION_ALIASES)
+    filler_groups = TextListField(required=False)
+    test_date = LenientDateField()
+    valid_until = serializers.SerializerMethodField()
+    continuity_due = serializers.SerializerMethodField()
+    effective_until = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField()
+    days_left = serializers.SerializerMethodField()
+
+    schema_example = {
+        "id": 1,
+        "qualification_id": "ISO-135-01",
+        "employee": "EMP-01",
+        "standard": "iso_9606_1",
+        "designation": "ISO 9606-1 135 P BW FM1 S t10 PF ss nb",
+        "process": "135",
+        "product_forms": ["P"],
+        "weld_types": ["BW", "FW"],
+        "filler_groups": ["FM1", "FM2"],
+        "positions": ["PA", "PB", "PC", "PF"],
+        "thickness_min_mm": "3.00",
+        "thickness_max_mm": "20.00",
+        "diameter_min_mm": None,
+        "diameter_max_mm": None,
+        "test_date": "2025-03-10",
+        "examiner": "TÜV Nord",
+        "revalidation_method": "9.3b",
+        "valid_until": "2027-03-10",
+        "continuity_due": "2025-09-10",
+        "effective_until": "2025-09-10",
+        "status": "valid",
+        "days_left": 101,
+        "created_at": "2025-03-12T09:15:00Z",
+        "updated_at": "2025-03-12T09:15:00Z",
+        "created_by": 2,
+    }
+
+    class Meta:
+        model = WelderQualification
+        list_serializer_class = StandingListSerializer
+        fields = [
+            "id",
+            "qualification_id",
+            "employee",
+            "standard",
+            "designation",
+            "process",
+            "product_forms",
+            "weld_types",
+            "filler_groups",
+            "positions",
+            "thickness_min_mm",
+            "thickness_max_mm",
+            "diameter_min_mm",
+            "diameter_max_mm",
+            "test_date",
+            "examiner",
+            "revalidation_method",
+            "valid_until",
+            "continuity_due",
+            "effective_until",
+            "status",
+            "days_left",
+            "created_at",
+            "updated_at",
+            "created_by",
+        ]
+
+    def to_representation(self, instance):
+        if not hasattr(instance, "standing"):
+            qualifications.attach_standings([instance], on=as_of_of(self.context))
+        return super().to_representation(instance)
+
+    @staticmethod
+    def _standing(obj) -> rules.Standing | None:
+        return getattr(obj, "standing", None)
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_valid_until(self, obj):
+        s = self._standing(obj)
+        return s.valid_until.isoformat() if s is not None and s.valid_until else None
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_continuity_due(self, obj):
+        s = self._standing(obj)
+        return s.continuity_due.isoformat() if s is not None else None
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_effective_until(self, obj):
+        s = self._standing(obj)
+        return s.effective_until.isoformat() if s is not None else None
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=welding.QualificationStatus.choices, allow_null=True)
+    )
+    def get_status(self, obj):
+        s = self._standing(obj)
+        return s.status if s is not None else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_days_left(self, obj):
+        s = self._standing(obj)
+        return s.days_left if s is not None else None
+
+    def validate_test_date(self, value):
+        if value > timezone.localdate():
+            raise serializers.ValidationError("Must not be after today.")
+        return value
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        current = self.instance
+
+        def value(name):
+            return attrs[name] if name in attrs else getattr(current, name, None)
+
+        errors = {}
+        t_min, t_max = value("thickness_min_mm"), value("thickness_max_mm")
+        if t_min is not None and t_max is not None and t_max < t_min:
+            errors["thickness_max_mm"] = ["Must not be less than thickness_min_mm."]
+        d_min, d_max = value("diameter_min_mm"), value("diameter_max_mm")
+        if d_min is not None and d_max is not None and d_max < d_min:
+            errors["diameter_max_mm"] = ["Must not be less than diameter_min_mm."]
+        standard = value("standard")
+        method = value("revalidation_method") or ""
+        if standard and standard != rules.ISO_9606_1 and method:
+            errors["revalidation_method"] = ["Only for ISO 9606-1 qualifications; leave it empty."]
+        elif standard == rules.ISO_9606_1:
+            try:
+                rules.valid_until(
+                    rules.Qualification(
+                        standard=standard,
+                        process=value("process") or "",
+                        test_date=value("test_date") or timezone.localdate(),
+                        revalidation_method=method or None,
+                    ),
+                    iso3834_part=qualifications.iso3834_part(),
+                )
+            except rules.RuleError as exc:
+                errors[exc.field] = [exc.message]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class QualificationEventSerializer(ModelSerializer):
+    """What happened to a qualification (read-only: written by its actions)."""
+
+    qualification = serializers.SlugRelatedField(slug_field="qualification_id", read_only=True)
+    by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    evidence = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+
+    schema_example = {
+        "id": 4,
+        "qualification": "ISO-135-01",
+        "kind": "confirmation",
+        "on_date": "2025-09-01",
+        "by": "manager",
+        "note": "",
+        "evidence": [17, 23],
+        "override_reason": "",
+        "created_at": "2025-09-01T10:00:00Z",
+        "updated_at": "2025-09-01T10:00:00Z",
+        "created_by": 2,
+    }
+
+    class Meta:
+        model = QualificationEvent
+        fields = [
+            "id",
+            "qualification",
+            "kind",
+            "on_date",
+            "by",
+            "note",
+            "evidence",
+            "override_reason",
+            "created_at",
+            "updated_at",
+            "created_by",
+        ]
+        read_only_fields = fields
+
+
+OVERRIDE_REASON = {"min_length": 10, "max_length": 500}
+
+
+class ConfirmSerializer(serializers.Serializer):
+    confirmed_on = LenientDateField()
+    override_reason = serializers.CharField(required=False, allow_blank=False, **OVERRIDE_REASON)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class BulkConfirmSerializer(ConfirmSerializer):
+    qualification_ids = serializers.ListField(
+        child=serializers.CharField(max_length=32), allow_empty=False, max_length=1000
+    )
+
+
+class RevalidateSerializer(serializers.Serializer):
+    revalidated_on = LenientDateField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class RenewSerializer(serializers.Serializer):
+    test_date = LenientDateField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class RevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+    revoked_on = LenientDateField(required=False, help_text="Default: today.")
+
+
+class QualificationActionResultSerializer(serializers.Serializer):
+    qualification = WelderQualificationSerializer()
+    event = QualificationEventSerializer()
+
+
+class BulkConfirmResultSerializer(serializers.Serializer):
+    qualifications = WelderQualificationSerializer(many=True)
+    events = QualificationEventSerializer(many=True)
+
+
+class ContinuityEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    welded_on = serializers.DateField()
+    weld = serializers.CharField(allow_null=True)
+    process = serializers.CharField()
+
+
+class ContinuityConfirmationSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    on_date = serializers.DateField()
+    evidence = serializers.ListField(child=serializers.IntegerField())
+    override_reason = serializers.CharField(allow_blank=True)
+
+
+class ContinuitySerializer(serializers.Serializer):
+    qualification = serializers.CharField()
+    as_of = serializers.DateField()
+    anchor = serializers.DateField()
+    continuity_due = serializers.DateField()
+    status = serializers.CharField(allow_null=True)
+    evidence = serializers.ListField(child=serializers.DictField())

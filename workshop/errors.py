@@ -71,6 +71,20 @@ class Rejected(DomainError):
         super().__init__(detail)
 
 
+class FieldRefusal(DomainError):
+    """A rule's refusal that names the field it is about, with the status and code the rule
+    gives (`409 QUALIFICATION_LAPSED`, `422 CONTINUITY_EVIDENCE_MISSING`, …): the error body
+    carries `errors: {field: [message]}` as a 422 of the serializers does."""
+
+    def __init__(self, field: str, message: str, code: str | None = None, status: int = 422):
+        self.field = field
+        self.message = message
+        self.status = status
+        self.error_code = code if code and code != "VALIDATION_ERROR" else None
+        self.errors = {field: [message]}
+        super().__init__(f"{field}: {message}")
+
+
 class ServiceUnavailable(DomainError):
     """A service the work depends on (the database, the file storage) does not answer."""
 

@@ -248,7 +248,7 @@ def _handle(exc, request) -> Response:
 def _domain_response(request, exc: errors.DomainError) -> Response:
     """A service's refusal: its status, its code (or the status's), its detail, and the row
     errors of a rejected file."""
-    row_errors = exc.errors if isinstance(exc, errors.Rejected) else None
+    row_errors = exc.errors if isinstance(exc, errors.Rejected | errors.FieldRefusal) else None
     return Response(
         error_body(request, exc.status, str(exc.detail), exc.error_code, errors=row_errors), status=exc.status
     )
