@@ -70,18 +70,6 @@ class AsOfFilter(LenientDateFilter):
         return qs
 
 
-def _standing_ids(queryset, *, on, keep) -> list[int]:
-    """The ids of `queryset`'s qualifications whose standing on `on` passes `keep`: their
-    standings worked out in bulk (three queries, whatever their number)."""
-    quals = qualifications.attach_standings(
-        queryset.order_by().only(
-            "id", "employee_id", "process", "standard", "test_date", "revalidation_method"
-        ),
-        on=on,
-    )
-    return [q.pk for q in quals if keep(q.standing)]
-
-
 class WelderQualificationFilter(BaseFilterSet):
     employee = django_filters.CharFilter(field_name="employee__employee_id", lookup_expr="iexact")
     process = ChoiceListFilter(choices=welding.Process.choices, aliases=welding.PROCESS_ALIASES)
@@ -103,15 +91,26 @@ class WelderQualificationFilter(BaseFilterSet):
     def _as_of(self):
         return self.form.cleaned_data.get("as_of") or timezone.localdate()
 
+    def _standing_ids(self, queryset, keep) -> list[int]:
+        """The ids of `queryset`'s qualifications whose standing as of `as_of` passes `keep`.
+        The standings are worked out once per request, in bulk (two queries whatever their
+        number), for the rows the other filters kept (`status` and `expiring_within` are
+        declared last, so both see the same rows)."""
+        if getattr(self, "_standings", None) is None:
+            quals = qualifications.attach_standings(
+                queryset.order_by().only(
+                    "id", "employee_id", "process", "standard", "test_date", "revalidation_method"
+                ),
+                on=self._as_of(),
+            )
+            self._standings = [(q.pk, q.standing) for q in quals]
+        return [pk for pk, s in self._standings if s is not None and keep(s)]
+
     def filter_status(self, queryset, name, value):
         if not value:
             return queryset
         wanted = set(value)
-        return queryset.filter(
-            pk__in=_standing_ids(
-                queryset, on=self._as_of(), keep=lambda s: s is not None and s.status in wanted
-            )
-        )
+        return queryset.filter(pk__in=self._standing_ids(queryset, lambda s: s.status in wanted))
 
     def filter_expiring_within(self, queryset, name, value):
         if value is None:
@@ -120,12 +119,8 @@ class WelderQualificationFilter(BaseFilterSet):
         if days != value:
             raise UnprocessableEntity({"expiring_within": ["Enter a whole number of days."]})
         return queryset.filter(
-            pk__in=_standing_ids(
-                queryset,
-                on=self._as_of(),
-                keep=lambda s: (
-                    s is not None and s.status in (rules.VALID, rules.EXPIRING) and s.days_left <= days
-                ),
+            pk__in=self._standing_ids(
+                queryset, lambda s: s.status in (rules.VALID, rules.EXPIRING) and s.days_left <= days
             )
         )
 

@@ -204,6 +204,19 @@ class TextListField(serializers.ListField):
         return list(dict.fromkeys(v.strip() for v in values if v.strip()))
 
 
+class BlankableChoiceField(LenientChoiceField):
+    """A lenient choice where an empty text (or null) means "none given": stored as ""."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data):
+        if data is None or (isinstance(data, str) and not data.strip()):
+            return (True, "")
+        return super().validate_empty_values(data)
+
+
 class StandingListSerializer(serializers.ListSerializer):
     """A page of qualifications: their standings worked out in bulk (constant queries)."""
 
@@ -225,9 +238,17 @@ class WelderQualificationSerializer(ModelSerializer):
         help_text="The welder's `employee_id` (e.g. `EMP-01`).",
     )
     process = LenientChoiceField(choices=welding.Process.choices, aliases=welding.PROCESS_ALIASES)
-    product_forms = ChoiceListField(choices=welding.ProductForm.choices)
-    weld_types = ChoiceListField(choices=welding.WeldType.choices)
-    positions = ChoiceListField(choices=welding.Position.choices, aliases=welding.POSITION_ALIASES)
+    product_forms = ChoiceListField(choices=welding.ProductForm.choices, allow_empty=False)
+    weld_types = ChoiceListField(choices=welding.WeldType.choices, allow_empty=False)
+    positions = ChoiceListField(
+        choices=welding.Position.choices, aliases=welding.POSITION_ALIASES, allow_empty=False
+    )
+    revalidation_method = BlankableChoiceField(
+        choices=welding.RevalidationMethod.choices,
+        required=False,
+        help_text="ISO 9606-1 only (9.3a, 9.3b or 9.3c); empty for ASME IX and AWS D1.1 (a route "
+        "given for those is refused).",
+    )
     filler_groups = TextListField(required=False)
     test_date = LenientDateField()
     valid_until = serializers.SerializerMethodField()
@@ -247,8 +268,8 @@ class WelderQualificationSerializer(ModelSerializer):
         "weld_types": ["BW", "FW"],
         "filler_groups": ["FM1", "FM2"],
         "positions": ["PA", "PB", "PC", "PF"],
-        "thickness_min_mm": "3.00",
-        "thickness_max_mm": "20.00",
+        "thickness_min_mm": 3.0,
+        "thickness_max_mm": 20.0,
         "diameter_min_mm": None,
         "diameter_max_mm": None,
         "test_date": "2025-03-10",
