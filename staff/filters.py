@@ -31,9 +31,42 @@ class EmployeeFilter(BaseFilterSet):
         choices=CertificationStatus.choices, method="filter_certification_status"
     )
 
+    as_of = LenientDateFilter(
+        method="filter_as_of", label="The day qualification_status answers for (default today)."
+    )
+    qualification_status = ChoiceListFilter(
+        choices=welding.WelderStatus.choices, method="filter_qualification_status"
+    )
+
     class Meta:
         model = Employee
-        fields = ["role", "certification_status"]
+        fields = ["role", "certification_status", "as_of", "qualification_status"]
+
+    def filter_as_of(self, queryset, name, value):
+        return queryset
+
+    def filter_qualification_status(self, queryset, name, value):
+        """The welder status as of `as_of`, worked out in bulk (three queries) for the
+        employees the other filters kept."""
+        if not value:
+            return queryset
+        on = self.form.cleaned_data.get("as_of") or timezone.localdate()
+        found = qualifications.statuses_by_employee(queryset.order_by().values("id"), on=on)
+        wanted = set(value)
+        if welding.WelderStatus.NONE in wanted:
+            # Employees without a qualification are "none" too; exclude the others.
+            others = [
+                pk
+                for pk, quals in found.items()
+                if welding.welder_status(qualifications.status_of(q) for q in quals) not in wanted
+            ]
+            return queryset.exclude(pk__in=others)
+        keep = [
+            pk
+            for pk, quals in found.items()
+            if welding.welder_status(qualifications.status_of(q) for q in quals) in wanted
+        ]
+        return queryset.filter(pk__in=keep)
 
     def filter_certification_status(self, queryset, name, value):
         query = Q()

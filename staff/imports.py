@@ -12,6 +12,7 @@ SPEC = ResourceSpec(
         Column("name", "Name"),
         Column("role", "Role"),
         Column("certification_expiry", "CertificationExpiry", aliases=("Certification",)),
+        Column("stamp", "Stamp", aliases=("WelderStamp",)),
     ),
 )
 

@@ -166,10 +166,10 @@ def evidence_entries(employee_id: int, process: str, *, on: dt.date | None = Non
 
 
 def statuses_by_employee(employee_ids: Iterable[int], *, on: dt.date) -> dict[int, list[WelderQualification]]:
-    """Each employee's qualifications with `.standing` attached: three queries."""
-    quals = attach_standings(
-        WelderQualification.objects.filter(employee_id__in=set(employee_ids)).order_by("id"), on=on
-    )
+    """Each employee's qualifications with `.standing` attached: three queries. `employee_ids`
+    may be a queryset of ids (`.values("id")`), used as a subquery."""
+    ids = employee_ids if hasattr(employee_ids, "query") else set(employee_ids)
+    quals = attach_standings(WelderQualification.objects.filter(employee_id__in=ids).order_by("id"), on=on)
     found: dict[int, list[WelderQualification]] = defaultdict(list)
     for q in quals:
         found[q.employee_id].append(q)

@@ -21,14 +21,70 @@ from workshop.api.fields import (
     LenientDateField,
     PrimaryKeyRelatedField,
     SlugRelatedField,
+    TextField,
     parse_lenient_date,
 )
 from workshop.api.serializers import ModelSerializer
 from workshop.roles import ROLES, user_role
 
 
+class QualificationSummarySerializer(serializers.Serializer):
+    qualification_id = serializers.CharField()
+    process = serializers.CharField()
+    status = serializers.ChoiceField(choices=welding.QualificationStatus.choices, allow_null=True)
+    effective_until = serializers.DateField(allow_null=True)
+
+
+class NullIfBlankTextField(TextField):
+    """Text where blank means none: `""` (or only spaces) is stored as null, so that several
+    records may have none of a unique value (an employee's `stamp`)."""
+
+    def validate_empty_values(self, data):
+        if isinstance(data, str) and not data.strip():
+            data = None
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        return value or None
+
+
+class EmployeeListSerializer(serializers.ListSerializer):
+    """A page of employees: their qualifications' standings worked out in bulk."""
+
+    def to_representation(self, data):
+        employees = list(data.all() if hasattr(data, "all") else data)
+        _attach_qualifications([e for e in employees if not hasattr(e, "welding")], self.context)
+        return super().to_representation(employees)
+
+
+def _attach_qualifications(employees, context) -> None:
+    """Sets `.welding` (their qualifications, each with `.standing` as of `as_of`): three
+    queries whatever the number of employees."""
+    if not employees:
+        return
+    found = qualifications.statuses_by_employee([e.pk for e in employees], on=as_of_of(context))
+    for employee in employees:
+        employee.welding = found.get(employee.pk, [])
+
+
 class EmployeeSerializer(ModelSerializer):
     certification_status = serializers.ChoiceField(choices=CertificationStatus.choices, read_only=True)
+    stamp = NullIfBlankTextField(
+        max_length=16,
+        required=False,
+        allow_null=True,
+        validators=[
+            UniqueValidator(queryset=Employee.objects.all(), message="Another employee has this stamp.")
+        ],
+        help_text="The welder's own mark on their welds (unique); empty or null for none.",
+    )
+    qualification_status = serializers.SerializerMethodField(
+        help_text="The best of the employee's qualifications as of `as_of`: qualified, expiring, lapsed or none."
+    )
+    qualifications = serializers.SerializerMethodField(
+        help_text="Each qualification's id, process, status and effective_until as of `as_of`."
+    )
     user = PrimaryKeyRelatedField(
         queryset=get_user_model().objects.all(),
         allow_null=True,
@@ -47,6 +103,16 @@ class EmployeeSerializer(ModelSerializer):
         "role": "Senior Welder",
         "certification_expiry": "2026-06-30",
         "certification_status": "valid",
+        "stamp": "JD7",
+        "qualification_status": "qualified",
+        "qualifications": [
+            {
+                "qualification_id": "ISO-135-01",
+                "process": "135",
+                "status": "valid",
+                "effective_until": "2026-03-01",
+            }
+        ],
         "user": 3,
         "created_at": "2025-11-20T09:15:00Z",
         "updated_at": "2025-11-24T16:40:00Z",
@@ -62,10 +128,35 @@ class EmployeeSerializer(ModelSerializer):
             "role",
             "certification_expiry",
             "certification_status",
+            "stamp",
+            "qualification_status",
+            "qualifications",
             "user",
             "created_at",
             "updated_at",
             "created_by",
+        ]
+        list_serializer_class = EmployeeListSerializer
+
+    def to_representation(self, instance):
+        if not hasattr(instance, "welding"):
+            _attach_qualifications([instance], self.context)
+        return super().to_representation(instance)
+
+    @extend_schema_field(serializers.ChoiceField(choices=welding.WelderStatus.choices))
+    def get_qualification_status(self, obj) -> str:
+        return welding.welder_status(qualifications.status_of(q) for q in obj.welding)
+
+    @extend_schema_field(QualificationSummarySerializer(many=True))
+    def get_qualifications(self, obj) -> list[dict]:
+        return [
+            {
+                "qualification_id": q.qualification_id,
+                "process": q.process,
+                "status": qualifications.status_of(q),
+                "effective_until": q.standing.effective_until.isoformat() if q.standing is not None else None,
+            }
+            for q in obj.welding
         ]
 
 

@@ -47,7 +47,15 @@ from workshop.imports.export import ExcelExportMixin
 from workshop.imports.views import ExcelImportMixin
 from workshop.roles import ADMIN, user_role
 
+AS_OF = OpenApiParameter(
+    "as_of", OpenApiTypes.DATE, description="The day the standing answers for (default today)."
+)
 
+
+@extend_schema_view(
+    list=extend_schema(parameters=[AS_OF]),
+    retrieve=extend_schema(parameters=[AS_OF]),
+)
 class EmployeeViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
     """Welders and other staff, with their certification."""
 
@@ -57,7 +65,20 @@ class EmployeeViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
     serializer_class = EmployeeSerializer
     filterset_class = EmployeeFilter
     search_fields = ["employee_id", "name", "role"]
-    ordering_fields = ["employee_id", "name", "role", "certification_expiry", "created_at", "updated_at"]
+    ordering_fields = [
+        "employee_id",
+        "name",
+        "role",
+        "stamp",
+        "certification_expiry",
+        "created_at",
+        "updated_at",
+    ]
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["as_of"] = parse_as_of(self.request)
+        return context
 
 
 @extend_schema_view(update=extend_schema(request=UserUpdateSerializer))
@@ -146,9 +167,6 @@ ACTION_422 = _error(
     "CONTINUITY_EVIDENCE_MISSING",
     "No weld-log entry in process 135 from 2025-03-11 to 2025-09-01.",
     "confirmed_on",
-)
-AS_OF = OpenApiParameter(
-    "as_of", OpenApiTypes.DATE, description="The day the standing answers for (default today)."
 )
 MANAGE = ["staff.manage_welderqualification"]
 

@@ -82,11 +82,12 @@ def make_employees():
         name="John Doe",
         role="Senior Welder",
         certification_expiry=dt.date(2025, 12, 31),
+        stamp="JD7",
     )
     EmployeeFactory(employee_id="EMP-02", name="Jane Smith", role="", certification_expiry=None)
     return [
-        ("EMP-01", "John Doe", "Senior Welder", dt.date(2025, 12, 31)),
-        ("EMP-02", "Jane Smith", None, None),
+        ("EMP-01", "John Doe", "Senior Welder", dt.date(2025, 12, 31), "JD7"),
+        ("EMP-02", "Jane Smith", None, None, None),
     ]
 
 
@@ -187,7 +188,7 @@ MAKERS = {
 # The shop's headers (the same as in the shop's own files), written out here rather than read
 # from the specs, so that the test checks them.
 HEADERS = {
-    "employees": ["EmployeeID", "Name", "Role", "CertificationExpiry"],
+    "employees": ["EmployeeID", "Name", "Role", "CertificationExpiry", "Stamp"],
     "equipment": ["EquipmentID", "Name", "Status", "LastServiceDate", "ServiceIntervalDays"],
     "items": ["ItemID", "ItemName", "Quantity", "Unit", "ReorderLevel"],
     "workorders": ["OrderID", "Client", "Description", "Status", "DueDate", "AssignedWelder", "CompletedAt"],
@@ -753,6 +754,21 @@ def make_everything():
         work_order=order,
         inspector="",
         inspected_at=dt.datetime(2025, 3, 30, 0, 59, 59, 999999, tzinfo=dt.UTC),  # just before DST
+    )
+    # Welding (issue 12): one qualification per standard, with and without a diameter range.
+    from tests.factories import WelderQualificationFactory
+
+    WelderQualificationFactory(qualification_id="ISO-135-01", employee=john, filler_groups=[])
+    WelderQualificationFactory(
+        qualification_id="ASME-141-02",
+        employee=john,
+        standard="asme_ix",
+        revalidation_method="",
+        process="141",
+        product_forms=["P", "T"],
+        thickness_max_mm=None,
+        diameter_min_mm=25,
+        diameter_max_mm=None,
     )
 
 
