@@ -39,14 +39,10 @@ class NullIfBlankTextField(TextField):
     """Text where blank means none: `""` (or only spaces) is stored as null, so that several
     records may have none of a unique value (an employee's `stamp`)."""
 
-    def validate_empty_values(self, data):
+    def run_validation(self, data=empty):
         if isinstance(data, str) and not data.strip():
             data = None
-        return super().validate_empty_values(data)
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        return value or None
+        return super().run_validation(data)
 
 
 class EmployeeListSerializer(serializers.ListSerializer):
