@@ -523,28 +523,46 @@ OVERRIDE_REASON = {"min_length": 10, "max_length": 500}
 
 
 class ConfirmSerializer(serializers.Serializer):
+    schema_example = {
+        "confirmed_on": "2025-09-01",
+        "override_reason": "Welds on site, log kept on paper",
+        "note": "",
+    }
+
     confirmed_on = LenientDateField()
     override_reason = serializers.CharField(required=False, allow_blank=False, **OVERRIDE_REASON)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
 class BulkConfirmSerializer(ConfirmSerializer):
+    schema_example = {
+        "qualification_ids": ["ISO-135-01", "ISO-141-03"],
+        "confirmed_on": "2025-09-01",
+        "note": "Six-monthly review",
+    }
+
     qualification_ids = serializers.ListField(
         child=serializers.CharField(max_length=32), allow_empty=False, max_length=1000
     )
 
 
 class RevalidateSerializer(serializers.Serializer):
+    schema_example = {"revalidated_on": "2027-02-01", "note": ""}
+
     revalidated_on = LenientDateField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
 class RenewSerializer(serializers.Serializer):
+    schema_example = {"test_date": "2026-12-10", "note": "Retest, QW-322.2(a)"}
+
     test_date = LenientDateField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
 class RevokeSerializer(serializers.Serializer):
+    schema_example = {"reason": "Failed the bend test", "revoked_on": "2026-01-05"}
+
     reason = serializers.CharField(max_length=2000)
     revoked_on = LenientDateField(required=False, help_text="Default: today.")
 
@@ -553,10 +571,25 @@ class QualificationActionResultSerializer(serializers.Serializer):
     qualification = WelderQualificationSerializer()
     event = QualificationEventSerializer()
 
+    schema_example = {
+        "qualification": {
+            **WelderQualificationSerializer.schema_example,
+            "continuity_due": "2026-03-01",
+            "effective_until": "2026-03-01",
+            "days_left": 181,
+        },
+        "event": QualificationEventSerializer.schema_example,
+    }
+
 
 class BulkConfirmResultSerializer(serializers.Serializer):
     qualifications = WelderQualificationSerializer(many=True)
     events = QualificationEventSerializer(many=True)
+
+    schema_example = {
+        "qualifications": [QualificationActionResultSerializer.schema_example["qualification"]],
+        "events": [QualificationEventSerializer.schema_example],
+    }
 
 
 class ContinuityEntrySerializer(serializers.Serializer):
@@ -574,6 +607,21 @@ class ContinuityConfirmationSerializer(serializers.Serializer):
 
 
 class ContinuitySerializer(serializers.Serializer):
+    """ISO 9606-1: `evidence` lists the confirmations and revalidations ({kind, on_date,
+    override_reason, entries}); ASME/AWS: the weld-log entries of the chain."""
+
+    schema_example = {
+        "qualification": "ASME-135-02",
+        "as_of": "2026-06-01",
+        "anchor": "2026-05-01",
+        "continuity_due": "2026-11-01",
+        "status": "valid",
+        "evidence": [
+            {"id": 41, "welded_on": "2026-03-01", "weld": "WO-1000-W01", "process": "135"},
+            {"id": 57, "welded_on": "2026-05-01", "weld": "WO-1002-W03", "process": "135"},
+        ],
+    }
+
     qualification = serializers.CharField()
     as_of = serializers.DateField()
     anchor = serializers.DateField()

@@ -243,6 +243,7 @@ class WelderQualificationViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSe
 
     @extend_schema(
         summary="Confirm several qualifications (all or nothing)",
+        operation_id="api_v1_qualifications_confirm_many",
         description="R4 for every qualification in `qualification_ids` (their "
         "`qualification_id`s) on `confirmed_on`; the first refusal names its qualification and "
         "nothing is recorded. Answers `201 {qualifications, events}`.",

@@ -420,6 +420,7 @@ SPECTACULAR_SETTINGS = {
         "MovementReasonEnum": "inventory.models.MovementReason",
         "AnalyticsIntervalEnum": "dashboard.analytics.query.INTERVALS",
         "AnalyticsWorkOrdersGroupByEnum": "dashboard.analytics.workorders.GROUP_BY",
+        "QualificationStatusEnum": "staff.welding_choices.QualificationStatus",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
