@@ -439,46 +439,6 @@ class WelderQualificationSerializer(ModelSerializer):
         s = self._standing(obj)
         return s.days_left if s is not None else None
 
-    def validate_test_date(self, value):
-        if value > timezone.localdate():
-            raise serializers.ValidationError("Must not be after today.")
-        return value
-
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
-        current = self.instance
-
-        def value(name):
-            return attrs[name] if name in attrs else getattr(current, name, None)
-
-        errors = {}
-        t_min, t_max = value("thickness_min_mm"), value("thickness_max_mm")
-        if t_min is not None and t_max is not None and t_max < t_min:
-            errors["thickness_max_mm"] = ["Must not be less than thickness_min_mm."]
-        d_min, d_max = value("diameter_min_mm"), value("diameter_max_mm")
-        if d_min is not None and d_max is not None and d_max < d_min:
-            errors["diameter_max_mm"] = ["Must not be less than diameter_min_mm."]
-        standard = value("standard")
-        method = value("revalidation_method") or ""
-        if standard and standard != rules.ISO_9606_1 and method:
-            errors["revalidation_method"] = ["Only for ISO 9606-1 qualifications; leave it empty."]
-        elif standard == rules.ISO_9606_1:
-            try:
-                rules.valid_until(
-                    rules.Qualification(
-                        standard=standard,
-                        process=value("process") or "",
-                        test_date=value("test_date") or timezone.localdate(),
-                        revalidation_method=method or None,
-                    ),
-                    iso3834_part=qualifications.iso3834_part(),
-                )
-            except rules.RuleError as exc:
-                errors[exc.field] = [exc.message]
-        if errors:
-            raise serializers.ValidationError(errors)
-        return attrs
-
 
 class QualificationEventSerializer(ModelSerializer):
     """What happened to a qualification (read-only: written by its actions)."""
