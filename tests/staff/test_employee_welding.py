@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from staff.models import Employee
 from tests.contract import assert_error
@@ -134,3 +135,32 @@ class TestStamp:
         )
         assert response.status_code == 200
         assert response.json()["qualification_status"] == "none"
+
+
+@pytest.mark.django_db
+def test_employee_serializer_without_request_answers_for_today():
+    """Live events serialize records without a request: then "today"."""
+    from staff.serializers import EmployeeSerializer
+
+    employee = EmployeeFactory()
+    today = timezone.localdate()
+    WelderQualificationFactory(employee=employee, test_date=today - dt.timedelta(days=3 * 366))
+    data = EmployeeSerializer(employee, context={"request": None}).data
+    assert data["qualification_status"] == "lapsed"  # tested 3 years ago: 9.3b, valid 24 months
+    assert data["qualifications"][0]["status"] == "expired"
+
+
+@pytest.mark.django_db
+def test_admin_status_filter_and_columns(admin_client):
+    from django.urls import reverse
+
+    today = timezone.localdate()
+    WelderQualificationFactory(qualification_id="ISO-OLD", test_date=today - dt.timedelta(days=3 * 366))
+    WelderQualificationFactory(qualification_id="ISO-NEW", test_date=today - dt.timedelta(days=7 * 31))
+    changelist = reverse("admin:staff_welderqualification_changelist")
+    # Today: ISO-OLD expired (9.3b, 24 months), ISO-NEW lapsed (never confirmed in 6 months).
+    page = admin_client.get(changelist, {"status": "lapsed"}).content.decode()
+    assert "ISO-NEW" in page and "ISO-OLD" not in page and "Lapsed" in page
+    page = admin_client.get(changelist, {"status": "expired"}).content.decode()
+    assert "ISO-OLD" in page and "ISO-NEW" not in page
+    assert admin_client.get(changelist, {"process__exact": "141"}).status_code == 200
