@@ -313,6 +313,33 @@ class TestQ1Iso:
         )
         assert not QualificationEvent.objects.exists()
 
+    def test_continuity_shows_the_confirmations_and_their_entries(self, api):
+        q = q1()
+        log = entry(q.employee, D(2025, 8, 15))
+        assert api.post(url(q, "confirm"), {"confirmed_on": "2025-09-01"}, format="json").status_code == 201
+        body = api.get(url(q, "continuity"), {"as_of": "2025-10-01"}).json()
+        assert (body["anchor"], body["continuity_due"], body["status"]) == (
+            "2025-09-01",
+            "2026-03-01",
+            "valid",
+        )
+        assert body["evidence"] == [
+            {
+                "kind": "confirmation",
+                "on_date": "2025-09-01",
+                "override_reason": "",
+                "entries": [
+                    {"id": log.pk, "welded_on": "2025-08-15", "weld": log.weld.weld_id, "process": "135"}
+                ],
+            }
+        ]
+        before = api.get(url(q, "continuity"), {"as_of": "2025-08-31"}).json()
+        assert (before["anchor"], before["continuity_due"], before["evidence"]) == (
+            "2025-03-10",
+            "2025-09-10",
+            [],
+        )
+
     def test_bad_dates_are_422(self, api):
         q = q1()
         body = assert_error(
