@@ -1,13 +1,23 @@
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 
-from staff.models import CertificationStatus, Employee, certification_status_q
+from staff import qualifications
+from staff import welding_choices as welding
+from staff.models import (
+    CertificationStatus,
+    Employee,
+    QualificationEvent,
+    WelderQualification,
+    certification_status_q,
+)
 from staff.services import user_delete
 from workshop.admin import TimeStampedAdmin
 from workshop.roles import ADMIN, ROLES, set_user_role, user_role
@@ -31,9 +41,17 @@ class CertificationStatusFilter(admin.SimpleListFilter):
 
 @admin.register(Employee)
 class EmployeeAdmin(TimeStampedAdmin):
-    list_display = ["employee_id", "name", "role", "certification_expiry", "certification_status", "user"]
+    list_display = [
+        "employee_id",
+        "name",
+        "role",
+        "stamp",
+        "certification_expiry",
+        "certification_status",
+        "user",
+    ]
     list_filter = ["role", CertificationStatusFilter]
-    search_fields = ["employee_id", "name", "role"]
+    search_fields = ["employee_id", "name", "role", "stamp"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
     readonly_fields = ["certification_status"]
@@ -41,6 +59,109 @@ class EmployeeAdmin(TimeStampedAdmin):
     @admin.display(description="certification")
     def certification_status(self, obj):
         return CertificationStatus(obj.certification_status).label
+
+
+# Welding (§8): qualifications with their standing today, events read only.
+
+
+class QualificationStatusFilter(admin.SimpleListFilter):
+    """The standing today (R1), worked out in bulk for the rows the other filters kept."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return welding.QualificationStatus.choices
+
+    def queryset(self, request, queryset):
+        if self.value() not in welding.QualificationStatus.values:
+            return queryset
+        quals = qualifications.attach_standings(queryset.order_by(), on=timezone.localdate())
+        return queryset.filter(pk__in=[q.pk for q in quals if qualifications.status_of(q) == self.value()])
+
+
+class StandingChangeList(ChangeList):
+    """The page's qualifications get their standing in bulk (no query per row)."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        self.result_list = qualifications.attach_standings(self.result_list, on=timezone.localdate())
+
+
+class QualificationEventInline(admin.TabularInline):
+    model = QualificationEvent
+    extra = 0
+    can_delete = False
+    fields = ["kind", "on_date", "by", "evidence", "override_reason", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WelderQualification)
+class WelderQualificationAdmin(TimeStampedAdmin):
+    list_display = [
+        "qualification_id",
+        "employee",
+        "standard",
+        "process",
+        "test_date",
+        "status",
+        "effective_until",
+        "days_left",
+    ]
+    list_filter = [QualificationStatusFilter, "process", "standard"]
+    search_fields = ["qualification_id", "designation", "employee__employee_id", "employee__name"]
+    list_select_related = ["employee"]
+    raw_id_fields = ["employee"]
+    inlines = [QualificationEventInline]
+    readonly_fields = ["status", "effective_until", "days_left"]
+
+    def get_changelist(self, request, **kwargs):
+        return StandingChangeList
+
+    def _standing(self, obj):
+        if not hasattr(obj, "standing"):
+            qualifications.attach_standings([obj], on=timezone.localdate())
+        return obj.standing
+
+    @admin.display(description="status today")
+    def status(self, obj):
+        standing = self._standing(obj) if obj.pk else None
+        return welding.QualificationStatus(standing.status).label if standing else "-"
+
+    @admin.display(description="effective until")
+    def effective_until(self, obj):
+        standing = self._standing(obj) if obj.pk else None
+        return standing.effective_until if standing else "-"
+
+    @admin.display(description="days left")
+    def days_left(self, obj):
+        standing = self._standing(obj) if obj.pk else None
+        return standing.days_left if standing else "-"
+
+
+@admin.register(QualificationEvent)
+class QualificationEventAdmin(TimeStampedAdmin):
+    """Read only: events are written by the qualifications' actions (API)."""
+
+    list_display = ["qualification", "kind", "on_date", "by", "override_reason"]
+    list_filter = ["kind"]
+    search_fields = ["qualification__qualification_id", "note", "override_reason"]
+    list_select_related = ["qualification", "by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 # Users and role groups: the admin has the API's effects and protections.

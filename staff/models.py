@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
@@ -189,6 +190,37 @@ class WelderQualification(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.qualification_id
+
+    def clean(self) -> None:
+        """Rules across fields (the API and the Excel import both run it): the test not in the
+        future, the ranges in order, a revalidation route for ISO 9606-1 only and one R2
+        accepts (9.3c needs ISO 3834-2 or -3: `WELDSHOP_ISO3834_PART`)."""
+        errors: dict[str, list[str]] = {}
+        if self.test_date is not None and self.test_date > timezone.localdate():
+            errors["test_date"] = ["Must not be after today."]
+        low, high = self.thickness_min_mm, self.thickness_max_mm
+        if low is not None and high is not None and high < low:
+            errors["thickness_max_mm"] = ["Must not be less than thickness_min_mm."]
+        low, high = self.diameter_min_mm, self.diameter_max_mm
+        if low is not None and high is not None and high < low:
+            errors["diameter_max_mm"] = ["Must not be less than diameter_min_mm."]
+        if self.standard in (rules.ASME_IX, rules.AWS_D1_1) and self.revalidation_method:
+            errors["revalidation_method"] = ["Only for ISO 9606-1 qualifications; leave it empty."]
+        elif self.standard == rules.ISO_9606_1:
+            try:
+                rules.valid_until(
+                    rules.Qualification(
+                        standard=self.standard,
+                        process=self.process,
+                        test_date=self.test_date or timezone.localdate(),
+                        revalidation_method=self.revalidation_method or None,
+                    ),
+                    iso3834_part=settings.WELDSHOP_ISO3834_PART,
+                )
+            except rules.RuleError as exc:
+                errors[exc.field] = [exc.message]
+        if errors:
+            raise ValidationError(errors)
 
     def as_rule(self) -> rules.Qualification:
         return rules.Qualification(

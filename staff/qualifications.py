@@ -210,3 +210,119 @@ def candidates_of(
             )
         )
     return found
+
+
+def inspection_model():
+    return apps.get_model("inspections", "Inspection")
+
+
+NDT_EVIDENCE_METHODS = ("RT", "UT")
+
+
+def evidence_entries(employee_id: int, process: str, *, on: dt.date | None = None) -> list[rules.Entry]:
+    """The welder's weld-log entries in `process` (overridden ones included: the rules leave
+    them out) with their ids, welds and whether the weld has a passing RT or UT inspection
+    (R4's and R5's evidence): one query."""
+    from django.db.models import Exists, OuterRef
+
+    passed = inspection_model().objects.filter(
+        weld_id=OuterRef("weld_id"), result="pass", method__in=NDT_EVIDENCE_METHODS
+    )
+    rows = weld_log().objects.filter(welder_id=employee_id, process=process)
+    if on is not None:
+        rows = rows.filter(welded_on__lte=on)
+    return [
+        rules.Entry(
+            welded_on=day,
+            process=process,
+            overridden=overridden,
+            id=pk,
+            weld=str(weld_id),
+            ndt_passed=ndt,
+        )
+        for pk, day, weld_id, overridden, ndt in rows.annotate(ndt_passed=Exists(passed))
+        .order_by("welded_on", "id")
+        .values_list("id", "welded_on", "weld_id", "overridden", "ndt_passed")
+    ]
+
+
+def statuses_by_employee(employee_ids: Iterable[int], *, on: dt.date) -> dict[int, list[WelderQualification]]:
+    """Each employee's qualifications with `.standing` attached: three queries. `employee_ids`
+    may be a queryset of ids (`.values("id")`), used as a subquery."""
+    ids = employee_ids if hasattr(employee_ids, "query") else set(employee_ids)
+    quals = attach_standings(WelderQualification.objects.filter(employee_id__in=ids).order_by("id"), on=on)
+    found: dict[int, list[WelderQualification]] = defaultdict(list)
+    for q in quals:
+        found[q.employee_id].append(q)
+    return found
+
+
+def status_of(q: WelderQualification) -> str | None:
+    """The status `attach_standings` worked out (None: cannot be worked out)."""
+    standing = getattr(q, "standing", None)
+    return standing.status if standing is not None else None
+
+
+def entry_rows(ids: Iterable[int]) -> dict[int, dict]:
+    """Weld-log entries as the API shows them in evidence: one query."""
+    ids = set(ids)
+    if not ids:
+        return {}
+    return {
+        pk: {"id": pk, "welded_on": day, "weld": weld, "process": process}
+        for pk, day, weld, process in weld_log()
+        .objects.filter(pk__in=ids)
+        .values_list("id", "welded_on", "weld__weld_id", "process")
+    }
+
+
+def continuity_of(q: WelderQualification, *, on: dt.date) -> dict:
+    """R3 spelled out as of `on`: the anchor, the due date and what they rest on. ISO 9606-1:
+    the confirmations and revalidations with the entries each rests on; ASME/AWS: the chain of
+    weld-log entries since the latest test or renewal (one per day)."""
+    rule = q.as_rule()
+    events = events_of([q.pk], on=on)[q.pk]
+    standing = standing_of(
+        q,
+        events,
+        continuity_entries({(q.employee_id, q.process)}, on=on).get((q.employee_id, q.process), []),
+        on=on,
+    )
+    if q.standard == rules.ISO_9606_1:
+        anchor = rules.iso_anchor(rule, events)
+        rows = list(
+            QualificationEvent.objects.filter(
+                qualification=q, kind__in=(rules.CONFIRMATION, rules.REVALIDATION), on_date__lte=on
+            ).order_by("on_date", "id")
+        )
+        found = entry_rows(pk for e in rows for pk in e.evidence)
+        evidence = [
+            {
+                "kind": e.kind,
+                "on_date": e.on_date,
+                "override_reason": e.override_reason,
+                "entries": [found[pk] for pk in e.evidence if pk in found],
+            }
+            for e in rows
+        ]
+    else:
+        start = max([q.test_date, *(e.on_date for e in events if e.kind == rules.RENEWAL)])
+        due = rules.add_months(start, rules.CONTINUITY_MONTHS)
+        anchor, chain = start, []
+        for entry in evidence_entries(q.employee_id, q.process, on=on):
+            if entry.overridden or entry.welded_on < start:
+                continue
+            if entry.welded_on > due:
+                break
+            chain.append(entry.id)
+            anchor, due = entry.welded_on, rules.add_months(entry.welded_on, rules.CONTINUITY_MONTHS)
+        found = entry_rows(chain)
+        evidence = [found[pk] for pk in chain]
+    return {
+        "qualification": q.qualification_id,
+        "as_of": on,
+        "anchor": anchor,
+        "continuity_due": rules.add_months(anchor, rules.CONTINUITY_MONTHS),
+        "status": standing.status if standing is not None else None,
+        "evidence": evidence,
+    }

@@ -46,6 +46,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from workshop.errors import FieldRefusal
+
 ISO_9606_1 = "iso_9606_1"
 ASME_IX = "asme_ix"
 AWS_D1_1 = "aws_d1_1"
@@ -74,16 +76,14 @@ REVALIDATION_MONTHS = 24
 ISO3834_PARTS_FOR_9_3C = ("2", "3")
 
 
-class RuleError(ValueError):
+class RuleError(FieldRefusal, ValueError):
     """What the rules refuse: the API answers `status` with `error_code` and the message
-    under `field` (a 422 VALIDATION_ERROR unless the rule names another)."""
+    under `field` (a 422 VALIDATION_ERROR unless the rule names another). A domain error
+    (workshop.errors.FieldRefusal): the API's exception handler maps it, nothing else does."""
 
     def __init__(self, field: str, message: str, code: str = "VALIDATION_ERROR", status: int = 422):
-        super().__init__(message)
-        self.field = field
-        self.message = message
+        super().__init__(field, message, code, status)
         self.code = code
-        self.status = status
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ class Refused(DomainError):
     def __init__(
         self,
         status: int,
-        error_code: str,
+        error_code: str | None,
         detail: str,
         errors: dict | None = None,
         extra: dict | None = None,
@@ -96,3 +96,19 @@ class Refused(DomainError):
         self.errors = errors
         self.extra = extra or {}
         super().__init__(detail)
+
+
+class FieldRefusal(Refused):
+    """A rule's refusal that names the field it is about, with the status and code the rule
+    gives (`409 QUALIFICATION_LAPSED`, `422 CONTINUITY_EVIDENCE_MISSING`, …): the error body
+    carries `errors: {field: [message]}` as a 422 of the serializers does."""
+
+    def __init__(self, field: str, message: str, code: str | None = None, status: int = 422):
+        self.field = field
+        self.message = message
+        super().__init__(
+            status,
+            code if code and code != "VALIDATION_ERROR" else None,
+            f"{field}: {message}",
+            errors={field: [message]},
+        )

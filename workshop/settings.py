@@ -425,6 +425,7 @@ SPECTACULAR_SETTINGS = {
         "PositionEnum": "staff.welding_choices.Position",
         "ProductFormEnum": "staff.welding_choices.ProductForm",
         "WeldTypeEnum": "staff.welding_choices.WeldType",
+        "QualificationStatusEnum": "staff.welding_choices.QualificationStatus",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

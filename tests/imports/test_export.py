@@ -83,11 +83,12 @@ def make_employees():
         name="John Doe",
         role="Senior Welder",
         certification_expiry=dt.date(2025, 12, 31),
+        stamp="JD7",
     )
     EmployeeFactory(employee_id="EMP-02", name="Jane Smith", role="", certification_expiry=None)
     return [
-        ("EMP-01", "John Doe", "Senior Welder", dt.date(2025, 12, 31)),
-        ("EMP-02", "Jane Smith", None, None),
+        ("EMP-01", "John Doe", "Senior Welder", dt.date(2025, 12, 31), "JD7"),
+        ("EMP-02", "Jane Smith", None, None, None),
     ]
 
 
@@ -198,7 +199,7 @@ MAKERS = {
 # The shop's headers (the same as in the shop's own files), written out here rather than read
 # from the specs, so that the test checks them.
 HEADERS = {
-    "employees": ["EmployeeID", "Name", "Role", "CertificationExpiry"],
+    "employees": ["EmployeeID", "Name", "Role", "CertificationExpiry", "Stamp"],
     "equipment": ["EquipmentID", "Name", "Status", "LastServiceDate", "ServiceIntervalDays"],
     "items": ["ItemID", "ItemName", "Quantity", "Unit", "ReorderLevel"],
     "workorders": ["OrderID", "Client", "Description", "Status", "DueDate", "AssignedWelder", "CompletedAt"],
@@ -793,7 +794,6 @@ def make_everything():
     WpsFactory(wps_id="WPS-141-01", status="draft", process="141", positions=["PA"], thickness_max_mm=None)
     weld = WeldFactory(weld_id="W1", order=order, wps=wps, product_form="T", diameter_mm=60)
     WeldFactory(weld_id="W2", order=order, wps=None, length_mm=None, ndt_required=["VT", "UT"])
-    WelderQualificationFactory(employee=john)
     WeldActivityFactory(weld=weld, welder=john, welded_on=dt.date(2025, 6, 1), arc_seconds=90)
     WeldActivityFactory(
         weld=weld,
@@ -801,6 +801,19 @@ def make_everything():
         welded_on=dt.date(2025, 6, 2),
         layer="repair",
         override_reason="=Accepted by NCR-7",
+    )
+    # Welding (issue 12): one qualification per standard, with and without a diameter range.
+    WelderQualificationFactory(qualification_id="ISO-135-01", employee=john, filler_groups=[])
+    WelderQualificationFactory(
+        qualification_id="ASME-141-02",
+        employee=john,
+        standard="asme_ix",
+        revalidation_method="",
+        process="141",
+        product_forms=["P", "T"],
+        thickness_max_mm=None,
+        diameter_min_mm=25,
+        diameter_max_mm=None,
     )
 
 

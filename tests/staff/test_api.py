@@ -14,6 +14,8 @@ class TestEmployeeContract(ResourceContract):
     factory = EmployeeFactory
     business_key = "employee_id"
     sort_field = "certification_expiry"
+    # auth, count, page; the page's qualifications, their events, the weld log (ASME/AWS)
+    max_list_queries = 6
 
     def create_payload(self):
         return {
@@ -21,7 +23,20 @@ class TestEmployeeContract(ResourceContract):
             "name": "Ada Welder",
             "role": "Senior Welder",
             "certification_expiry": "2030-01-31",
+            "stamp": "AW7",
         }
+
+    def make_listed(self):
+        """A welder with an ISO qualification (confirmed) and an ASME one (kept alive by an
+        entry): `qualification_status` and `qualifications` read all of it."""
+        from tests.factories import QualificationEventFactory, WeldActivityFactory, WelderQualificationFactory
+
+        employee = self.make()
+        iso = WelderQualificationFactory(employee=employee)
+        QualificationEventFactory(qualification=iso, on_date=dt.date(2025, 9, 1))
+        WelderQualificationFactory(employee=employee, standard="asme_ix", revalidation_method="")
+        WeldActivityFactory(welder=employee, welded_on=dt.date(2025, 6, 1))
+        return employee
 
     def patch_payload(self, obj):
         return {"role": "Apprentice"}
@@ -32,6 +47,8 @@ class TestEmployeeContract(ResourceContract):
             ("key too long", {"employee_id": "E" * 33, "name": "A"}),
             ("bad date", {"employee_id": "EMP-9", "name": "A", "certification_expiry": "31/01/2030"}),
             ("no such user", {"employee_id": "EMP-9", "name": "A", "user": 999999}),
+            ("stamp too long", {"employee_id": "EMP-9", "name": "A", "stamp": "S" * 17}),
+            ("stamp not text", {"employee_id": "EMP-9", "name": "A", "stamp": 7}),
         ]
 
     def make_protected(self):
