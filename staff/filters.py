@@ -130,14 +130,8 @@ class WelderQualificationFilter(BaseFilterSet):
         number), for the rows the other filters kept (`status` and `expiring_within` are
         declared last, so both see the same rows)."""
         if getattr(self, "_standings", None) is None:
-            quals = qualifications.attach_standings(
-                queryset.order_by().only(
-                    "id", "employee_id", "process", "standard", "test_date", "revalidation_method"
-                ),
-                on=self._as_of(),
-            )
-            self._standings = [(q.pk, q.standing) for q in quals]
-        return [pk for pk, s in self._standings if s is not None and keep(s)]
+            self._standings = qualifications.standings(qualifications.rows_of(queryset), on=self._as_of())
+        return [pk for pk, s in self._standings.items() if s is not None and keep(s)]
 
     def filter_status(self, queryset, name, value):
         if not value:

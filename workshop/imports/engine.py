@@ -273,6 +273,9 @@ def _api_fields(spec: ResourceSpec) -> dict[str, serializers.Field]:
             # The id the database gives: read from the file as a whole number, or empty.
             result[column.field] = serializers.IntegerField(required=False, allow_null=True, min_value=1)
             continue
+        if column.virtual:
+            result[column.field] = copy.deepcopy(spec.virtual_fields[column.field])
+            continue
         field_obj = copy.deepcopy(fields[column.field])
         field_obj.validators = [v for v in field_obj.validators if not isinstance(v, UniqueValidator)]
         result[column.field] = field_obj
@@ -451,6 +454,7 @@ def run_import(
             raise ImportRejected(errors.listed(), total_rows=total, total_errors=errors.total)
         writer.flush()
 
+    unchanged -= writer.virtual_updates
     outcome = ImportOutcome(
         rows_total=total,
         created=writer.created,
@@ -478,7 +482,15 @@ class _Writer:
         self.spec, self.user, self.errors, self.write = spec, user, errors, write
         self.new: list = []
         self.changed: list[tuple[Any, set[str], dict]] = []
+        # Rows with virtual values: (record, values, already counted as created or updated).
+        self.virtual: list[tuple[Any, dict, bool]] = []
         self.created = self.updated = 0
+        self.virtual_updates = 0  # rows only their virtual values change
+
+    def add_virtual(self, obj, values: dict, counted: bool) -> None:
+        self.virtual.append((obj, values, counted))
+        if not self.write and len(self.virtual) >= WRITE_BATCH:
+            self.flush()
 
     def add(self, obj, diff: set[str], before: dict, is_new: bool) -> None:
         if is_new:
@@ -498,7 +510,13 @@ class _Writer:
     def flush(self) -> None:
         if self.write and not self.errors and (self.new or self.changed):
             _write(self.spec, self.new, self.changed, self.user)
-        self.new, self.changed = [], []
+        if self.virtual and not self.errors:
+            rows = [(obj, values) for obj, values, _counted in self.virtual]
+            changing = self.spec.write_virtual(rows=rows, user=self.user, write=self.write)
+            more = sum(1 for i in changing if not self.virtual[i][2])
+            self.updated += more
+            self.virtual_updates += more
+        self.new, self.changed, self.virtual = [], [], []
 
 
 def _build_and_write(
@@ -560,6 +578,8 @@ def _build_and_write(
             except DjangoValidationError as exc:
                 errors.extend(_clean_errors(exc, number, spec, layout, fields))
                 continue
+        # Virtual values (`prepare_row` has seen them) go to the spec's `write_virtual`.
+        virtual_values = {name: attrs.pop(name) for name in spec.virtual_fields if name in attrs}
         if current is None:
             obj = spec.model(**attrs)
             obj.created_by = user if user is not None and user.is_authenticated else None
@@ -592,6 +612,8 @@ def _build_and_write(
             writer.add(obj, diff, before if not is_new else {}, is_new)
         else:
             unchanged += 1
+        if virtual_values:
+            writer.add_virtual(obj, virtual_values, counted=bool(is_new or diff))
     return unchanged
 
 

@@ -186,8 +186,24 @@ def _field_kind(model: type[models.Model], path: str) -> str:
     return OTHER
 
 
+def _expression_kind(expression) -> str:
+    field = expression.output_field
+    if isinstance(field, models.DateTimeField):
+        return DATETIME
+    if isinstance(field, models.DateField):
+        return DATE
+    if isinstance(field, models.IntegerField | models.FloatField | models.DecimalField):
+        return NUMBER
+    return TEXT if isinstance(field, models.CharField | models.TextField) else OTHER
+
+
 def column_kinds(spec: ResourceSpec, columns: Iterable[Column]) -> list[str]:
-    return [_field_kind(spec.model, column.export_path) for column in columns]
+    return [
+        _expression_kind(spec.virtual_exports[column.field])
+        if column.virtual
+        else _field_kind(spec.model, column.export_path)
+        for column in columns
+    ]
 
 
 def select_columns(spec: ResourceSpec, fields: list[str] | None) -> tuple[Column, ...]:
@@ -206,9 +222,14 @@ def select_columns(spec: ResourceSpec, fields: list[str] | None) -> tuple[Column
 
 
 # ------------------------------------------------------------------------------ writers
-def _rows(queryset: models.QuerySet, columns: tuple[Column, ...]) -> Iterable[tuple]:
+def _rows(
+    queryset: models.QuerySet, columns: tuple[Column, ...], spec: ResourceSpec | None = None
+) -> Iterable[tuple]:
     # values_list ignores select_related; prefetching is for model instances only.
     queryset = queryset.prefetch_related(None)
+    virtual = {c.field: spec.virtual_exports[c.field] for c in columns if c.virtual} if spec else {}
+    if virtual:
+        queryset = queryset.annotate(**virtual)
     return queryset.values_list(*(c.export_path for c in columns)).iterator(chunk_size=CHUNK_SIZE)
 
 
@@ -332,7 +353,7 @@ def write_export(
         raise ValueError(f"Unknown export format {fmt!r}; one of {', '.join(FORMATS)}.")
     columns = spec.columns if columns is None else columns
     kinds = column_kinds(spec, columns)
-    rows = _rows(queryset, columns)
+    rows = _rows(queryset, columns, spec)
     if fmt == XLSX.name:
         return _write_xlsx(out, rows, columns, kinds, spec.resource, progress)
     return _write_csv(out, rows, columns, kinds, progress)

@@ -23,6 +23,9 @@ class Column:
     header: str  # the shop's own header, which exports write, e.g. "AssignedWelder"
     aliases: tuple[str, ...] = ()  # other headers accepted on import
     source: str | None = None  # the `values()` path exports read (default: `field`)
+    # No model field behind it (`ResourceSpec.virtual`): e.g. a qualification's LastConfirmed,
+    # which an import turns into an event and an export reads from an annotation.
+    virtual: bool = False
 
     @property
     def export_path(self) -> str:
@@ -64,6 +67,16 @@ class ResourceSpec:
     # A resource without a business key (a log): `key` is "id", the record's id, which exports
     # write; an import row with an id updates that record, a row without one adds a record.
     key_is_id: bool = False
+
+    # Virtual columns (`Column(virtual=True)`): each one's serializer field (how a cell is read)
+    # and export expression (an annotation `values()` reads), by column field.
+    virtual_fields: dict[str, Any] = field(default_factory=dict)
+    virtual_exports: dict[str, Any] = field(default_factory=dict)
+    # An app service `(*, rows: list[(obj, values)], user, write: bool) -> set[int]` run for every
+    # valid row with virtual values (after the batch's records are written, so `obj.pk` is set):
+    # it records them (when `write`) and answers the positions in `rows` whose values change
+    # something — a row whose model fields did not change counts as updated when it is one.
+    write_virtual: Any = None
 
     def column(self, field_name: str) -> Column:
         return next(c for c in self.columns if c.field == field_name)
