@@ -137,7 +137,20 @@ def _differs(obj, name: str, value) -> bool:
     return getattr(obj, name) != value
 
 
-def prepare_weld_log_row(attrs: dict, current: WeldActivity | None, *, user=None, **_context) -> None:
+def _checker(related: dict, cache: dict) -> services.EntryChecker:
+    """One welder check for the whole file: the welders and welds its rows name, loaded once."""
+    if "checker" not in cache:
+
+        def records(column: str) -> list:
+            return [r for r in (related or {}).get(column, {}).values() if not isinstance(r, str)]
+
+        cache["checker"] = services.EntryChecker(records("welder"), records("weld"))
+    return cache["checker"]
+
+
+def prepare_weld_log_row(
+    attrs: dict, current: WeldActivity | None, *, user=None, related=None, cache=None, **_context
+) -> None:
     """Every row runs the welder check (R7) as an entry through the API would: a row that
     fails is a row error under EmployeeID (the refusal's sentence), unless it carries an
     OverrideReason from a user who may override (managers, admins; others: a row error)."""
@@ -146,6 +159,7 @@ def prepare_weld_log_row(attrs: dict, current: WeldActivity | None, *, user=None
         return  # the entry as it is (an export imported back): its check stands
     if reason and user is not None and not user_has_perms(user, ["workorders.override_weldactivity"]):
         raise ValidationError({"override_reason": "Your role may not override the welder check."})
+    checker = _checker(related, cache) if cache is not None else None  # also sets the welds' WPS
     weld = attrs.get("weld", getattr(current, "weld", None))
     if "process" not in attrs:
         if weld is None or weld.wps is None:
@@ -162,6 +176,7 @@ def prepare_weld_log_row(attrs: dict, current: WeldActivity | None, *, user=None
                 equipment=attrs.get("equipment"),
                 override_reason=reason,
                 user=user,
+                checker=checker,
             )
         )
     except errors.Refused as exc:
@@ -194,7 +209,7 @@ WELD_LOG_SPEC = ResourceSpec(
         "equipment": Related(apps.get_model("equipment", "Equipment"), keys=("equipment_id",)),
     },
     prepare_row=prepare_weld_log_row,
-    prepare_row_takes_user=True,
+    prepare_row_context=True,
 )
 
 SPECS = (WPS_SPEC, WELD_SPEC, WELD_LOG_SPEC)

@@ -104,6 +104,49 @@ def check_welders(
     return found
 
 
+class EntryChecker:
+    """R7 for many weld-log entries at once (an import): every welder's qualifications, their
+    events and weld log, and the welds' WPS are loaded once — six queries for the whole file,
+    not three a row — and each entry is checked in memory as of its own day (the rules leave
+    out what was not yet known that day). An entry the file adds counts for the entries after
+    it (ASME/AWS continuity), as it would entered one by one."""
+
+    def __init__(self, welders: Iterable[Employee], welds: Iterable[Weld] = ()):
+        self.welder_ids = {w.pk for w in welders}
+        welds = [w for w in welds if w.wps_id is not None]
+        wps = Wps.objects.in_bulk({w.wps_id for w in welds})
+        for weld in welds:
+            weld.wps = wps[weld.wps_id]  # the relation's cache: no query per weld
+        self.candidates = qualifications.candidates_of(self.welder_ids)
+        processes = {q.process for pairs in self.candidates.values() for q, _c in pairs}
+        self.entries: dict[tuple[int, str], list[rules.Entry]] = qualifications.continuity_entries(
+            {(w, p) for w in self.welder_ids for p in processes}
+        )
+        self.part = qualifications.iso3834_part()
+
+    def check(
+        self, welder: Employee, target: rules.EntryTarget
+    ) -> tuple[rules.Check, WelderQualification | None]:
+        if welder.pk not in self.welder_ids:  # not in the file's list: load it (one welder)
+            return check_welder(welder, target)
+        pairs = self.candidates.get(welder.pk, [])
+        entries = self.entries.get((welder.pk, target.process), [])
+        try:
+            check = rules.check_entry([c for _q, c in pairs], entries, target, iso3834_part=self.part)
+        except rules.RuleError:  # a qualification the current settings no longer allow
+            allowed = [c for q, c in pairs if q.revalidation_method != "9.3c"]
+            check = rules.check_entry(allowed, entries, target, iso3834_part=self.part)
+        matched = next((q for q, _c in pairs if q.qualification_id == check.qualification), None)
+        return check, matched if check.ok else None
+
+    def record(self, welder: Employee, process: str, day: dt.date, *, overridden: bool) -> None:
+        """An entry the file adds (its check passed, or was overridden)."""
+        if not overridden and welder.pk in self.welder_ids:
+            self.entries.setdefault((welder.pk, process), []).append(
+                rules.Entry(welded_on=day, process=process)
+            )
+
+
 def check_welder(
     welder: Employee, target: rules.EntryTarget
 ) -> tuple[rules.Check, WelderQualification | None]:
@@ -136,6 +179,7 @@ def weld_activity_checked(
     equipment=None,
     override_reason: str = "",
     user=None,
+    checker: EntryChecker | None = None,
 ) -> dict[str, Any]:
     """The check's fields of a weld-log entry about to be saved (`qualification`,
     `check_result` and the override's), or the refusal (R8: 422 WELDER_NOT_QUALIFIED with the
@@ -143,7 +187,7 @@ def weld_activity_checked(
     failed check is saved with its failures and the override's reason, author and time; a
     passing check needs no override and stores none."""
     target = entry_target(weld, process=process, day=welded_on, lot=lot, equipment=equipment)
-    check, matched = check_welder(welder, target)
+    check, matched = (checker.check if checker is not None else check_welder)(welder, target)
     values: dict[str, Any] = {
         "qualification": matched,
         "check_result": check_as_dict(check),
@@ -159,6 +203,8 @@ def weld_activity_checked(
             override_by=user if user is not None and user.is_authenticated else None,
             override_at=timezone.now(),
         )
+    if checker is not None:
+        checker.record(welder, process, welded_on, overridden=not check.ok)
     return values
 
 

@@ -591,3 +591,61 @@ def test_a_work_order_import_refuses_an_unqualified_welder(api, shop):
     assert body["errors"][0]["row"] == 2 and body["errors"][0]["column"] == "AssignedWelder"
     assert "NO_QUALIFICATION_FOR_PROCESS" in body["errors"][0]["message"]
     assert WorkOrder.objects.get(pk=shop.order.pk).assigned_welder == shop.emp1
+
+
+def test_a_weld_log_import_does_not_query_per_row(api, shop):
+    """The welder check of an import loads every welder's qualifications, events and weld log
+    once: 40 rows by 8 welders on 8 welds take the queries 4 rows take (plus SQLite's insert
+    batches), and every row is checked (one unqualified welder refuses the file)."""
+    welders = [shop.emp1]
+    for n in range(4, 11):
+        emp = EmployeeFactory(employee_id=f"EMP-{n:02d}")
+        WelderQualificationFactory(qualification_id=f"ISO-135-{n:02d}", employee=emp)
+        QualificationEventFactory(qualification=emp.qualifications.get(), on_date=dt.date(2025, 5, 1))
+        welders.append(emp)
+    welds = [shop.w1, *(WeldFactory(weld_id=f"W{n}", order=shop.order, wps=shop.wps) for n in range(2, 9))]
+    header = ["WeldID", "EmployeeID", "Layer", "WeldedOn"]
+
+    def rows(count):
+        return [header] + [
+            [
+                welds[i % 8].weld_id,
+                welders[(i // 8 + i) % 8].employee_id,
+                "fill",
+                dt.date(2025, 6, 1 + i % 28),
+            ]
+            for i in range(count)
+        ]
+
+    with CaptureQueriesContext(connection) as small:
+        assert _upload(api, "weld-log", rows(4)).status_code == 201
+    with CaptureQueriesContext(connection) as large:
+        response = _upload(api, "weld-log", rows(40))
+    assert response.status_code == 201, response.json()
+    assert len(large) <= len(small) + 2, [q["sql"][:120] for q in large.captured_queries]
+    assert WeldActivity.objects.filter(qualification__isnull=False).count() == 44
+    body = assert_error(
+        _upload(api, "weld-log", [*rows(12), ["W2", "EMP-03", "fill", "2025-06-05"]]), 422, "VALIDATION_ERROR"
+    )
+    assert [(e["row"], e["column"]) for e in body["errors"]] == [(14, "EmployeeID")]
+
+
+def test_an_entry_earlier_in_the_file_keeps_an_asme_chain_alive_for_a_later_row(api, shop):
+    """ASME continuity counts the entries the file itself adds, as entered one by one: Q2
+    (tested 2025-10-01) lapses after 2026-04-01 unless the 2026-03-15 row, earlier in the same
+    file, carries it on to 2026-09-15."""
+    emp = EmployeeFactory(employee_id="EMP-20")
+    WelderQualificationFactory(
+        qualification_id="ASME-135-20",
+        employee=emp,
+        standard="asme_ix",
+        revalidation_method="",
+        test_date=dt.date(2025, 10, 1),
+    )
+    header = ["WeldID", "EmployeeID", "WeldedOn"]
+    late = ["W1", "EMP-20", "2026-06-01"]
+    body = assert_error(_upload(api, "weld-log", [header, late]), 422, "VALIDATION_ERROR")
+    assert "QUALIFICATION_LAPSED" in body["errors"][0]["message"]
+    response = _upload(api, "weld-log", [header, ["W1", "EMP-20", "2026-03-15"], late])
+    assert response.status_code == 201, response.json()
+    assert WeldActivity.objects.filter(welder=emp, qualification__qualification_id="ASME-135-20").count() == 2

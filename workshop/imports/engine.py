@@ -528,6 +528,7 @@ def _build_and_write(
     plural = spec.model._meta.verbose_name_plural
     may_record_history = rights is None or rights.history
     now = timezone.now()
+    row_context = {"user": user, "related": resolved, "cache": {}}
     unchanged = 0
     rows.reverse()  # taken from the end: each row's dict is freed once its record is built
     while rows:
@@ -573,7 +574,7 @@ def _build_and_write(
                 continue
         if spec.prepare_row is not None:
             try:
-                context = {"user": user} if spec.prepare_row_takes_user else {}
+                context = row_context if spec.prepare_row_context else {}
                 spec.prepare_row(attrs, current, may_record_history=may_record_history, now=now, **context)
             except DjangoValidationError as exc:
                 errors.extend(_clean_errors(exc, number, spec, layout, fields))

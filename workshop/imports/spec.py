@@ -62,8 +62,10 @@ class ResourceSpec:
     # ValidationError keyed by field name, reported under that column. `now`: one per import.
     prepare_row: Any = None
     # `prepare_row` also takes `user=` (the importing user, None for the system), for rules
-    # that depend on who imports (a weld-log row's override of the welder check).
-    prepare_row_takes_user: bool = False
+    # that depend on who imports (a weld-log row's override of the welder check), `related=`
+    # (the records the file's related columns name, by column: {text: record}) and `cache=`
+    # (a dict that lives for the import: what a rule loads once for every row).
+    prepare_row_context: bool = False
     # A resource without a business key (a log): `key` is "id", the record's id, which exports
     # write; an import row with an id updates that record, a row without one adds a record.
     key_is_id: bool = False
