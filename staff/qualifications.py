@@ -285,7 +285,7 @@ def continuity_of(q: WelderQualification, *, on: dt.date) -> dict:
     standing = standing_of(
         q,
         events,
-        continuity_entries({(q.employee_id, q.process)}, on=on).get((q.employee_id, q.process), []),
+        continuity_runs({(q.employee_id, q.process)}, on=on).get((q.employee_id, q.process), []),
         on=on,
     )
     if q.standard == rules.ISO_9606_1:

@@ -41,6 +41,7 @@ Everything is "as of" a day: events and entries dated after it are not yet known
 from __future__ import annotations
 
 import calendar
+import functools
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -127,6 +128,7 @@ class Standing:
     days_left: int
 
 
+@functools.lru_cache(maxsize=8192)
 def add_months(day: dt.date, months: int) -> dt.date:
     """`day` + `months` calendar months, clamped to the month's end (2026-08-31 + 6 →
     2027-02-28; 2027-08-31 + 6 → 2028-02-29)."""

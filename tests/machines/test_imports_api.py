@@ -169,5 +169,8 @@ class TestExcelImportSpecifics:
             assert_error(api.get(URL, bad), 422, "VALIDATION_ERROR")
         body = assert_error(api.get(URL, {"resource": "bogus"}), 422, "VALIDATION_ERROR")
         assert body["errors"] == {
-            "resource": ["'bogus' is not one of: employees, equipment, inspections, items, workorders."]
+            "resource": [
+                "'bogus' is not one of: consumable-lots, employees, equipment, inspections, items, "
+                "qualifications, weld-log, welds, workorders, wps."
+            ]
         }

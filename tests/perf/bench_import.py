@@ -138,8 +138,9 @@ def read_calamine(path: Path) -> int:
     return count
 
 
-def import_once(path: Path, *, keep: bool = False):
-    """The service's run, as `POST /api/v1/workorders/import/` calls it; rolled back unless `keep`."""
+def import_once(path: Path, *, keep: bool = False, run=None):
+    """The service's run, as `POST /api/v1/workorders/import/` calls it (or `run`, another
+    resource's); rolled back unless `keep`."""
     from django.core.files import File
     from django.db import transaction
 
@@ -152,7 +153,9 @@ def import_once(path: Path, *, keep: bool = False):
     try:
         with transaction.atomic(), path.open("rb") as handle:
             record = store_import(
-                upload=File(handle, name=path.name), filename=path.name, run=ImportRun(resource="workorders")
+                upload=File(handle, name=path.name),
+                filename=path.name,
+                run=run or ImportRun(resource="workorders"),
             )
             if not keep:
                 raise Rollback
