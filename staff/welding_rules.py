@@ -41,8 +41,8 @@ Everything is "as of" a day: events and entries dated after it are not yet known
 from __future__ import annotations
 
 import calendar
-import functools
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal

@@ -230,7 +230,7 @@ def test_seed_demo_loads_the_five_files_and_users_once(capsys, settings):
     assert Employee.objects.get(employee_id="EMP-01").user.username == "operator"
     call_command("seed_demo")
     assert "already loaded" in capsys.readouterr().out
-    assert ExcelImport.objects.count() == 5
+    assert ExcelImport.objects.count() == 10  # the shop's five files and the welding demo's five
 
 
 @pytest.mark.django_db

@@ -1,5 +1,6 @@
-"""`manage.py seed_demo` — the shop's five Excel files (kept in workshop/demo/) and, in
-development mode, one demo login per role. `--history` adds a made-up year of work orders,
+"""`manage.py seed_demo` — the shop's five Excel files (kept in workshop/demo/), the welding
+demo's five workbooks (WPS, lots, qualifications, welds, weld log: staff/demo_welding.py,
+dated relative to today) and, in development mode, one demo login per role. `--history` adds a made-up year of work orders,
 inspections, stock movements and equipment (staff/demo_history.py), so that trends show.
 
 The files load in the order personnel, equipment, inventory, work orders, QC logs, through
@@ -20,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 import workshop
+from staff import demo_welding
 from staff.demo_history import load_history
 from staff.models import Employee
 from staff.services import user_create
@@ -41,7 +43,10 @@ OPERATOR_EMPLOYEE = "EMP-01"
 
 
 class Command(BaseCommand):
-    help = "Load the shop's five Excel files and (in development) one demo user per role."
+    help = (
+        "Load the shop's five Excel files, the welding demo's workbooks and (in development) one demo "
+        "user per role."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--no-users", action="store_true", help="Only the data, no demo users.")
@@ -55,6 +60,8 @@ class Command(BaseCommand):
     def handle(self, *args, no_users, history=False, **options):
         for resource, filename in DEMO_FILES:
             self.load(resource, DEMO_DIR / filename)
+        for resource, filename, data in demo_welding.workbooks():
+            self.load(resource, DEMO_DIR / filename, data=data, once_by_name=True)
         if history:
             self.history()
         if no_users:
@@ -67,12 +74,19 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role:<9} {role} / {password}")
         self.stdout.write("")
 
-    def load(self, resource: str, path: Path) -> None:
-        data = path.read_bytes()
+    def load(
+        self, resource: str, path: Path, *, data: bytes | None = None, once_by_name: bool = False
+    ) -> None:
+        """Import one file (`data`: a workbook built here, named `path.name`), unless it was
+        imported before: the same content, or (`once_by_name`: the welding demo, whose dates
+        move with the day) a file of that name into that resource."""
+        data = path.read_bytes() if data is None else data
         digest = hashlib.sha256(data).hexdigest()
-        done = ExcelImport.objects.filter(
-            resource=resource, content_hash=digest, status=ImportStatus.SUCCEEDED, dry_run=False
-        ).exists()
+        done = (
+            ExcelImport.objects.filter(resource=resource, status=ImportStatus.SUCCEEDED, dry_run=False)
+            .filter(**({"filename": path.name} if once_by_name else {"content_hash": digest}))
+            .exists()
+        )
         if done:
             self.stdout.write(f"{path.name}: already loaded")
             return
