@@ -135,6 +135,7 @@ class WpsViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
     it (409 CONFLICT); `approve` turns a draft into an approved WPS."""
 
     excel_resource = "wps"
+    live_events_name = "wps"  # "wps" is singular too: events `wps.created`, not `wp.created`
     queryset = Wps.objects.all()
     serializer_class = WpsSerializer
     filterset_class = WpsFilter

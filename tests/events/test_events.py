@@ -385,3 +385,42 @@ async def test_import_finished_goes_out_once_when_a_record_finishes_later(connec
     assert received[3]["object_id"] == pk
     assert received[3]["data"]["rows_total"] == 3
     assert await socket.nothing()
+
+
+async def test_welding_records_send_events_under_their_own_names(connect, make_user):
+    """The welding resources are topics like any other; a WPS is `wps.created` ("wps" is its
+    own singular), a weld-log entry `weld-log.created` with its check."""
+    from tests.factories import WelderQualificationFactory, WeldFactory, WpsFactory
+
+    manager = await make_user("manager")
+    socket = await connect(topics=["wps", "weld-log"])
+    api = await as_api(manager)
+    status, wps = await api(
+        "post",
+        "/api/v1/wps/",
+        {
+            "wps_id": "WPS-EV-1",
+            "process": "MAG",
+            "product_forms": ["P"],
+            "weld_types": ["BW"],
+            "thickness_min_mm": "3",
+            "positions": ["PA"],
+        },
+    )
+    assert status == 201, wps
+    event = await socket.recv_event()
+    assert (event["event"], event["resource"], event["data"]) == ("wps.created", "wps", wps)
+
+    def shop():
+        WeldFactory(weld_id="W-EV-1", wps=WpsFactory(wps_id="WPS-EV-2"))
+        return WelderQualificationFactory(employee__employee_id="EMP-EV-1")  # Q1: tested 2025-03-10
+
+    await database_sync_to_async(shop)()
+    await socket.recv_event()  # the factory's WPS
+    status, entry = await api(
+        "post", "/api/v1/weld-log/", {"weld": "W-EV-1", "welder": "EMP-EV-1", "welded_on": "2025-06-01"}
+    )
+    assert status == 201, entry
+    event = await socket.recv_event()
+    assert (event["event"], event["data"]) == ("weld-log.created", entry)
+    assert event["data"]["check"]["ok"] is True
