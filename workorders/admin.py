@@ -6,6 +6,7 @@ from django.utils import timezone
 from inspections.models import Inspection
 from workorders import services
 from workorders.models import Weld, WeldActivity, WorkOrder, Wps, WpsStatus, completion_time, overdue_q
+from workshop import errors
 from workshop.admin import TimeStampedAdmin
 from workshop.roles import user_may_record_history
 
@@ -69,7 +70,26 @@ class WorkOrderAdminForm(forms.ModelForm):
             )
         except ValidationError as exc:
             self.add_error(None, exc)
+        self._check_assignment(cleaned, stored)
         return cleaned
+
+    def _check_assignment(self, cleaned, stored) -> None:
+        """A work order with a WPS (set through the API) keeps a qualified welder: changing the
+        welder here runs the assignment check (R7) as the API does, and a refusal is a form
+        error on the welder (overrides, with their reason, go through the API)."""
+        if stored is None or stored.wps_id is None or "assigned_welder" not in self.changed_data:
+            return
+        try:
+            self.assignment = services.workorder_assignment_checked(
+                order=stored, wps=stored.wps, welder=cleaned.get("assigned_welder")
+            )
+        except errors.Refused as exc:
+            self.add_error("assigned_welder", str(exc.detail))
+
+    def save(self, commit=True):
+        for name, value in (getattr(self, "assignment", None) or {}).items():
+            setattr(self.instance, name, value)
+        return super().save(commit)
 
 
 @admin.register(WorkOrder)
