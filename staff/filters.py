@@ -131,6 +131,8 @@ class WelderQualificationFilter(BaseFilterSet):
         declared last, so both see the same rows)."""
         if getattr(self, "_standings", None) is None:
             self._standings = qualifications.standings(qualifications.rows_of(queryset), on=self._as_of())
+            if self.request is not None:  # the page's serializer takes them rather than work them out again
+                self.request.qualification_standings = self._standings
         return [pk for pk, s in self._standings.items() if s is not None and keep(s)]
 
     def filter_status(self, queryset, name, value):

@@ -309,6 +309,10 @@ class StandingListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data):
         quals = list(data.all() if hasattr(data, "all") else data)
+        known = self.context.get("standings") or {}  # the `status` filter's, when it ran
+        for q in quals:
+            if not hasattr(q, "standing") and q.pk in known:
+                q.standing = known[q.pk]
         missing = [q for q in quals if not hasattr(q, "standing")]
         if missing:
             qualifications.attach_standings(missing, on=as_of_of(self.context))

@@ -202,6 +202,9 @@ class WelderQualificationViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSe
     def get_serializer_context(self):
         context = super().get_serializer_context()
         context["as_of"] = parse_as_of(self.request)
+        if getattr(self, "action", None) == "list":
+            # The `status`/`expiring_within` filters worked out every standing as of the same day.
+            context["standings"] = getattr(self.request, "qualification_standings", None)
         return context
 
     def _answer(self, event, on) -> Response:
