@@ -128,7 +128,8 @@ class EquipmentSerializer(ModelSerializer):
 
     @extend_schema_field(serializers.DateField(allow_null=True))
     def get_calibration_due(self, obj):
-        return obj.calibration_state[1]
+        due = obj.calibration_state[1]
+        return due.isoformat() if due is not None else None
 
     @extend_schema_field(serializers.ChoiceField(choices=CalibrationStatus.choices))
     def get_calibration_status(self, obj):

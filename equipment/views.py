@@ -2,6 +2,7 @@ from django.db import connection, transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from equipment.filters import EquipmentCalibrationFilter, EquipmentFilter
@@ -109,7 +110,13 @@ class EquipmentCalibrationViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewS
         request={"multipart/form-data": CertificateUploadSerializer},
         responses={201: EquipmentCalibrationSerializer},
     )
-    @action(detail=True, methods=["post"], url_path="certificate", url_name="certificate")
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="certificate",
+        url_name="certificate",
+        parser_classes=[MultiPartParser],
+    )
     def upload(self, request, pk=None):
         calibration = self.get_object()
         form = CertificateUploadSerializer(data=request.data)
