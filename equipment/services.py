@@ -67,12 +67,17 @@ def calibration_certificate_store(
         raise ServiceUnavailable("The file storage is unavailable; nothing was stored.") from exc
     calibration.certificate_filename = name
     calibration.certificate_content_type = kind
-    calibration.save(
-        update_fields=["certificate", "certificate_filename", "certificate_content_type", "updated_at"]
-    )
+    new = calibration.certificate.name
+    storage = calibration.certificate.storage
+    try:
+        calibration.save(
+            update_fields=["certificate", "certificate_filename", "certificate_content_type", "updated_at"]
+        )
+    except Exception:
+        _delete_file(storage, new, keep="")  # the record was not changed: the new file goes
+        raise
     if old:
-        new = calibration.certificate.name
-        transaction.on_commit(lambda: _delete_file(calibration.certificate.storage, old, keep=new))
+        transaction.on_commit(lambda: _delete_file(storage, old, keep=new))
     return calibration
 
 
