@@ -67,3 +67,12 @@ def equipment_validated(equipment: Equipment | None, day: dt.date, records=None)
     if records is None:
         records = calibrations_of([equipment.pk]).get(equipment.pk, [])
     return cal.validated_on(records, day, interval_days=equipment.calibration_interval_days)
+
+
+def status_counts(*, on: dt.date, queryset: QuerySet | None = None) -> dict[str, int]:
+    """How many machines are in each calibration status as of `on` (every status present,
+    zeros included): two queries, e.g. for the welding dashboard's `calibration`."""
+    counts = dict.fromkeys(cal.STATUSES, 0)
+    for status in statuses_of(queryset if queryset is not None else Equipment.objects.all(), on=on).values():
+        counts[status] += 1
+    return counts

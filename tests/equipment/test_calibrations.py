@@ -650,3 +650,15 @@ class TestExcel:
         }
         body = assert_error(_import(api, "equipment", [rows[0], ["EQ-03", "X", 0]]), 422, "VALIDATION_ERROR")
         assert body["errors"][0]["column"] == "CalibrationInterval"
+
+
+def test_status_counts_in_two_queries(django_assert_max_num_queries):
+    from equipment.calibrations import status_counts
+
+    EquipmentFactory(calibration_interval_days=None)
+    EquipmentFactory(calibration_interval_days=30)
+    for day, result in ((D(2025, 1, 10), "pass"), (D(2024, 1, 1), "pass"), (D(2025, 12, 1), "fail")):
+        EquipmentCalibrationFactory(performed_on=day, result=result)
+    with django_assert_max_num_queries(2):
+        counts = status_counts(on=D(2025, 12, 20))
+    assert counts == {"not_required": 1, "none": 1, "valid": 0, "due_soon": 1, "overdue": 1, "failed": 1}
