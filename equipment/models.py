@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Func
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 
+from equipment import calibration_rules as cal
 from workshop.models import (
     INT_MAX,
     TimeStampedModel,
@@ -70,6 +74,12 @@ class Equipment(TimeStampedModel):
     service_interval_days = models.PositiveIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(INT_MAX)]
     )
+    calibration_interval_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(INT_MAX)],
+        help_text="Days between calibrations or validations (null: none required).",
+    )
     next_service_due = models.GeneratedField(
         expression=AddDays("last_service_date", "service_interval_days"),
         output_field=models.DateField(),
@@ -91,6 +101,11 @@ class Equipment(TimeStampedModel):
                 condition=models.Q(service_interval_days__isnull=True)
                 | models.Q(service_interval_days__gte=1),
                 name="equipment_service_interval_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(calibration_interval_days__isnull=True)
+                | models.Q(calibration_interval_days__gte=1),
+                name="equipment_calibration_interval_positive",
             ),
         ]
 
@@ -114,3 +129,106 @@ class Equipment(TimeStampedModel):
     @property
     def service_overdue(self) -> bool:
         return self.next_service_due is not None and self.next_service_due < timezone.localdate()
+
+
+class CalibrationKind(models.TextChoices):
+    VALIDATION = "validation", "Validation"
+    CALIBRATION = "calibration", "Calibration"
+
+
+class AccuracyGrade(models.TextChoices):
+    STANDARD = "standard", "Standard"
+    PRECISION = "precision", "Precision"
+
+
+class CalibrationResult(models.TextChoices):
+    PASS = cal.PASS, "Pass"
+    FAIL = cal.FAIL, "Fail"
+
+
+class CalibrationStatus(models.TextChoices):
+    NOT_REQUIRED = cal.NOT_REQUIRED, "Not required"
+    NONE = cal.NONE, "None recorded"
+    VALID = cal.VALID, "Valid"
+    DUE_SOON = cal.DUE_SOON, "Due soon"
+    OVERDUE = cal.OVERDUE, "Overdue"
+    FAILED = cal.FAILED, "Failed"
+
+
+def certificate_path(instance, filename: str) -> str:
+    """`calibrations/YYYY/MM/<uuid>-<sanitised name>`, as imports store their uploads."""
+    name = get_valid_filename(os.path.basename(filename or "certificate"))[-100:] or "certificate"
+    today = timezone.now()
+    return f"calibrations/{today:%Y}/{today:%m}/{uuid.uuid4().hex}-{name}"
+
+
+class EquipmentCalibration(TimeStampedModel):
+    """A calibration or validation of a machine (IEC 60974-14 [S8]) with its certificate: what
+    proves the machine on the day of a weld."""
+
+    equipment = models.ForeignKey(Equipment, on_delete=models.PROTECT, related_name="calibrations")
+    kind = models.CharField(max_length=20, choices=CalibrationKind.choices)
+    accuracy_grade = models.CharField(max_length=20, choices=AccuracyGrade.choices, blank=True, default="")
+    performed_on = models.DateField(db_index=True)
+    certificate_no = models.CharField(max_length=100, blank=True, default="")
+    result = models.CharField(max_length=10, choices=CalibrationResult.choices, db_index=True)
+    valid_until = models.DateField(
+        blank=True,
+        db_index=True,
+        help_text="Last day it counts (default: performed_on + the equipment's interval, else 365 days).",
+    )
+    measurements = models.JSONField(default=dict, blank=True, help_text="Measured values (a JSON object).")
+    certificate = models.FileField(upload_to=certificate_path, max_length=500, blank=True, editable=False)
+    certificate_filename = models.CharField(max_length=255, blank=True, default="", editable=False)
+    certificate_content_type = models.CharField(max_length=50, blank=True, default="", editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "equipment calibration"
+        permissions = excel_permissions("equipmentcalibration", "equipment calibrations")
+        indexes = [models.Index(fields=["equipment", "performed_on"], name="calibration_equipment_day")]
+
+    def __str__(self) -> str:
+        return f"{self.equipment.equipment_id if self.equipment_id else '?'} {self.kind} {self.performed_on}"
+
+    def default_valid_until(self) -> dt.date | None:
+        if self.performed_on is None:
+            return None
+        interval = self.equipment.calibration_interval_days if self.equipment_id else None
+        try:
+            return cal.default_valid_until(self.performed_on, interval)
+        except OverflowError:
+            return None
+
+    def clean(self) -> None:
+        errors = {}
+        if self.performed_on is not None and self.performed_on > timezone.localdate():
+            errors["performed_on"] = "A calibration is recorded once performed: not after today."
+        if self.valid_until is None and self.performed_on is not None:
+            self.valid_until = self.default_valid_until()
+            if self.valid_until is None:
+                errors["valid_until"] = "The default validity would fall after 9999-12-31."
+        if (
+            self.valid_until is not None
+            and self.performed_on is not None
+            and self.valid_until < self.performed_on
+        ):
+            errors["valid_until"] = "valid_until is on or after performed_on."
+        if not isinstance(self.measurements, dict):
+            errors["measurements"] = 'A JSON object (e.g. {"current_a": 200.4}).'
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        if self.valid_until is None and self.performed_on is not None:
+            self.valid_until = self.default_valid_until()
+        super().save(*args, **kwargs)
+
+    def as_rule(self) -> cal.Calibration:
+        return cal.Calibration(
+            performed_on=self.performed_on,
+            result=self.result,
+            valid_until=self.valid_until,
+            kind=self.kind,
+            seq=self.pk or 0,
+        )

@@ -6,7 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from equipment.models import Equipment
+from equipment.models import Equipment, EquipmentCalibration
 from inspections.models import Inspection
 from inventory.models import ConsumableLot, Item, StockMovement
 from machines.models import ImportTemplate, Machine, WorkshopEntry
@@ -251,3 +251,18 @@ class WeldActivityFactory(factory.django.DjangoModelFactory):
     process = "135"
     layer = "complete"
     welded_on = dt.date(2025, 6, 1)
+
+
+class EquipmentCalibrationFactory(factory.django.DjangoModelFactory):
+    """A passing validation of a machine, valid a year from when it was performed."""
+
+    class Meta:
+        model = EquipmentCalibration
+
+    equipment = factory.SubFactory(EquipmentFactory, calibration_interval_days=365)
+    kind = "validation"
+    accuracy_grade = "standard"
+    performed_on = dt.date(2025, 1, 10)
+    certificate_no = factory.Sequence(lambda n: f"VAL-{n:04d}")
+    result = "pass"
+    valid_until = factory.LazyAttribute(lambda o: o.performed_on + dt.timedelta(days=365))

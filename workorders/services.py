@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from equipment.calibrations import calibrations_of, equipment_validated
 from staff import qualifications
 from staff import welding_rules as rules
 from staff.models import Employee, WelderQualification
@@ -45,9 +46,12 @@ def wps_ranges(wps: Wps | None) -> rules.WpsRanges | None:
     )
 
 
-def entry_target(weld: Weld, *, process: str, day: dt.date, lot=None, equipment=None) -> rules.EntryTarget:
+def entry_target(
+    weld: Weld, *, process: str, day: dt.date, lot=None, equipment=None, calibrations=None
+) -> rules.EntryTarget:
     """What R7 checks an entry against: the weld (and its WPS), the lot's filler group and
-    expiry. The machine's validation is not judged yet (calibrations: issue 13)."""
+    expiry, the machine's validation that day (`calibrations`: the machine's records when the
+    caller loaded them in bulk, else one query)."""
     return rules.EntryTarget(
         day=day,
         process=process,
@@ -59,7 +63,7 @@ def entry_target(weld: Weld, *, process: str, day: dt.date, lot=None, equipment=
         wps=wps_ranges(weld.wps),
         lot_filler_group=(lot.filler_group or None) if lot is not None else None,
         lot_expires_on=lot.expires_on if lot is not None else None,
-        equipment_validated=None,
+        equipment_validated=equipment_validated(equipment, day, calibrations),
     )
 
 
@@ -123,6 +127,17 @@ class EntryChecker:
             {(w, p) for w in self.welder_ids for p in processes}
         )
         self.part = qualifications.iso3834_part()
+        self.calibrations = None  # every machine's, loaded at the first row that names one
+
+    def calibrations_for(self, equipment) -> list | None:
+        """The machine's calibration records: every machine's loaded once (one query for the
+        file, whatever the number of machines; a shop's calibrations are a few per machine
+        and year)."""
+        if equipment is None:
+            return None
+        if self.calibrations is None:
+            self.calibrations = calibrations_of()
+        return self.calibrations.get(equipment.pk, [])
 
     def check(
         self, welder: Employee, target: rules.EntryTarget
@@ -186,7 +201,10 @@ def weld_activity_checked(
     check). With an `override_reason` (the caller has made sure the user may override) a
     failed check is saved with its failures and the override's reason, author and time; a
     passing check needs no override and stores none."""
-    target = entry_target(weld, process=process, day=welded_on, lot=lot, equipment=equipment)
+    calibrations = checker.calibrations_for(equipment) if checker is not None else None
+    target = entry_target(
+        weld, process=process, day=welded_on, lot=lot, equipment=equipment, calibrations=calibrations
+    )
     check, matched = (checker.check if checker is not None else check_welder)(welder, target)
     values: dict[str, Any] = {
         "qualification": matched,
@@ -214,9 +232,17 @@ def weld_recheck_entries(*, weld: Weld) -> int:
     and its snapshot (`check`, matched `qualification`) is stored. The edit is not refused:
     the weld log records what was welded; an entry that no longer passes shows `ok: false`
     (an override stays as it was given). Returns the number of entries re-checked."""
-    entries = list(weld.activities.select_related("welder", "consumable_lot").order_by("id"))
+    entries = list(weld.activities.select_related("welder", "consumable_lot", "equipment").order_by("id"))
+    calibrations = calibrations_of({e.equipment_id for e in entries if e.equipment_id is not None})
     for entry in entries:
-        target = entry_target(weld, process=entry.process, day=entry.welded_on, lot=entry.consumable_lot)
+        target = entry_target(
+            weld,
+            process=entry.process,
+            day=entry.welded_on,
+            lot=entry.consumable_lot,
+            equipment=entry.equipment,
+            calibrations=calibrations.get(entry.equipment_id, []),
+        )
         check, matched = check_welder(entry.welder, target)
         entry.check_result = check_as_dict(check)
         entry.qualification = matched

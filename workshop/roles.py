@@ -37,6 +37,7 @@ DOMAIN_MODELS = (
     "imports.excelimport",
     "imports.importschedule",
     "equipment.equipment",
+    "equipment.equipmentcalibration",
     "inspections.inspection",
     "inventory.item",
     "inventory.stockmovement",
@@ -54,6 +55,7 @@ EXCEL_RESOURCES = (
     "workorders.weld",
     "workorders.weldactivity",
     "inventory.consumablelot",
+    "equipment.equipmentcalibration",
 )
 USER_MODELS = ("auth.user", "auth.group")
 CRUD = ("view", "add", "change", "delete")

@@ -99,6 +99,7 @@ def make_equipment():
         status="operational",
         last_service_date=dt.date(2024, 1, 15),
         service_interval_days=90,
+        calibration_interval_days=365,
     )
     EquipmentFactory(
         equipment_id="EQ-02",
@@ -108,8 +109,8 @@ def make_equipment():
         service_interval_days=None,
     )
     return [
-        ("EQ-01", "MIG Welder 3000", "operational", dt.date(2024, 1, 15), 90),
-        ("EQ-02", "TIG Master", "maintenance", None, None),
+        ("EQ-01", "MIG Welder 3000", "operational", dt.date(2024, 1, 15), 90, 365),
+        ("EQ-02", "TIG Master", "maintenance", None, None, None),
     ]
 
 
@@ -200,7 +201,14 @@ MAKERS = {
 # from the specs, so that the test checks them.
 HEADERS = {
     "employees": ["EmployeeID", "Name", "Role", "CertificationExpiry", "Stamp"],
-    "equipment": ["EquipmentID", "Name", "Status", "LastServiceDate", "ServiceIntervalDays"],
+    "equipment": [
+        "EquipmentID",
+        "Name",
+        "Status",
+        "LastServiceDate",
+        "ServiceIntervalDays",
+        "CalibrationInterval",
+    ],
     "items": ["ItemID", "ItemName", "Quantity", "Unit", "ReorderLevel"],
     "workorders": ["OrderID", "Client", "Description", "Status", "DueDate", "AssignedWelder", "CompletedAt"],
     "inspections": [
@@ -737,7 +745,25 @@ def make_everything():
     EquipmentFactory(
         equipment_id="EQ-01", status="out_of_order", last_service_date=None, service_interval_days=None
     )
-    EquipmentFactory(equipment_id="EQ-02", name="#N/A", last_service_date=dt.date(2024, 2, 29))
+    eq2 = EquipmentFactory(
+        equipment_id="EQ-02",
+        name="#N/A",
+        last_service_date=dt.date(2024, 2, 29),
+        calibration_interval_days=365,
+    )
+    # Calibrations (issue 13): a failed one without a grade, one passing (the certificate no. a formula).
+    from tests.factories import EquipmentCalibrationFactory
+
+    EquipmentCalibrationFactory(
+        equipment=eq2, result="fail", accuracy_grade="", certificate_no="", performed_on=dt.date(2024, 2, 29)
+    )
+    EquipmentCalibrationFactory(
+        equipment=eq2,
+        kind="calibration",
+        accuracy_grade="precision",
+        certificate_no="=VAL-1",
+        valid_until=dt.date(2025, 7, 1),
+    )
     ItemFactory(item_id="INV-001", item_name="+44 rods", quantity=0, unit="", reorder_level=0)
     wire = ItemFactory(item_id="INV-002", item_name="-5 kg wire", quantity=1000000, unit="kg")
     ConsumableLotFactory(
@@ -819,7 +845,8 @@ def make_everything():
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("berlin")
-def test_export_then_import_changes_nothing(api):
+def test_export_then_import_changes_nothing(api, settings):
+    settings.RATELIMIT_UPLOAD = "1000/m"  # one import per resource: more than the default 10/m
     from tests.imports.workbooks import upload
 
     make_everything()
