@@ -144,7 +144,7 @@ def _checker(related: dict, cache: dict) -> services.EntryChecker:
         def records(column: str) -> list:
             return [r for r in (related or {}).get(column, {}).values() if not isinstance(r, str)]
 
-        cache["checker"] = services.EntryChecker(records("welder"), records("weld"))
+        cache["checker"] = services.EntryChecker(records("welder"), records("weld"), records("equipment"))
     return cache["checker"]
 
 

@@ -115,8 +115,9 @@ class EntryChecker:
     out what was not yet known that day). An entry the file adds counts for the entries after
     it (ASME/AWS continuity), as it would entered one by one."""
 
-    def __init__(self, welders: Iterable[Employee], welds: Iterable[Weld] = ()):
+    def __init__(self, welders: Iterable[Employee], welds: Iterable[Weld] = (), equipment: Iterable = ()):
         self.welder_ids = {w.pk for w in welders}
+        self.equipment_ids = {e.pk for e in equipment}
         welds = [w for w in welds if w.wps_id is not None]
         wps = Wps.objects.in_bulk({w.wps_id for w in welds})
         for weld in welds:
@@ -127,16 +128,18 @@ class EntryChecker:
             {(w, p) for w in self.welder_ids for p in processes}
         )
         self.part = qualifications.iso3834_part()
-        self.calibrations = None  # every machine's, loaded at the first row that names one
+        self.calibrations = None  # the file's machines', loaded at the first row that names one
 
     def calibrations_for(self, equipment) -> list | None:
-        """The machine's calibration records: every machine's loaded once (one query for the
-        file, whatever the number of machines; a shop's calibrations are a few per machine
-        and year)."""
+        """The machine's calibration records: those of every machine the file names, loaded
+        once (one query for the file, whatever the number of machines)."""
         if equipment is None:
             return None
         if self.calibrations is None:
-            self.calibrations = calibrations_of()
+            self.calibrations = calibrations_of(self.equipment_ids | {equipment.pk})
+        if equipment.pk not in self.equipment_ids | set(self.calibrations):
+            self.calibrations.update(calibrations_of({equipment.pk}))  # not among the file's
+            self.equipment_ids.add(equipment.pk)
         return self.calibrations.get(equipment.pk, [])
 
     def check(
