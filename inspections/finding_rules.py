@@ -43,7 +43,12 @@ class Code:
 _TABLE: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "crack",
-        (("100", "Crack"), ("101", "Longitudinal crack"), ("102", "Transverse crack"), ("104", "Crater crack")),
+        (
+            ("100", "Crack"),
+            ("101", "Longitudinal crack"),
+            ("102", "Transverse crack"),
+            ("104", "Crater crack"),
+        ),
     ),
     (
         "porosity",
@@ -68,7 +73,10 @@ _TABLE: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
     ("incomplete_penetration", (("402", "Lack of penetration"), ("4021", "Incomplete root penetration"))),
-    ("undercut", (("5011", "Continuous undercut"), ("5012", "Intermittent undercut"), ("5013", "Shrinkage groove"))),
+    (
+        "undercut",
+        (("5011", "Continuous undercut"), ("5012", "Intermittent undercut"), ("5013", "Shrinkage groove")),
+    ),
     ("spatter", (("602", "Spatter"),)),
     ("distortion", (("508", "Angular misalignment"),)),
     (

@@ -132,7 +132,12 @@ class WeldFinding(TimeStampedModel):
         "size (mm)", max_digits=8, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
     length_mm = models.DecimalField(
-        "length (mm)", max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+        "length (mm)",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
     )
     location = models.CharField(max_length=200, blank=True, default="")
     quality_level = models.CharField(
