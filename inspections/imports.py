@@ -37,26 +37,23 @@ def prepare_inspection_row(attrs: dict, current, **context) -> None:
     if attrs.get("finding_length") is not None and not code:
         raise ValidationError({"finding_length": "A finding length needs its ISO6520 code."})
     result = attrs.get("result", getattr(current, "result", None))
-    new_finding = None
-    if code:
+    changes_result = current is not None and attrs.get("result", current.result) != current.result
+    changes_defect = (
+        current is not None and attrs.get("defect_type", current.defect_type) != current.defect_type
+    )
+    stored = []
+    if current is not None and (code or changes_result or changes_defect):
+        stored = list(current.findings.all())
+        if services.legacy_shaped(stored) and all(f.code != code for f in stored):
+            stored = []  # the legacy finding gives way to the row's
+    rows = [f.as_rule() for f in stored]
+    if code and all(f.code != code for f in rows):  # a finding the row adds
         verdict = rules.REJECT if result == InspectionResult.FAIL else rules.ACCEPT
         try:
             rules.check_verdict(code, verdict, _level(attrs, current, cache))
         except rules.FindingRuleError as exc:
             raise ValidationError({"iso6520": exc.message}) from None
-        new_finding = rules.Finding(code, verdict)
-    stored = []
-    changes_result = attrs.get("result", current.result) != current.result if current is not None else False
-    changes_defect = (
-        current is not None and attrs.get("defect_type", current.defect_type) != current.defect_type
-    )
-    if current is not None and (code or changes_result or changes_defect):
-        stored = list(current.findings.all())
-        if services.legacy_shaped(stored):
-            stored = []
-    rows = [f.as_rule() for f in stored]
-    if new_finding is not None and all(f.code != code for f in rows):
-        rows.append(new_finding)
+        rows.append(rules.Finding(code, verdict))
     if not rows:
         return
     try:

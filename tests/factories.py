@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from equipment.models import Equipment
-from inspections.models import Inspection
+from inspections.models import Inspection, WeldFinding
 from inventory.models import ConsumableLot, Item, StockMovement
 from machines.models import ImportTemplate, Machine, WorkshopEntry
 from staff.models import Employee, QualificationEvent, WelderQualification
@@ -251,3 +251,15 @@ class WeldActivityFactory(factory.django.DjangoModelFactory):
     process = "135"
     layer = "complete"
     welded_on = dt.date(2025, 6, 1)
+
+
+class WeldFindingFactory(factory.django.DjangoModelFactory):
+    """An ISO 6520-1 finding, written directly (no re-derivation of its inspection's result:
+    the default, an accepted gas pore on a passed inspection, is consistent)."""
+
+    class Meta:
+        model = WeldFinding
+
+    inspection = factory.SubFactory(InspectionFactory)
+    code = "2011"
+    verdict = "accept"
