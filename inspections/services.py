@@ -15,8 +15,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce
 
 from inspections import finding_rules as rules
 from inspections.models import Inspection, InspectionResult, WeldFinding
@@ -139,9 +151,14 @@ def repair_cycle_of(inspection: Inspection) -> int | None:
 
 def first_finding(field: str):
     """An export column's value: the first rejected finding's `field`, else the first
-    finding's."""
-    return Subquery(
+    finding's. A length is read as a float: the same number on every database (a decimal from
+    a subquery keeps its places on PostgreSQL, not on SQLite)."""
+    value = Subquery(
         WeldFinding.objects.filter(inspection_id=OuterRef("pk"))
         .order_by(F("verdict").desc(), "pk")
-        .values(field)[:1]
+        .values(field)[:1],
+        output_field=WeldFinding._meta.get_field(field),
     )
+    if isinstance(WeldFinding._meta.get_field(field), DecimalField):
+        return Cast(value, FloatField())
+    return value

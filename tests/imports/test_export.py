@@ -194,9 +194,9 @@ def make_inspections():
             "Root pass\nre-weld",
             None,
             "UT-7",
-            Decimal("250.00"),  # a decimal field: its places (a virtual length: as stored)
+            Decimal("250.00"),  # decimal fields: with their places
             "2013",
-            30,
+            30.0,  # the first rejected finding's length
         ),
         (
             "QC-101",
