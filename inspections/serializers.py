@@ -196,6 +196,7 @@ class InspectionSerializer(ModelSerializer):
         with transaction.atomic():
             inspection = super().update(instance, validated_data)
             self._write_findings(inspection, findings)
+        inspection.__dict__.pop("repair_cycle", None)  # the list's annotation, from before the change
         return inspection
 
     def to_representation(self, instance):

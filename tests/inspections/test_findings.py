@@ -331,6 +331,21 @@ class TestRepairCycle:
         assert listed == {"QC-1": 0, "QC-2": 1, "QC-3": 0, "QC-4": None}
         assert api.get(f"{URL}{first['id']}/").json()["repair_cycle"] == 0
 
+    def test_an_update_answers_the_new_cycle(self, api):
+        weld = weld_at()
+        first = InspectionFactory(
+            work_order=weld.order, weld=weld, method="RT", inspected_at=dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
+        )
+        second = InspectionFactory(
+            work_order=weld.order, weld=weld, method="RT", inspected_at=dt.datetime(2025, 7, 1, tzinfo=dt.UTC)
+        )
+        assert api.get(f"{URL}{second.pk}/").json()["repair_cycle"] == 1
+        body = api.patch(f"{URL}{second.pk}/", {"inspected_at": "2025-05-01T00:00:00Z"}, format="json").json()
+        assert body["repair_cycle"] == 0
+        assert api.get(f"{URL}{first.pk}/").json()["repair_cycle"] == 1
+        body = api.patch(f"{URL}{second.pk}/", {"method": "UT"}, format="json").json()
+        assert body["repair_cycle"] == 0
+
     def test_counts_by_inspection_time_not_by_entry(self, api):
         weld = weld_at()
         late = InspectionFactory(
