@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import django_filters
 
-from inspections.models import DefectType, Inspection, InspectionMethod, InspectionResult
+from inspections import finding_rules as rules
+from inspections.models import (
+    DefectType,
+    Inspection,
+    InspectionMethod,
+    InspectionResult,
+    Verdict,
+    WeldFinding,
+)
 from workshop.api.filters import BaseFilterSet, ChoiceListFilter, LocalDayFilter
 
 
@@ -32,3 +40,18 @@ class InspectionFilter(BaseFilterSet):
             "inspected_from",
             "inspected_to",
         ]
+
+
+class WeldFindingFilter(BaseFilterSet):
+    code = ChoiceListFilter(choices=rules.CODE_CHOICES, help_text="One ISO 6520-1 code or a comma list.")
+    verdict = ChoiceListFilter(choices=Verdict.choices, help_text="`accept`, `reject` or both.")
+    weld = django_filters.CharFilter(
+        field_name="inspection__weld__weld_id", lookup_expr="iexact", help_text="The weld's `weld_id`."
+    )
+    inspection_id = django_filters.CharFilter(
+        field_name="inspection__inspection_id", lookup_expr="iexact", help_text="The inspection's id."
+    )
+
+    class Meta:
+        model = WeldFinding
+        fields = ["code", "verdict", "weld", "inspection_id"]

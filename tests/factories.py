@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from equipment.models import Equipment, EquipmentCalibration
-from inspections.models import Inspection
+from inspections.models import Inspection, WeldFinding
 from inventory.models import ConsumableLot, Item, StockMovement
 from machines.models import ImportTemplate, Machine, WorkshopEntry
 from staff.models import Employee, QualificationEvent, WelderQualification
@@ -266,3 +266,15 @@ class EquipmentCalibrationFactory(factory.django.DjangoModelFactory):
     certificate_no = factory.Sequence(lambda n: f"VAL-{n:04d}")
     result = "pass"
     valid_until = factory.LazyAttribute(lambda o: o.performed_on + dt.timedelta(days=365))
+
+
+class WeldFindingFactory(factory.django.DjangoModelFactory):
+    """An ISO 6520-1 finding, written directly (no re-derivation of its inspection's result:
+    the default, an accepted gas pore on a passed inspection, is consistent)."""
+
+    class Meta:
+        model = WeldFinding
+
+    inspection = factory.SubFactory(InspectionFactory)
+    code = "2011"
+    verdict = "accept"

@@ -8,7 +8,7 @@ exactly the permissions listed here, also for models added later.
 | --- | --- |
 | admin | everything, users and roles included |
 | manager | every domain resource: read, create, change, delete, import, export; approve WPS, confirm/revalidate/renew/revoke qualifications, override welder checks; no users |
-| operator | read everything; create work orders, inspections, welds, weld-log entries, uploads/imports, stock adjustments; change only what they created (and work orders assigned to their own employee record); delete nothing; never override a welder check |
+| operator | read everything; create work orders, inspections, findings, welds, weld-log entries, uploads/imports, stock adjustments; change only what they created (and work orders assigned to their own employee record); delete nothing; never override a welder check |
 | viewer | read everything, export; write nothing |
 """
 
@@ -39,6 +39,7 @@ DOMAIN_MODELS = (
     "equipment.equipment",
     "equipment.equipmentcalibration",
     "inspections.inspection",
+    "inspections.weldfinding",
     "inventory.item",
     "inventory.stockmovement",
     "inventory.consumablelot",
@@ -56,6 +57,7 @@ EXCEL_RESOURCES = (
     "workorders.weldactivity",
     "inventory.consumablelot",
     "equipment.equipmentcalibration",
+    "inspections.weldfinding",
 )
 USER_MODELS = ("auth.user", "auth.group")
 CRUD = ("view", "add", "change", "delete")
@@ -117,6 +119,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "workorders.add_weldactivity",
         "workorders.change_own_weldactivity",
         "workorders.import_weldactivity",
+        # ISO 6520 findings (WELDING.md §4): operators record them like inspections.
+        "inspections.add_weldfinding",
+        "inspections.change_own_weldfinding",
+        "inspections.import_weldfinding",
     },
     MANAGER: _MANAGE_ALL | _ALL_JOBS | _WELDING_MANAGEMENT,
     ADMIN: _MANAGE_ALL | _ALL_JOBS | _WELDING_MANAGEMENT | _perms(USER_MODELS, CRUD),

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -163,7 +164,15 @@ def make_inspections():
         method="UT",
         inspected_at=INSPECTED_AT,
         notes="Root pass\nre-weld",
+        report_no="UT-7",
+        examined_length_mm=250,
     )
+    # Its findings (issue 13): the export writes the first rejected one's code and length.
+    from tests.factories import WeldFindingFactory
+
+    qc100 = Inspection.objects.get(inspection_id="QC-100")
+    WeldFindingFactory(inspection=qc100, code="5011", verdict="accept", length_mm=5)
+    WeldFindingFactory(inspection=qc100, code="2013", verdict="reject", length_mm=30)
     InspectionFactory(
         inspection_id="QC-101",
         work_order=order,
@@ -185,8 +194,26 @@ def make_inspections():
             INSPECTED_AT,
             "Root pass\nre-weld",
             None,
+            "UT-7",
+            Decimal("250.00"),  # decimal fields: with their places
+            "2013",
+            30.0,  # the first rejected finding's length
         ),
-        ("QC-101", "WO-1000", None, "pass", None, "VT", INSPECTED_AT.replace(microsecond=0), None, None),
+        (
+            "QC-101",
+            "WO-1000",
+            None,
+            "pass",
+            None,
+            "VT",
+            INSPECTED_AT.replace(microsecond=0),
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ),
     ]
 
 
@@ -221,6 +248,10 @@ HEADERS = {
         "InspectedAt",
         "Notes",
         "WeldID",
+        "ReportNo",
+        "ExaminedLength",
+        "ISO6520",
+        "FindingLength",
     ],
 }
 # What the API shows for INSPECTED_AT with TIME_ZONE=Europe/Berlin (set by the tests below).
@@ -828,6 +859,28 @@ def make_everything():
         layer="repair",
         override_reason="=Accepted by NCR-7",
     )
+    # Findings (issue 13): on the legacy-failed QC-100, a rejected finding with every field
+    # (a formula-looking location) and an accepted one; a crater crack accepted at D on QC-101.
+    from inspections.models import Inspection
+    from tests.factories import WeldFindingFactory
+
+    qc100 = Inspection.objects.get(inspection_id="QC-100")
+    WeldFindingFactory(
+        inspection=qc100,
+        code="4011",
+        verdict="reject",
+        size_mm=1.5,
+        length_mm=20,
+        location="=root",
+        quality_level="B",
+    )
+    WeldFindingFactory(inspection=qc100, code="602", verdict="accept")
+    WeldFindingFactory(
+        inspection=Inspection.objects.get(inspection_id="QC-101"),
+        code="104",
+        verdict="accept",
+        quality_level="D",
+    )
     # Welding (issue 12): one qualification per standard, with and without a diameter range.
     WelderQualificationFactory(qualification_id="ISO-135-01", employee=john, filler_groups=[])
     WelderQualificationFactory(
@@ -848,6 +901,8 @@ def make_everything():
 def test_export_then_import_changes_nothing(api, settings):
     settings.RATELIMIT_UPLOAD = "1000/m"  # one import per resource: more than the default 10/m
     from tests.imports.workbooks import upload
+
+    settings.RATELIMIT_ENABLE = False  # more resources than the 10 imports a minute allowed
 
     make_everything()
     for resource, spec in registry().items():

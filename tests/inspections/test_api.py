@@ -18,7 +18,7 @@ class TestInspectionContract(ResourceContract):
     factory = InspectionFactory
     business_key = "inspection_id"
     sort_field = "order_id"
-    max_list_queries = 3  # auth user, count, page with its work order joined
+    max_list_queries = 4  # auth user, count, page with its work order joined, findings
     operator_creates = True
     operator_changes_own = True
 

@@ -126,7 +126,7 @@ class TestWeldInTheApi:
         for _ in range(10):
             weld = WeldFactory()
             InspectionFactory(work_order=weld.order, weld=weld)
-        with django_assert_max_num_queries(3):  # auth user, count, page with order and weld joined
+        with django_assert_max_num_queries(4):  # auth user, count, page with order and weld joined, findings
             items = api.get(URL).json()["items"]
         assert len({i["weld_id"] for i in items}) == 10
 
