@@ -899,7 +899,6 @@ def make_everything():
 @pytest.mark.django_db
 @pytest.mark.usefixtures("berlin")
 def test_export_then_import_changes_nothing(api, settings):
-    settings.RATELIMIT_UPLOAD = "1000/m"  # one import per resource: more than the default 10/m
     from tests.imports.workbooks import upload
 
     settings.RATELIMIT_ENABLE = False  # more resources than the 10 imports a minute allowed
