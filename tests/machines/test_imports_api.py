@@ -170,7 +170,7 @@ class TestExcelImportSpecifics:
         body = assert_error(api.get(URL, {"resource": "bogus"}), 422, "VALIDATION_ERROR")
         assert body["errors"] == {
             "resource": [
-                "'bogus' is not one of: consumable-lots, employees, equipment, inspections, items, "
-                "qualifications, weld-log, welds, workorders, wps."
+                "'bogus' is not one of: calibrations, consumable-lots, employees, equipment, findings, "
+                "inspections, items, qualifications, weld-log, welds, workorders, wps."
             ]
         }
