@@ -448,7 +448,12 @@ class QualificationEventSerializer(ModelSerializer):
     """What happened to a qualification (read-only: written by its actions)."""
 
     qualification = serializers.SlugRelatedField(slug_field="qualification_id", read_only=True)
-    by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Who recorded it (null: an import by the system, or a deleted user).",
+    )
     evidence = serializers.ListField(child=serializers.IntegerField(), read_only=True)
 
     schema_example = {

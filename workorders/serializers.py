@@ -433,7 +433,10 @@ class WeldActivitySerializer(ModelSerializer):
         help_text="The machine's equipment_id, or null.",
     )
     qualification = serializers.SlugRelatedField(
-        slug_field="qualification_id", read_only=True, help_text="The qualification the check matched."
+        slug_field="qualification_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The qualification the check matched (null: none matched, the entry was overridden).",
     )
     check = serializers.SerializerMethodField(
         help_text="The welder check as it ran when the entry was last written (null: never checked)."

@@ -432,6 +432,8 @@ SPECTACULAR_SETTINGS = {
         "ProductFormEnum": "staff.welding_choices.ProductForm",
         "WeldTypeEnum": "staff.welding_choices.WeldType",
         "QualificationStatusEnum": "staff.welding_choices.QualificationStatus",
+        # An employee's `qualification_status` (qualified/expiring/lapsed/none), not the above.
+        "WelderStatusEnum": "staff.welding_choices.WelderStatus",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

@@ -264,20 +264,22 @@ class TestNestedFindings:
     @pytest.mark.parametrize(
         ("what", "finding"),
         [
-            ("unknown code", {"code": "999", "verdict": "reject"}),
-            ("no verdict", {"code": "2011"}),
-            ("bad verdict", {"code": "2011", "verdict": "ok"}),
-            ("negative size", {"code": "2011", "verdict": "reject", "size_mm": -1}),
+            ("code", {"code": "999", "verdict": "reject"}),
+            ("verdict", {"code": "2011"}),
+            ("verdict", {"code": "2011", "verdict": "ok"}),
+            ("size_mm", {"code": "2011", "verdict": "reject", "size_mm": -1}),
         ],
     )
     def test_bad_findings_are_422_naming_findings(self, api, what, finding):
+        """A nested finding's error is named by its path, a list of messages as every field's."""
         weld_at()
         body = assert_error(
             api.post(URL, inspection(result="fail", findings=[finding]), format="json"),
             422,
             "VALIDATION_ERROR",
         )
-        assert "findings" in body["errors"], (what, body)
+        assert list(body["errors"]) == [f"findings[0].{what}"], body
+        assert all(isinstance(m, str) for m in body["errors"][f"findings[0].{what}"])
         assert nothing_written()
 
     def test_report_no_and_examined_length(self, api):

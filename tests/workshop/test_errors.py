@@ -168,3 +168,25 @@ def test_exceptions_outside_drf_views_are_json_on_api_paths(rf):
     assert response.status_code == 503 and json.loads(response.content)["error_code"] == "SERVICE_UNAVAILABLE"
     assert middleware.process_exception(rf.get("/admin/"), RuntimeError("x")) is None  # Django's page there
     assert json.loads(server_error(request).content)["error_code"] == "SERVER_ERROR"
+
+
+@pytest.mark.django_db
+def test_nested_and_list_errors_are_named_by_their_path(api):
+    """`errors` is field → list of messages (the schema's Error), also for a list's item: a
+    list of choices names the bad item (`positions[1]`), nothing written."""
+    from workorders.models import Wps
+
+    body = {
+        "wps_id": "WPS-E-1",
+        "process": "135",
+        "product_forms": ["P"],
+        "weld_types": ["BW"],
+        "thickness_min_mm": "3",
+        "positions": ["PA", "PZ"],
+    }
+    response = api.post("/api/v1/wps/", body, format="json")
+    assert response.status_code == 422, response.json()
+    errors = response.json()["errors"]
+    assert list(errors) == ["positions[1]"], errors
+    assert all(isinstance(message, str) for message in errors["positions[1]"])
+    assert not Wps.objects.exists()

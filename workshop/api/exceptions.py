@@ -85,6 +85,28 @@ def _unique_only(codes) -> bool:
     return bool(flat) and all(code == "unique" for code in flat)
 
 
+def flat_errors(errors: dict, prefix: str = "") -> dict[str, list]:
+    """Field errors as the error body's `errors` promises them — field → list of messages —
+    also for a nested body: a list's item or a nested record's field is named by its path
+    (`findings[0].code`, `product_forms[1]`)."""
+    flat: dict[str, list] = {}
+    for key, value in errors.items():
+        name = f"{prefix}[{key}]" if isinstance(key, int) else (f"{prefix}.{key}" if prefix else str(key))
+        if isinstance(value, dict):
+            flat.update(flat_errors(value, name))
+        elif isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
+            for index, item in enumerate(value):
+                if isinstance(item, dict):
+                    flat.update(flat_errors(item, f"{name}[{index}]"))
+                elif isinstance(item, list):
+                    flat.update(flat_errors({index: item}, name))
+                elif item:
+                    flat.setdefault(name, []).append(item)
+        else:
+            flat[name] = value if isinstance(value, list) else [value]
+    return flat
+
+
 def _validation_response(request, exc: exceptions.ValidationError) -> Response:
     errors = exc.detail
     if isinstance(errors, list):
@@ -93,6 +115,7 @@ def _validation_response(request, exc: exceptions.ValidationError) -> Response:
             detail = " ".join(str(e) for e in errors) or "Invalid input."
             return Response(error_body(request, 422, detail), status=422)
         errors = {"non_field_errors": errors}
+    errors = flat_errors(errors)
     if _unique_only(exc.get_codes()):
         return Response(
             error_body(request, 409, _first_message(errors), "DUPLICATE_RESOURCE", errors=errors),
