@@ -13,8 +13,7 @@ from equipment.models import (
     EquipmentCalibration,
     EquipmentStatus,
 )
-from workshop.api.exceptions import UnprocessableEntity
-from workshop.api.fields import LenientChoiceField, LenientDateField, SlugRelatedField, parse_lenient_date
+from workshop.api.fields import LenientChoiceField, LenientDateField, SlugRelatedField
 from workshop.api.serializers import ModelSerializer
 
 INT_MAX = 2_147_483_647
@@ -24,17 +23,6 @@ def as_of_of(context) -> dt.date:
     """The day a representation answers for: the view's `as_of` (already checked), else
     today (also with `context={"request": None}`)."""
     return (context or {}).get("as_of") or timezone.localdate()
-
-
-def parse_as_of(request) -> dt.date:
-    """`?as_of=YYYY-MM-DD` (default today); a bad date is a 422 naming `as_of`."""
-    raw = request.query_params.get("as_of") if request is not None else None
-    if raw in (None, ""):
-        return timezone.localdate()
-    day = parse_lenient_date(raw)
-    if day is None:
-        raise UnprocessableEntity({"as_of": ["Enter a date as YYYY-MM-DD."]})
-    return day
 
 
 class CalibrationStateListSerializer(serializers.ListSerializer):

@@ -11,9 +11,9 @@ from equipment.serializers import (
     CertificateUploadSerializer,
     EquipmentCalibrationSerializer,
     EquipmentSerializer,
-    parse_as_of,
 )
 from equipment.services import calibration_certificate, calibration_certificate_store, calibration_delete
+from workshop.api.filters import parse_as_of
 from workshop.api.viewsets import ModelViewSet
 from workshop.files import stored_file_response
 from workshop.imports.export import ExcelExportMixin

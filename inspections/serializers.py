@@ -218,8 +218,7 @@ class WeldFindingSerializer(FindingFieldsMixin, ModelSerializer):
     weld_id = serializers.CharField(
         source="inspection.weld.weld_id",
         read_only=True,
-        allow_null=True,
-        default=None,
+        allow_null=True,  # no weld: null (a default would be skipped in a PATCH's answer)
         help_text="The examined weld's `weld_id` (the inspection's), or null.",
     )
 

@@ -286,7 +286,9 @@ class _History:
             ):
                 continue  # a ledger of its own: not ours to rewrite
             weekly = max(1, round(max(item.reorder_level, 1) * rng.uniform(0.6, 1.1)))
-            uses_a_week = min(3, weekly)  # a cylinder a week is one use, discs go every other day
+            # At least twice a week (a cylinder a week is two half-uses, discs go every other
+            # day): once a week left whole months without a use on some days the demo is loaded.
+            uses_a_week = min(3, max(2, weekly))
             ceiling = max(item.quantity, item.reorder_level * 3 + 2 * weekly, 5)
             events: list[tuple[dt.datetime, str, int, int | None]] = []  # backwards in time
             quantity = item.quantity

@@ -14,7 +14,6 @@ from staff import qualifications
 from staff import welding_choices as welding
 from staff import welding_rules as rules
 from staff.models import CertificationStatus, Employee, QualificationEvent, WelderQualification
-from workshop.api.exceptions import UnprocessableEntity
 from workshop.api.fields import (
     ChoiceListField,
     LenientChoiceField,
@@ -22,7 +21,6 @@ from workshop.api.fields import (
     PrimaryKeyRelatedField,
     SlugRelatedField,
     TextField,
-    parse_lenient_date,
 )
 from workshop.api.serializers import ModelSerializer
 from workshop.roles import ROLES, user_role
@@ -252,17 +250,6 @@ def as_of_of(context) -> dt.date:
     today (also with `context={"request": None}`)."""
     day = (context or {}).get("as_of")
     return day or timezone.localdate()
-
-
-def parse_as_of(request) -> dt.date:
-    """`?as_of=YYYY-MM-DD` (default today); a bad date is a 422 naming `as_of`."""
-    raw = request.query_params.get("as_of") if request is not None else None
-    if raw in (None, ""):
-        return timezone.localdate()
-    day = parse_lenient_date(raw)
-    if day is None:
-        raise UnprocessableEntity({"as_of": ["Enter a date as YYYY-MM-DD."]})
-    return day
 
 
 class TextListField(serializers.ListField):
@@ -511,7 +498,7 @@ class BulkConfirmSerializer(ConfirmSerializer):
     }
 
     qualification_ids = serializers.ListField(
-        child=serializers.CharField(max_length=32), allow_empty=False, max_length=1000
+        child=TextField(max_length=32), allow_empty=False, max_length=1000
     )
 
 

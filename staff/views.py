@@ -29,7 +29,6 @@ from staff.serializers import (
     UserSerializer,
     UserUpdateSerializer,
     WelderQualificationSerializer,
-    parse_as_of,
 )
 from staff.services import (
     qualification_confirm,
@@ -41,6 +40,7 @@ from staff.services import (
     user_delete,
     user_update,
 )
+from workshop.api.filters import parse_as_of
 from workshop.api.serializers import ErrorSerializer, MessageSerializer
 from workshop.api.viewsets import ModelViewSet, ReadOnlyViewSet
 from workshop.imports.export import ExcelExportMixin

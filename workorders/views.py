@@ -1,8 +1,5 @@
-import datetime as dt
-
 from django.db import transaction
 from django.db.models import Prefetch
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import action
@@ -25,8 +22,7 @@ from workorders.serializers import (
     WpsSerializer,
 )
 from workshop import errors
-from workshop.api.exceptions import UnprocessableEntity
-from workshop.api.fields import parse_lenient_date
+from workshop.api.filters import parse_as_of
 from workshop.api.serializers import ErrorSerializer, selected_fields
 from workshop.api.viewsets import ApiViewMixin, ModelViewSet
 from workshop.imports.export import ExcelExportMixin
@@ -47,17 +43,6 @@ def _override_reason(serializer, user) -> str:
     if reason and not may_override(user):
         raise PermissionDenied("Your role may not override the welder check.")
     return reason
-
-
-def as_of_param(request) -> dt.date:
-    """`as_of=YYYY-MM-DD` (default today); a bad date is a 422 naming `as_of`."""
-    raw = request.query_params.get("as_of")
-    if raw in (None, ""):
-        return timezone.localdate()
-    day = parse_lenient_date(raw)
-    if day is None:
-        raise UnprocessableEntity({"as_of": ["Date has wrong format. Use YYYY-MM-DD."]})
-    return day
 
 
 WELDER_NOT_QUALIFIED_RESPONSE = OpenApiResponse(
@@ -184,6 +169,7 @@ class WeldViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
 
     @extend_schema(
         summary="Eligible welders for a weld",
+        filters=False,  # not the welds list's filters, sorting or paging: the list of welders is whole
         parameters=[OpenApiParameter("as_of", OpenApiTypes.DATE, description="The day (default today).")],
         responses={200: EligibleWelderSerializer(many=True)},
         examples=[
@@ -208,7 +194,7 @@ class WeldViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
     )
     def eligible_welders(self, request, pk=None):
         """Employees with a qualification passing every check for this weld on `as_of`."""
-        day = as_of_param(request)
+        day = parse_as_of(request)
         weld = self.get_object()
         rows = [
             {

@@ -610,3 +610,16 @@ class TestFindingsFile:
         body = assert_error(post_file(api, FINDINGS, rows), 422, "VALIDATION_ERROR")
         assert [(e["row"], e["column"]) for e in body["errors"]] == [(3, "Verdict")]
         assert not WeldFinding.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_finding_without_a_weld_answers_weld_id_null_also_to_a_patch(api):
+    """Every answer carries every field the schema requires: `weld_id` is null when the
+    inspection names no weld, in a PATCH's answer as in a GET's."""
+    finding = WeldFindingFactory(inspection=InspectionFactory(weld=None))
+    for response in (
+        api.get(f"{FINDINGS}{finding.pk}/"),
+        api.patch(f"{FINDINGS}{finding.pk}/", {"location": "root, 12 o'clock"}, format="json"),
+    ):
+        assert response.status_code == 200, response.json()
+        assert response.json()["weld_id"] is None

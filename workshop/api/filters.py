@@ -343,3 +343,18 @@ class SortBackend(BaseFilterBackend):
                 "schema": {"type": "string"},
             },
         ]
+
+
+def parse_as_of(request) -> dt.date:
+    """`?as_of=YYYY-MM-DD`: the day a read that depends on "today" answers for (WELDING.md:
+    qualifications, employees, equipment, eligible welders …). Left out: today in TIME_ZONE
+    (also without a request: live events). Given, it must be a date — blank too is a 422
+    naming `as_of`, as the schema's `format: date` says."""
+    params = getattr(request, "query_params", None) if request is not None else None
+    raw = params.get("as_of") if params is not None else None
+    if raw is None:
+        return timezone.localdate()
+    day = parse_lenient_date(raw) if raw.strip() else None
+    if day is None:
+        raise UnprocessableEntity({"as_of": ["Enter a date as YYYY-MM-DD (or leave as_of out for today)."]})
+    return day
