@@ -5,7 +5,7 @@ a date is that day, and anything else — a blank value too (the schema says `fo
 import pytest
 
 from tests.contract import assert_error
-from tests.factories import EmployeeFactory, EquipmentFactory, WeldFactory, WelderQualificationFactory
+from tests.factories import EmployeeFactory, EquipmentFactory, WelderQualificationFactory, WeldFactory
 
 pytestmark = pytest.mark.django_db
 
