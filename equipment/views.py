@@ -131,6 +131,10 @@ class EquipmentCalibrationViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewS
         description="The certificate as uploaded: streamed from local storage (typed by its "
         "content), or a redirect to a short-lived presigned link on S3.",
         responses={
+            # Typed by its content, as it was checked on upload.
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
             (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
             302: OpenApiResponse(description="Redirect to a presigned S3 link."),
         },

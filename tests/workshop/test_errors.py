@@ -190,3 +190,19 @@ def test_nested_and_list_errors_are_named_by_their_path(api):
     assert list(errors) == ["positions[1]"], errors
     assert all(isinstance(message, str) for message in errors["positions[1]"])
     assert not Wps.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_null_character_in_a_reference_is_422_not_a_database_error(api):
+    """PostgreSQL cannot compare text holding NUL: a business key with one is refused before
+    the lookup (found by the fuzzer on a work order's WPS and a weld-log entry's weld)."""
+    from tests.factories import WorkOrderFactory
+
+    order = WorkOrderFactory()
+    response = api.patch(f"/api/v1/workorders/{order.pk}/", {"wps": "WPS\x00-1"}, format="json")
+    assert response.status_code == 422, response.json()
+    assert list(response.json()["errors"]) == ["wps"]
+    response = api.post(
+        "/api/v1/weld-log/", {"weld": "W\x001", "welder": "EMP-01", "welded_on": "2025-06-01"}, format="json"
+    )
+    assert response.status_code == 422 and "weld" in response.json()["errors"]

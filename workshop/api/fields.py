@@ -132,6 +132,10 @@ class SlugRelatedField(serializers.SlugRelatedField):
             if data == "":
                 self.fail("does_not_exist", slug_name=self.slug_field, value="")
         if isinstance(data, str):
+            if "\x00" in data:  # no key holds one, and PostgreSQL cannot even compare it
+                raise serializers.ValidationError(
+                    "Null characters are not allowed.", code="null_characters_not_allowed"
+                )
             data = data.strip()  # business keys are stored trimmed; so are references to them
         return super().run_validation(data)
 

@@ -75,6 +75,9 @@ class JobViewSet(ReadOnlyViewSet):
         "short-lived presigned link on S3. 404 while the job has no file (not an export, not "
         "finished, or cleaned up).",
         responses={
+            # The export's format (xlsx or csv), as the job recorded it.
+            (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY,
+            (200, "text/csv; charset=utf-8"): OpenApiTypes.BINARY,
             (200, "application/octet-stream"): OpenApiTypes.BINARY,
             302: OpenApiResponse(description="Redirect to a presigned S3 link."),
         },
