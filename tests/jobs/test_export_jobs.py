@@ -77,7 +77,12 @@ class TestPostExport:
 
     def test_a_body_that_is_not_an_object_is_422(self, api, orders):
         assert_error(api.post(URL, ["pending"], format="json", **ASYNC), 422, "VALIDATION_ERROR")
+        # JSON null is a body, and not an object (found by the fuzzer): not "no body".
+        for headers in ({}, ASYNC):
+            response = api.post(URL, "null", content_type="application/json", **headers)
+            assert_error(response, 422, "VALIDATION_ERROR")
         assert not Job.objects.exists()
+        assert api.post(URL, content_type="application/json").status_code == 200  # no body at all
 
     def test_roles(self, client_for, orders):
         """Exports need `export_*`, which every role holds (viewers read and export)."""

@@ -497,9 +497,9 @@ def export_params(request) -> QueryDict:
     if request.method == "GET":
         return request.query_params
     body = request.data
-    if body in (None, "") or body == {}:
+    if body == "" or body == {}:  # no body (or an empty object): the query string's filters
         return request.query_params
-    if not isinstance(body, dict):
+    if not isinstance(body, dict):  # JSON null, a list, a number …: not an object of filters
         raise ValidationFailed('The body must be a JSON object of filters, e.g. {"status": "pending"}.')
     if request.query_params:
         raise ValidationFailed("Give the export's filters in the body or in the query string, not both.")
