@@ -2,7 +2,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from staff import welding_choices as welding
 from workorders.models import Weld, WeldActivity, WorkOrder, WorkOrderStatus, Wps, WpsStatus, overdue_q
-from workorders.selectors import WELD_STATUSES, weld_status_q
+from workorders.selectors import WELD_STATUSES, weld_status_q, with_weld_status
 from workshop.api.filters import (
     BaseFilterSet,
     ChoiceListFilter,
@@ -65,7 +65,9 @@ class WpsFilter(BaseFilterSet):
 class WeldFilter(BaseFilterSet):
     order_id = django_filters.CharFilter(field_name="order__order_id", lookup_expr="iexact")
     status = ChoiceListFilter(
-        choices=[(s, s) for s in WELD_STATUSES], method="filter_status", help_text="planned or welded."
+        choices=[(s, s) for s in WELD_STATUSES],
+        method="filter_status",
+        help_text="R10 statuses, comma-separated: planned, welded, rejected, repaired, accepted.",
     )
     welder = django_filters.CharFilter(
         method="filter_welder", help_text="An employee_id with an entry on the weld."
@@ -81,7 +83,7 @@ class WeldFilter(BaseFilterSet):
         q = Q(pk__in=[])
         for status in value:
             q |= weld_status_q(status)
-        return queryset.filter(q)
+        return with_weld_status(queryset).filter(q)
 
     def filter_welder(self, queryset, name, value):
         logged = WeldActivity.objects.filter(weld_id=OuterRef("pk"), welder__employee_id__iexact=value)

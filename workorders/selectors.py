@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    Case,
+    CharField,
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from rest_framework import serializers
 
-from inspections.models import Inspection
-from workorders.models import CLOSED_STATUSES, WeldActivity
+from inspections.models import Inspection, InspectionMethod, InspectionResult
+from workorders.models import CLOSED_STATUSES, Layer, WeldActivity
 
 # The page is read with .values(): the list is the API's hottest read, and building 50
 # model instances and running them through the serializer cost three times the query
@@ -105,17 +120,106 @@ def workorder_list_rows(page: QuerySet) -> list[dict]:
 
 # ---------------------------------------------------------------------------- welding (§8)
 WELD_PLANNED, WELD_WELDED = "planned", "welded"
-WELD_STATUSES = (WELD_PLANNED, WELD_WELDED)
+WELD_REJECTED, WELD_REPAIRED, WELD_ACCEPTED = "rejected", "repaired", "accepted"
+WELD_STATUSES = (WELD_PLANNED, WELD_WELDED, WELD_REJECTED, WELD_REPAIRED, WELD_ACCEPTED)
+NDT_METHODS = tuple(InspectionMethod.values)
 
 
-def weld_status(entries: list) -> str:
-    """R10 as far as issue 12 goes: `planned` without a weld-log entry, else `welded`.
-    Issue 13 adds `rejected`, `repaired` and `accepted` from the weld's inspections here (and
-    in `weld_status_q`), the one place the status is decided."""
-    return WELD_WELDED if entries else WELD_PLANNED
+@dataclass(frozen=True)
+class WeldTest:
+    """One inspection of a weld, as R10 reads it."""
+
+    method: str
+    passed: bool
+    at: dt.datetime  # inspected_at
+    pk: int = 0  # breaks ties between inspections at the same instant (the later row wins)
 
 
-def weld_status_q(status: str):
-    """The welds with that status, as a filter (the same rule as `weld_status`)."""
-    logged = Exists(WeldActivity.objects.filter(weld_id=OuterRef("pk")))
-    return Q(logged) if status == WELD_WELDED else ~Q(logged)
+def weld_status(required: list[str], entries: list, tests: list[WeldTest], *, tz=None) -> str:
+    """R10, the one place a weld's status is decided (`weld_status_q` is the same rule in SQL):
+
+    - `planned`: no weld-log entry;
+    - `rejected`: a required method's latest inspection failed …
+    - `repaired`: … and every such failure is followed by a `repair` entry (dated the day of
+      that inspection or later) with no newer inspection by that method;
+    - `accepted`: every required method's latest inspection passed;
+    - `welded`: otherwise (a required method not inspected yet).
+
+    `entries` are weld-log entries (`layer`, `welded_on`); `tests` the weld's inspections. A
+    weld whose `ndt_required` is empty is judged by the methods it was inspected with (never
+    `accepted` without an inspection). The dates are local (`TIME_ZONE`) days."""
+    if not entries:
+        return WELD_PLANNED
+    latest: dict[str, WeldTest] = {}
+    for test in tests:
+        held = latest.get(test.method)
+        if held is None or (test.at, test.pk) > (held.at, held.pk):
+            latest[test.method] = test
+    methods = list(dict.fromkeys(required)) or list(latest)
+    if not methods:
+        return WELD_WELDED
+    failed = [latest[m] for m in methods if m in latest and not latest[m].passed]
+    if failed:
+        repairs = [e.welded_on for e in entries if e.layer == Layer.REPAIR]
+        last_repair = max(repairs, default=None)
+        tz = tz or timezone.get_current_timezone()
+        if last_repair is not None and all(last_repair >= t.at.astimezone(tz).date() for t in failed):
+            return WELD_REPAIRED
+        return WELD_REJECTED
+    if all(m in latest for m in methods):
+        return WELD_ACCEPTED
+    return WELD_WELDED
+
+
+def with_weld_status(queryset: QuerySet) -> QuerySet:
+    """`queryset` (of welds) annotated with `weld_status`, R10 in one SQL expression: per
+    method, the latest inspection's result and day (correlated subqueries over the
+    inspection's (weld, method, inspected_at) order), and the last repair entry's day."""
+    annotations: dict = {
+        "_logged": Exists(WeldActivity.objects.filter(weld_id=OuterRef("pk"))),
+        "_last_repair": Subquery(
+            WeldActivity.objects.filter(weld_id=OuterRef("pk"), layer=Layer.REPAIR)
+            .order_by("-welded_on")
+            .values("welded_on")[:1]
+        ),
+    }
+    for method in NDT_METHODS:
+        latest = Inspection.objects.filter(weld_id=OuterRef("pk"), method=method).order_by(
+            "-inspected_at", "-id"
+        )
+        annotations[f"_res_{method}"] = Subquery(latest.values("result")[:1])
+        annotations[f"_day_{method}"] = Subquery(
+            latest.annotate(day=TruncDate("inspected_at")).values("day")[:1], output_field=DateField()
+        )
+    queryset = queryset.annotate(**annotations)
+    inspected_any = Q()
+    for method in NDT_METHODS:
+        inspected_any |= Q(**{f"_res_{method}__isnull": False})
+    any_required = Q(ndt_required__icontains='"')  # a non-empty JSON list holds a quoted value
+
+    def judged(method):
+        # method m counts: required, or (nothing required) inspected by m
+        required = Q(ndt_required__icontains=f'"{method}"')
+        return required | (~any_required & Q(**{f"_res_{method}__isnull": False}))
+
+    failed_any, unrepaired, missing = Q(pk__in=[]), Q(pk__in=[]), Q(pk__in=[])
+    for method in NDT_METHODS:
+        fail = judged(method) & Q(**{f"_res_{method}": InspectionResult.FAIL})
+        failed_any |= fail
+        unrepaired |= fail & (Q(_last_repair__isnull=True) | Q(_last_repair__lt=F(f"_day_{method}")))
+        missing |= judged(method) & Q(**{f"_res_{method}__isnull": True}) & any_required
+    status = Case(
+        When(_logged=False, then=Value(WELD_PLANNED)),
+        When(unrepaired, then=Value(WELD_REJECTED)),
+        When(failed_any, then=Value(WELD_REPAIRED)),
+        When(~any_required & ~inspected_any, then=Value(WELD_WELDED)),
+        When(missing, then=Value(WELD_WELDED)),
+        default=Value(WELD_ACCEPTED),
+        output_field=CharField(),
+    )
+    return queryset.annotate(weld_status=status)
+
+
+def weld_status_q(status: str) -> Q:
+    """The welds with that status, as a filter on a `with_weld_status` queryset."""
+    return Q(weld_status=status)

@@ -11,7 +11,7 @@ from inspections.models import Inspection
 from staff import welding_choices as welding
 from staff.models import Employee
 from workorders.models import Layer, Weld, WeldActivity, WorkOrder, WorkOrderStatus, Wps, completion_time
-from workorders.selectors import weld_status
+from workorders.selectors import WeldTest, weld_status
 from workshop.api.fields import (
     ChoiceListField,
     LenientChoiceField,
@@ -308,6 +308,11 @@ class WpsSerializer(ModelSerializer):
         return attrs
 
 
+# What a weld's representation reads of its entries and inspections (the viewset prefetches these).
+ENTRY_FIELDS = ("id", "layer", "welded_on", "weld_id", "welder__employee_id")
+TEST_FIELDS = ("id", "weld_id", "method", "result", "inspected_at")
+
+
 class WeldSerializer(ModelSerializer):
     order_id = SlugRelatedField(
         slug_field="order_id",
@@ -332,7 +337,11 @@ class WeldSerializer(ModelSerializer):
         choices=welding.NdtMethod.choices, required=False, help_text='Default ["VT"].'
     )
     status = serializers.SerializerMethodField(
-        help_text="planned (no weld-log entry) or welded. Inspection-based statuses come with issue 13."
+        help_text=(
+            "R10: planned (no weld-log entry); rejected (a required method's latest inspection "
+            "failed); repaired (a repair entry since that failure, no newer inspection); accepted "
+            "(every required method's latest inspection passed); else welded."
+        )
     )
     welders = serializers.SerializerMethodField(help_text="The employee_ids of the weld-log entries.")
     repair_count = serializers.SerializerMethodField(help_text="Weld-log entries of layer repair.")
@@ -391,15 +400,18 @@ class WeldSerializer(ModelSerializer):
     def _entries(self, obj: Weld) -> list:
         listed = getattr(obj, "listed_activities", None)
         if listed is None:
-            listed = obj.listed_activities = list(
-                obj.activities.select_related("welder").only("id", "layer", "weld_id", "welder__employee_id")
-            )
+            listed = obj.listed_activities = list(obj.activities.select_related("welder").only(*ENTRY_FIELDS))
+        return listed
+
+    def _tests(self, obj: Weld) -> list:
+        listed = getattr(obj, "listed_tests", None)
+        if listed is None:
+            listed = obj.listed_tests = list(obj.inspections.only(*TEST_FIELDS))
         return listed
 
     def get_status(self, obj: Weld) -> str:
-        # R10 as far as issue 12 goes; issue 13 adds rejected/repaired/accepted from the
-        # inspections (workorders.selectors.weld_status is the one place to extend).
-        return weld_status(self._entries(obj))
+        tests = [WeldTest(i.method, i.result == "pass", i.inspected_at, i.pk) for i in self._tests(obj)]
+        return weld_status(obj.ndt_required or [], self._entries(obj), tests)
 
     def get_welders(self, obj: Weld) -> list[str]:
         return list(dict.fromkeys(sorted(e.welder.employee_id for e in self._entries(obj))))

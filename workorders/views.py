@@ -13,6 +13,8 @@ from workorders.filters import WeldActivityFilter, WeldFilter, WorkOrderFilter, 
 from workorders.models import Weld, WeldActivity, WorkOrder, Wps
 from workorders.selectors import workorder_list_rows
 from workorders.serializers import (
+    ENTRY_FIELDS,
+    TEST_FIELDS,
     CheckSerializer,
     EligibleWelderSerializer,
     QualificationCheckSerializer,
@@ -152,11 +154,10 @@ class WeldViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
     queryset = Weld.objects.select_related("order", "wps").prefetch_related(
         Prefetch(
             "activities",
-            queryset=WeldActivity.objects.select_related("welder")
-            .only("id", "layer", "weld_id", "welder__employee_id")
-            .order_by("id"),
+            queryset=WeldActivity.objects.select_related("welder").only(*ENTRY_FIELDS).order_by("id"),
             to_attr="listed_activities",
-        )
+        ),
+        Prefetch("inspections", queryset=Inspection.objects.only(*TEST_FIELDS), to_attr="listed_tests"),
     )
     serializer_class = WeldSerializer
     filterset_class = WeldFilter

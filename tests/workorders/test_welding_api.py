@@ -455,7 +455,8 @@ def test_weld_status_welders_repairs_and_filters(api, shop):
     assert ids(status="welded,planned") == ["W1", "W2"]
     assert ids(welder="EMP-02") == ["W1"]
     assert ids(order_id="wo-1000") == ["W1", "W2"]
-    assert_error(api.get("/api/v1/welds/", {"status": "accepted"}), 422, "VALIDATION_ERROR")
+    assert ids(status="accepted,rejected,repaired") == []
+    assert_error(api.get("/api/v1/welds/", {"status": "inspected"}), 422, "VALIDATION_ERROR")
 
 
 def test_weld_quality_level_defaults_to_the_orders(api, shop):

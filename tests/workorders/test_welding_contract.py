@@ -84,7 +84,7 @@ class TestWeldContract(ListCellsMixin, ResourceContract):
     factory = WeldFactory
     business_key = "weld_id"
     sort_field = "thickness_mm"
-    max_list_queries = 4  # count, page with order and WPS, entries with welders (+ auth user)
+    max_list_queries = 5  # count, page with order and WPS, entries with welders, inspections (+ auth user)
     operator_creates = True
     operator_changes_own = True
 
