@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from inspections import finding_rules as rules
-from staff.welding_choices import DEFAULT_QUALITY_LEVEL, QualityLevel
+from staff.welding_choices import DEFAULT_QUALITY_LEVEL, NdtMethod, QualityLevel
 from workorders.models import WorkOrder
 from workshop.models import TimeStampedModel, business_key_field, excel_permissions, non_blank_constraint
 
@@ -31,12 +31,7 @@ class DefectType(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class InspectionMethod(models.TextChoices):
-    VT = "VT", "Visual Testing"
-    PT = "PT", "Penetrant Testing"
-    MT = "MT", "Magnetic Particle Testing"
-    UT = "UT", "Ultrasonic Testing"
-    RT = "RT", "Radiographic Testing"
+InspectionMethod = NdtMethod  # one vocabulary for a weld's required NDT and an inspection's method
 
 
 class Inspection(TimeStampedModel):

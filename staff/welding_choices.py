@@ -99,11 +99,14 @@ class RevalidationMethod(models.TextChoices):
 
 
 class NdtMethod(models.TextChoices):
-    VT = "VT", "Visual"
-    PT = "PT", "Penetrant"
-    MT = "MT", "Magnetic particle"
-    UT = "UT", "Ultrasonic"
-    RT = "RT", "Radiographic"
+    """The NDT methods: a weld's `ndt_required` and an inspection's `method`
+    (`inspections.models.InspectionMethod` is this class)."""
+
+    VT = "VT", "Visual Testing"
+    PT = "PT", "Penetrant Testing"
+    MT = "MT", "Magnetic Particle Testing"
+    UT = "UT", "Ultrasonic Testing"
+    RT = "RT", "Radiographic Testing"
 
 
 class QualificationStatus(models.TextChoices):

@@ -434,6 +434,8 @@ SPECTACULAR_SETTINGS = {
         "QualificationStatusEnum": "staff.welding_choices.QualificationStatus",
         # An employee's `qualification_status` (qualified/expiring/lapsed/none), not the above.
         "WelderStatusEnum": "staff.welding_choices.WelderStatus",
+        # VT/PT/MT/UT/RT: an inspection's `method` and a weld's `ndt_required`.
+        "NdtMethodEnum": "staff.welding_choices.NdtMethod",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
