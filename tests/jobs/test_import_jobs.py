@@ -239,8 +239,18 @@ class TestScheduledImports:
         with django_capture_on_commit_callbacks(execute=True):
             queue_due_schedules()
         job = Job.objects.get()
-        assert job.result["import_status"] == "failed"
-        assert ExcelImport.objects.get().status == "failed"
+        record = ExcelImport.objects.get()
+        assert record.status == "failed"  # kept, though the job failed
+        assert (job.status, job.result["import_status"], job.result["import_id"]) == (
+            "failed",
+            "failed",
+            record.pk,
+        )
+        assert job.error["error_code"] == "VALIDATION_ERROR"
+        assert job.error["detail"] == "The scheduled import of missing.xlsx failed."
+        assert job.error["errors"] == record.errors and "missing.xlsx" in record.errors[0]["message"]
+        schedule.refresh_from_db()
+        assert schedule.last_status == "failed" and schedule.last_run_at
 
 
 def test_no_user_left_means_no_rights_to_run(db):

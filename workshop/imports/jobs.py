@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.utils import timezone
 
-from workshop.errors import ValidationFailed
+from workshop.errors import Rejected, ValidationFailed
 from workshop.imports.export import (
     FORMATS,
     SPOOL_MAX_BYTES,
@@ -24,13 +24,14 @@ from workshop.imports.export import (
     select_columns,
     write_export,
 )
-from workshop.imports.models import ImportSchedule
+from workshop.imports.models import ExcelImport, ImportSchedule, ImportStatus
 from workshop.imports.reader import Upload
 from workshop.imports.schedules import is_due, schedule_run
 from workshop.imports.service import ImportRun, import_stored_file, upload_hash
 from workshop.imports.spec import registry
+from workshop.jobs.api import error_body_for
 from workshop.jobs.models import FINISHED, Job, JobKind
-from workshop.jobs.services import Progress, job_create, job_handler
+from workshop.jobs.services import Failed, Progress, job_create, job_handler
 
 log = structlog.get_logger(__name__)
 
@@ -164,7 +165,16 @@ def run_scheduled_import(job: Job, progress: Progress) -> dict:
     status = schedule_run(schedule=schedule)
     schedule.last_status, schedule.last_run_at = status, now
     schedule.save(update_fields=["last_status", "last_run_at", "updated_at"])
-    return {"schedule_id": schedule_id, "import_status": status, "ran": True}
+    result = {"schedule_id": schedule_id, "import_status": status, "ran": True}
+    if status != ImportStatus.FAILED:
+        return result
+    # The job fails with the run's reason, and the failed run's record and the schedule's
+    # status stay (raising would roll them back).
+    record = ExcelImport.objects.filter(template_id=schedule.template_id, status=ImportStatus.FAILED).last()
+    reason = Rejected(
+        422, f"The scheduled import of {schedule.source} failed.", record.errors if record else None
+    )
+    return Failed(error=error_body_for(reason), result={**result, "import_id": record.pk if record else None})
 
 
 # ------------------------------------------------------------------------------ exports

@@ -58,6 +58,17 @@ class Handler:
 HANDLERS: dict[str, Handler] = {}
 
 
+@dataclass(frozen=True)
+class Failed:
+    """What a handler returns when the work failed but what it recorded must stay (a
+    scheduled import's failed run is kept as an ExcelImport with `status: failed`): the job
+    ends `failed` with `error` (the API's error body) and `result`, and the handler's writes
+    are committed — unlike raising, which rolls them back."""
+
+    error: dict
+    result: dict
+
+
 def job_handler(kind: str, label: str = ""):
     """Registers the function that does a kind of job: `run(job, progress) -> result`. It runs
     inside the job's transaction; it raises to fail the job (the API's error body is kept)."""
@@ -233,8 +244,11 @@ def job_run(job_id: int, *, describe: Describe) -> str | None:
             progress = Progress(job)
             log.info("job.started", job_id=job.pk, kind=job.kind, attempt=attempt)
             result = handler.run(job, progress)
-            job.status = JobStatus.SUCCEEDED
-            job.result = result
+            if isinstance(result, Failed):
+                job.status, job.result = JobStatus.FAILED, result.result
+                job.error = {**result.error, "request_id": job.request_id or None}
+            else:
+                job.status, job.result = JobStatus.SUCCEEDED, result
             job.finished_at = timezone.now()
             if job.progress_total is None:
                 job.progress_total = progress.done
@@ -248,8 +262,11 @@ def job_run(job_id: int, *, describe: Describe) -> str | None:
     if failure is not None:
         return _finish(job_id, JobStatus.FAILED, error=_error(failure, job_id, describe))
     _forget_live_state(job_id)
-    log.info("job.succeeded", job_id=job_id)
-    return JobStatus.SUCCEEDED
+    if job.status == JobStatus.FAILED:
+        log.warning("job.failed", job_id=job_id, error=job.error.get("error_code"))
+    else:
+        log.info("job.succeeded", job_id=job_id)
+    return job.status
 
 
 def _acting_for(job_id: int):
