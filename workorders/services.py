@@ -88,24 +88,25 @@ def check_welders(
     part = qualifications.iso3834_part()
     found = {}
     for welder_id in ids:
-        pairs = candidates.get(welder_id, [])
-        try:
-            check = rules.check_entry(
-                [c for _q, c in pairs],
-                entries.get((welder_id, target.process), []),
-                target,
-                iso3834_part=part,
-            )
-        except rules.RuleError:  # a qualification the current settings no longer allow
-            check = rules.check_entry(
-                [c for q, c in pairs if q.revalidation_method != "9.3c"],
-                entries.get((welder_id, target.process), []),
-                target,
-                iso3834_part=part,
-            )
-        matched = next((q for q, _c in pairs if q.qualification_id == check.qualification), None)
-        found[welder_id] = (check, matched if check.ok else None)
+        found[welder_id] = _checked(
+            candidates.get(welder_id, []), entries.get((welder_id, target.process), []), target, part
+        )
     return found
+
+
+def _checked(
+    pairs: list, entries: list[rules.Entry], target: rules.EntryTarget, part: str
+) -> tuple[rules.Check, WelderQualification | None]:
+    """R7 over one welder's (record, rules view) qualification pairs, and the matched record.
+    A 9.3c qualification the current `WELDSHOP_ISO3834_PART` no longer allows has no standing:
+    it is left out (never matched) rather than failing the check."""
+    try:
+        check = rules.check_entry([c for _q, c in pairs], entries, target, iso3834_part=part)
+    except rules.RuleError:
+        allowed = [c for q, c in pairs if q.revalidation_method != "9.3c"]
+        check = rules.check_entry(allowed, entries, target, iso3834_part=part)
+    matched = next((q for q, _c in pairs if q.qualification_id == check.qualification), None)
+    return check, matched if check.ok else None
 
 
 class EntryChecker:
@@ -148,14 +149,7 @@ class EntryChecker:
         if welder.pk not in self.welder_ids:  # not in the file's list: load it (one welder)
             return check_welder(welder, target)
         pairs = self.candidates.get(welder.pk, [])
-        entries = self.entries.get((welder.pk, target.process), [])
-        try:
-            check = rules.check_entry([c for _q, c in pairs], entries, target, iso3834_part=self.part)
-        except rules.RuleError:  # a qualification the current settings no longer allow
-            allowed = [c for q, c in pairs if q.revalidation_method != "9.3c"]
-            check = rules.check_entry(allowed, entries, target, iso3834_part=self.part)
-        matched = next((q for q, _c in pairs if q.qualification_id == check.qualification), None)
-        return check, matched if check.ok else None
+        return _checked(pairs, self.entries.get((welder.pk, target.process), []), target, self.part)
 
     def record(self, welder: Employee, process: str, day: dt.date, *, overridden: bool) -> None:
         """An entry the file adds (its check passed, or was overridden)."""
