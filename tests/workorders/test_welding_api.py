@@ -650,3 +650,29 @@ def test_an_entry_earlier_in_the_file_keeps_an_asme_chain_alive_for_a_later_row(
     response = _upload(api, "weld-log", [header, ["W1", "EMP-20", "2026-03-15"], late])
     assert response.status_code == 201, response.json()
     assert WeldActivity.objects.filter(welder=emp, qualification__qualification_id="ASME-135-20").count() == 2
+
+
+def test_a_9_3c_qualification_the_setting_no_longer_allows_is_never_matched(api, shop, settings):
+    """Stored under WELDSHOP_ISO3834_PART=2, then the shop's setting becomes `none`: the
+    qualification has no standing, so the check (one entry, or a file of them) finds no
+    qualification instead of failing with a server error."""
+    settings.WELDSHOP_ISO3834_PART = "2"
+    q = WelderQualificationFactory(
+        qualification_id="ISO-135-C", employee=shop.emp3, revalidation_method="9.3c"
+    )
+    assert api.post(LOG, entry(welder="EMP-03"), format="json").status_code == 201
+    settings.WELDSHOP_ISO3834_PART = "none"
+    refused(
+        api.post(LOG, entry(welder="EMP-03", welded_on="2025-06-02"), format="json"),
+        "NO_QUALIFICATION_FOR_PROCESS",
+    )
+    rows = [
+        ["WeldID", "EmployeeID", "WeldedOn"],
+        ["W1", "EMP-01", "2025-06-03"],
+        ["W1", "EMP-03", "2025-06-03"],
+    ]
+    body = assert_error(_upload(api, "weld-log", rows), 422, "VALIDATION_ERROR")
+    assert [(e["row"], e["column"]) for e in body["errors"]] == [(3, "EmployeeID")]
+    assert "NO_QUALIFICATION_FOR_PROCESS" in body["errors"][0]["message"]
+    assert WeldActivity.objects.filter(qualification=q).count() == 1
+    assert WeldActivity.objects.count() == 1
