@@ -7,6 +7,7 @@ the user), so a deactivated user is locked out at once.
 
 from __future__ import annotations
 
+import jwt
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import update_last_login
@@ -19,6 +20,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from workshop.api.fields import TextField
@@ -144,7 +146,7 @@ class LogoutView(APIView):
 
     @extend_schema(
         tags=["auth"],
-        summary="Log out (revoke a refresh token)",
+        summary="Log out (revoke a refresh token; one already revoked or expired is fine too)",
         request=RefreshSerializer,
         responses={200: MessageSerializer},
         examples=[
@@ -154,14 +156,41 @@ class LogoutView(APIView):
     def post(self, request):
         data = RefreshSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
+        raw = data.validated_data["refresh_token"]
         try:
-            token = RefreshToken(data.validated_data["refresh_token"])
+            token = RefreshToken(raw)
         except TokenError as exc:
-            raise AuthenticationFailed(f"Refresh token is invalid, expired or revoked ({exc}).") from exc
-        if str(token.payload.get("user_id")) != str(request.user.pk):
+            # Revoked already (a password change, an earlier logout) or expired: the session is
+            # over, so logging out again succeeds — if the token is genuinely this user's.
+            payload = _ended_refresh_payload(raw)
+            if payload is None:
+                raise AuthenticationFailed(f"Refresh token is invalid ({exc}).") from exc
+            token = None
+        else:
+            payload = token.payload
+        if str(payload.get(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"))) != str(request.user.pk):
             raise AuthenticationFailed("This refresh token belongs to another user.")
-        token.blacklist()
+        if token is not None:
+            token.blacklist()
         return Response({"message": "Logged out successfully"})
+
+
+def _ended_refresh_payload(raw: str) -> dict | None:
+    """The payload of a refresh token this server signed, whether or not it has expired or
+    been revoked; None for anything else (a bad signature, another kind of token, garbage)."""
+    try:
+        payload = jwt.decode(
+            raw,
+            token_backend.get_verifying_key(raw),
+            algorithms=[token_backend.algorithm],
+            audience=token_backend.audience,
+            issuer=token_backend.issuer,
+            options={"verify_aud": token_backend.audience is not None, "verify_exp": False},
+        )
+    except jwt.InvalidTokenError:
+        return None
+    token_type_claim = settings.SIMPLE_JWT.get("TOKEN_TYPE_CLAIM", "token_type")
+    return payload if payload.get(token_type_claim) == RefreshToken.token_type else None
 
 
 class PasswordChangeSerializer(serializers.Serializer):

@@ -123,6 +123,43 @@ def test_logout_revokes_the_refresh_token(anon, user):
     )
 
 
+def test_logout_is_idempotent(anon, user, settings):
+    """A refresh token already revoked (an earlier logout, a password change) or expired logs
+    out again with 200; a forged or foreign one is still refused."""
+    tokens = login(anon).json()
+    client = bearer(tokens["access_token"])
+    logout = {"refresh_token": tokens["refresh_token"]}
+    assert client.post("/api/v1/auth/logout", logout, format="json").status_code == 200
+    assert client.post("/api/v1/auth/logout", logout, format="json").status_code == 200  # again
+    second = login(anon).json()
+    changed = bearer(second["access_token"]).post(
+        "/api/v1/auth/password",
+        {"old_password": PASSWORD, "new_password": "another-long-passphrase-2026"},
+        format="json",
+    )
+    assert changed.status_code == 200, changed.json()
+    response = bearer(second["access_token"]).post(
+        "/api/v1/auth/logout", {"refresh_token": second["refresh_token"]}, format="json"
+    )
+    assert response.status_code == 200 and response.json() == {"message": "Logged out successfully"}
+    expired = _forge(
+        {"token_type": "refresh", "user_id": user.pk, "jti": "x1", "exp": 1, "iat": 0},
+        settings.SIMPLE_JWT["SIGNING_KEY"],
+    )
+    assert client.post("/api/v1/auth/logout", {"refresh_token": expired}, format="json").status_code == 200
+    for bad in (
+        _forge({"token_type": "refresh", "user_id": user.pk, "jti": "x2", "exp": 1}, "not-the-key-" * 4),
+        _forge(
+            {"token_type": "access", "user_id": user.pk, "jti": "x3", "exp": 1},
+            settings.SIMPLE_JWT["SIGNING_KEY"],
+        ),
+        "garbage",
+    ):
+        assert_error(
+            client.post("/api/v1/auth/logout", {"refresh_token": bad}, format="json"), 401, "UNAUTHORIZED"
+        )
+
+
 def test_logout_needs_login_and_own_token(anon, user):
     tokens = login(anon).json()
     assert_error(
