@@ -144,3 +144,19 @@ def test_every_delete_documents_its_200_message(schema):
         assert "204" not in operation["responses"], name
         example = examples_of(operation["responses"]["200"]["content"])[0]["value"]
         assert example["message"].endswith(" deleted successfully"), name
+
+
+def test_operations_without_authentication_say_so_with_an_empty_security_list(schema):
+    """Login, refresh and health need no credentials: `security: []` (an empty list, not the
+    "optional" `[{}]`); every other operation names the JWT (and session) schemes."""
+    public = {name: op.get("security") for name, op in operations(schema) if not op.get("security")}
+    assert public == {
+        "POST /api/v1/auth/login/": [],
+        "POST /api/v1/auth/refresh/": [],
+        "GET /health/": [],
+        "GET /health/db/": [],
+        "GET /health/status/": [],
+    }
+    for name, op in operations(schema):
+        if name not in public:
+            assert op["security"] and {} not in op["security"], name
