@@ -25,7 +25,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from workshop.api.fields import TextField
 from workshop.api.serializers import MessageSerializer
-from workshop.roles import user_role
+from workshop.roles import ROLES, user_role
 from workshop.users import user_revoke_tokens
 
 
@@ -59,7 +59,7 @@ class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     email = serializers.EmailField(allow_blank=True)
-    role = serializers.CharField(allow_null=True)
+    role = serializers.ChoiceField(choices=ROLES, allow_null=True, help_text="null: no role (no access).")
     employee_id = serializers.CharField(allow_null=True)
 
 

@@ -436,6 +436,8 @@ SPECTACULAR_SETTINGS = {
         "WelderStatusEnum": "staff.welding_choices.WelderStatus",
         # VT/PT/MT/UT/RT: an inspection's `method` and a weld's `ndt_required`.
         "NdtMethodEnum": "staff.welding_choices.NdtMethod",
+        # A user's role: `User.role` and `Me.role`.
+        "RoleEnum": "workshop.roles.ROLES",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

@@ -160,3 +160,12 @@ def test_operations_without_authentication_say_so_with_an_empty_security_list(sc
     for name, op in operations(schema):
         if name not in public:
             assert op["security"] and {} not in op["security"], name
+
+
+def test_me_role_is_the_same_enum_as_users_role(schema):
+    components = schema["components"]["schemas"]
+    role_of = {name: components[name]["properties"]["role"] for name in ("Me", "User")}
+    for name, role in role_of.items():
+        assert role["nullable"] is True, name
+        assert {"$ref": "#/components/schemas/RoleEnum"} in role["oneOf"], name
+    assert components["RoleEnum"]["enum"] == ["admin", "manager", "operator", "viewer"]
