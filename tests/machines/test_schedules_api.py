@@ -72,9 +72,9 @@ class TestImportScheduleSpecifics:
         ).json()
         assert body["source"] == "robot-log.xlsx"
         assert (body["hour"], body["minute"], body["active"]) == (0, 0, True)
-        assert body["last_run_at"] is None and body["last_status"] == ""
+        assert body["last_run_at"] is None and body["last_status"] is None
         schedule = ImportSchedule.objects.get(pk=body["id"])
-        assert schedule.last_run_at is None and schedule.last_status == ""
+        assert schedule.last_run_at is None and schedule.last_status is None
 
     def test_last_run_fields_cannot_be_changed(self, api):
         schedule = ImportScheduleFactory()
@@ -83,9 +83,9 @@ class TestImportScheduleSpecifics:
             {"last_status": "failed", "last_run_at": "2025-01-01T00:00:00Z"},
             format="json",
         ).json()
-        assert body["last_status"] == "" and body["last_run_at"] is None
+        assert body["last_status"] is None and body["last_run_at"] is None
         schedule.refresh_from_db()
-        assert schedule.last_status == "" and schedule.last_run_at is None
+        assert schedule.last_status is None and schedule.last_run_at is None
 
     def test_names_with_dots_and_spaces_are_fine(self, api):
         template = ImportTemplateFactory()

@@ -124,7 +124,9 @@ class ImportSchedule(TargetRecord, TimeStampedModel):
     minute = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(59)])
     active = models.BooleanField(default=True, db_index=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
-    last_status = models.CharField(max_length=20, choices=ImportStatus.choices, blank=True, default="")
+    last_status = models.CharField(  # noqa: DJ001 - null: not run yet (the API's null)
+        max_length=20, choices=ImportStatus.choices, null=True, blank=True, default=None
+    )
 
     class Meta:
         ordering = ["id"]

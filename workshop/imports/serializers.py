@@ -114,11 +114,16 @@ class ExcelImportSerializer(ModelSerializer):
 
 class ImportScheduleSerializer(ModelSerializer):
     """`source` is a plain file name inside the drop folder (the model's `clean()`
-    rejects paths); `last_run_at` and `last_status` are set by the scheduler (`""` until
+    rejects paths); `last_run_at` and `last_status` are set by the scheduler (null until
     the first run)."""
 
     template = TemplateField(source="template_id")
-    last_status = LenientChoiceField(choices=ImportStatus.choices, allow_blank=True, read_only=True)
+    last_status = LenientChoiceField(
+        choices=ImportStatus.choices,
+        allow_null=True,
+        read_only=True,
+        help_text="The last run's import status; null until the first run.",
+    )
 
     schema_example = {
         "id": 1,
