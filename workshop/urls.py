@@ -41,7 +41,8 @@ urlpatterns = [
     re_path(r"^health/status/?$", health.HealthStatusView.as_view(), name="health-status"),
     # Prometheus (workshop/metrics.py): allowed addresses or the token only, else this 404s.
     re_path(r"^metrics/?$", metrics.metrics_view, name="metrics"),
-    re_path(r"^(?:api|health|auth)(?:/.*)?$", not_found),
+    # Any character after the prefix, a newline too (`.` would stop at one: Django's own 404).
+    re_path(r"^(?:api|health|auth)(?:/[\s\S]*)?$", not_found),
 ]
 
 if settings.BROWSABLE_API:

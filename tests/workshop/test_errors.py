@@ -20,6 +20,18 @@ def test_unknown_urls_are_json_404(api, path):
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$", body["timestamp"])
 
 
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/x%0Ay/", "/api/v1/%0A", "/api/v1/workorders%0D%0A/", "/health/%0A", "/api/v1/%09tab/"]
+)
+def test_paths_with_control_characters_are_json_404(api, path, debug, settings):
+    """A newline, carriage return or tab in the path (percent-encoded, as on the wire) is a
+    JSON 404 like any unknown URL, in development (DEBUG) too."""
+    settings.DEBUG = debug
+    body = assert_error(api.get(path), 404, "NOT_FOUND")
+    assert body["detail"].startswith("No such URL: ")
+
+
 def test_unknown_url_is_404_for_anonymous_too(anon):
     assert_error(anon.post("/api/v1/nothing-here/"), 404, "NOT_FOUND")
 
