@@ -11,8 +11,9 @@ from django.db.models import ProtectedError
 from machines.models import ImportTemplate, WorkshopEntry
 from workshop.imports.engine import ImportOutcome, ImportRejected, error
 from workshop.imports.reader import Sheet
+from workshop.imports.service import excel_import_delete
 from workshop.imports.spec import normalise_header
-from workshop.imports.targets import TEMPLATE, records_naming
+from workshop.imports.targets import TEMPLATE, records_naming, trials_naming
 
 log = structlog.get_logger(__name__)
 
@@ -82,7 +83,8 @@ def template_protectors(template: ImportTemplate) -> list:
 def template_delete(*, template: ImportTemplate) -> None:
     """Deletes a template that nothing names: import records and schedules (which the
     database does not guard: they keep its id) or entries (protected by a foreign key) make
-    it a ProtectedError (409 CONFLICT), nothing deleted. The template is locked first, so an
+    it a ProtectedError (409 CONFLICT), nothing deleted. Dry runs (which wrote nothing) do
+    not keep it: they are deleted with it, their stored files after the commit. The template is locked first, so an
     upload or schedule naming it meanwhile waits (workshop.imports.targets)."""
     locked = ImportTemplate.objects.select_for_update().filter(pk=template.pk).first()
     if locked is None:
@@ -93,5 +95,7 @@ def template_delete(*, template: ImportTemplate) -> None:
         raise ProtectedError(
             "Cannot delete the template: import records or schedules name it.", [*protectors, *entries]
         )
+    for trial in trials_naming(TEMPLATE, locked.pk):  # dry runs: nothing to keep it for
+        excel_import_delete(excel_import=trial)
     locked.delete()
     log.info("template.deleted", template_id=template.pk)

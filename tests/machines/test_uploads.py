@@ -189,3 +189,24 @@ class TestStoredFile:
         template = ImportTemplateFactory(mapping={"Date": "date"})
         body = upload(api, template, [["Date"], ["a"]]).json()
         assert_error(anon.get(f"/api/v1/imports/{body['id']}/file"), 401, "UNAUTHORIZED")
+
+
+@pytest.mark.django_db
+def test_a_dry_run_upload_does_not_keep_its_template(api, django_capture_on_commit_callbacks):
+    """A dry run wrote nothing: deleting the template deletes its dry runs (and their stored
+    files, after the commit) instead of answering 409; a real upload still keeps it."""
+    template = ImportTemplateFactory(mapping=MAPPING)
+    rows = [["Date", "Wire (kg)", "Operator"], [dt.date(2025, 11, 25), 1.5, "Ana"]]
+    url = f"/api/v1/templates/{template.pk}/upload/"
+    trial = api.post(url, {"file": workbook_upload(rows), "dry_run": "true"}, format="multipart")
+    assert trial.status_code == 201 and trial.json()["dry_run"] is True, trial.json()
+    stored = ExcelImport.objects.get().file.name
+    assert default_storage.exists(stored)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.delete(f"/api/v1/templates/{template.pk}/")
+    assert response.status_code == 200, response.json()
+    assert not ExcelImport.objects.exists() and not default_storage.exists(stored)
+
+    kept = ImportTemplateFactory(mapping=MAPPING)
+    assert upload(api, kept, rows).status_code == 201
+    assert_error(api.delete(f"/api/v1/templates/{kept.pk}/"), 409, "CONFLICT")

@@ -94,16 +94,26 @@ def targets() -> dict[str, ImportTarget]:
 
 
 def records_naming(target: str, pk) -> list[models.Model]:
-    """The core's records that name the `target` record `pk` by id — import records and
-    schedules name a template — which its app must not delete while there are any."""
+    """The core's records that name the `target` record `pk` by id — import records (dry runs
+    aside) and schedules name a template — which its app must not delete while there are any."""
     if target != TEMPLATE:
         return []
     from workshop.imports.models import ExcelImport, ImportSchedule
 
     return [
-        *ExcelImport.objects.filter(template_id=pk).order_by("pk"),
+        *ExcelImport.objects.filter(template_id=pk, dry_run=False).order_by("pk"),
         *ImportSchedule.objects.filter(template_id=pk).order_by("pk"),
     ]
+
+
+def trials_naming(target: str, pk) -> list[models.Model]:
+    """The dry runs made against the `target` record `pk`: they wrote nothing, so they do not
+    keep it (its app deletes them along with it: `excel_import_delete`, files included)."""
+    if target != TEMPLATE:
+        return []
+    from workshop.imports.models import ExcelImport
+
+    return list(ExcelImport.objects.filter(template_id=pk, dry_run=True).order_by("pk"))
 
 
 def template_target() -> ImportTarget | None:
