@@ -13,7 +13,7 @@ from equipment.models import (
     EquipmentCalibration,
     EquipmentStatus,
 )
-from workshop.api.fields import LenientChoiceField, LenientDateField, SlugRelatedField
+from workshop.api.fields import JSONObjectField, LenientChoiceField, LenientDateField, SlugRelatedField
 from workshop.api.serializers import ModelSerializer
 
 INT_MAX = 2_147_483_647
@@ -137,7 +137,7 @@ class EquipmentCalibrationSerializer(ModelSerializer):
         help_text="Last day it counts. Left out or null on create (or with a new `performed_on`): "
         "`performed_on` + the equipment's `calibration_interval_days`, else 365 days.",
     )
-    measurements = serializers.JSONField(
+    measurements = JSONObjectField(
         required=False, help_text='Measured values, a JSON object (e.g. `{"current_a": 200.4}`).'
     )
     certificate = serializers.SerializerMethodField(
@@ -182,13 +182,6 @@ class EquipmentCalibrationSerializer(ModelSerializer):
             "accuracy_grade": {"help_text": "`standard` or `precision` (IEC 60974-14); may be empty."},
             "result": {"help_text": "`pass` or `fail`."},
         }
-
-    def validate_measurements(self, value):
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise serializers.ValidationError('A JSON object (e.g. {"current_a": 200.4}).')
-        return value
 
     def validate(self, attrs):
         # The default validity: on create, when left out or null; on a change, when null or

@@ -1,8 +1,11 @@
 from machines.models import ImportTemplate, Machine, WorkshopEntry
+from workshop.api.fields import JSONObjectField, StringMapField
 from workshop.api.serializers import ModelSerializer
 
 
 class MachineSerializer(ModelSerializer):
+    metadata = JSONObjectField(required=False, help_text="Free-form facts about the machine (a JSON object).")
+
     schema_example = {
         "id": 1,
         "name": "Robot cell 1",
@@ -22,6 +25,8 @@ class MachineSerializer(ModelSerializer):
 class ImportTemplateSerializer(ModelSerializer):
     """`mapping`: Excel column header → field name in the entry's data (the model's
     `clean()` checks it is a non-empty object of non-empty strings)."""
+
+    mapping = StringMapField(help_text="Excel column header → field name in the entry's data.")
 
     schema_example = {
         "id": 1,
@@ -55,6 +60,8 @@ class WorkshopEntrySerializer(ModelSerializer):
     that produced it, so deleting the import still undoes exactly what it created and the
     machine always matches the template's."""
 
+    data = JSONObjectField(help_text="The entry's values by field name (a JSON object).")
+
     schema_example = {
         "id": 1,
         "template": 1,
@@ -81,4 +88,3 @@ class WorkshopEntrySerializer(ModelSerializer):
             "created_by",
         ]
         read_only_fields = ["template", "machine", "excel_import", "imported_at"]
-        extra_kwargs = {"data": {"required": True}}

@@ -14,6 +14,7 @@ from workorders.models import Layer, Weld, WeldActivity, WorkOrder, WorkOrderSta
 from workorders.selectors import WeldTest, weld_status
 from workshop.api.fields import (
     ChoiceListField,
+    JSONObjectField,
     LenientChoiceField,
     LenientDateField,
     SlugRelatedField,
@@ -82,7 +83,7 @@ class WorkOrderSerializer(ModelSerializer):
         required=False,
         help_text="The WPS's `wps_id`, or null. With an assigned welder, the welder check runs.",
     )
-    assignment_check = serializers.JSONField(
+    assignment_check = JSONObjectField(
         read_only=True,
         allow_null=True,
         help_text="The welder check `{ok, qualification, failures, warnings}` when the WPS or the "
@@ -237,6 +238,14 @@ class WpsSerializer(ModelSerializer):
     weld_types = ChoiceListField(choices=welding.WeldType.choices, allow_empty=False)
     positions = ChoiceListField(
         **POSITION_FIELD, allow_empty=False, help_text="ISO 6947 positions; ASME 1G…6G are mapped."
+    )
+    material_groups = serializers.ListField(
+        child=TextField(max_length=20),
+        required=False,
+        help_text="ISO/TR 15608 groups, e.g. 1.1, 8.1.",
+    )
+    parameters = JSONObjectField(
+        required=False, help_text="Welding parameters (current, voltage, speed …), a JSON object."
     )
 
     schema_example = {

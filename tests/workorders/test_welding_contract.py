@@ -69,6 +69,12 @@ class TestWpsContract(ListCellsMixin, ResourceContract):
             ("unknown position", {**base, "positions": ["PZ"]}),
             ("max below min", {**base, "thickness_min_mm": 10.0, "thickness_max_mm": 5.0}),
             ("no product forms", {k: v for k, v in base.items() if k != "product_forms"}),
+            ("parameters a list", {**base, "parameters": [200, 24]}),
+            ("parameters a text", {**base, "parameters": "200 A"}),
+            ("parameters null", {**base, "parameters": None}),
+            ("material groups a text", {**base, "material_groups": "1.1"}),
+            ("material groups of numbers", {**base, "material_groups": [{"group": 1.1}]}),
+            ("material group blank", {**base, "material_groups": [" "]}),
         ]
 
     def make_protected(self):

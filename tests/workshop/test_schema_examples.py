@@ -169,3 +169,33 @@ def test_me_role_is_the_same_enum_as_users_role(schema):
         assert role["nullable"] is True, name
         assert {"$ref": "#/components/schemas/RoleEnum"} in role["oneOf"], name
     assert components["RoleEnum"]["enum"] == ["admin", "manager", "operator", "viewer"]
+
+
+@pytest.mark.parametrize(
+    ("component", "field"),
+    [
+        ("Machine", "metadata"),
+        ("WorkshopEntry", "data"),
+        ("EquipmentCalibration", "measurements"),
+        ("Wps", "parameters"),
+        ("Job", "result"),
+        ("Job", "error"),
+        ("WorkOrder", "assignment_check"),
+    ],
+)
+def test_free_form_json_is_typed_as_an_object(schema, component, field):
+    """The API refuses anything but an object for these, so the schema says `object`
+    (a generated client gets a dict), never "any type"."""
+    prop = schema["components"]["schemas"][component]["properties"][field]
+    assert prop["type"] == "object" and prop["additionalProperties"] == {}
+
+
+def test_a_templates_mapping_is_an_object_of_strings(schema):
+    mapping = schema["components"]["schemas"]["ImportTemplate"]["properties"]["mapping"]
+    assert (mapping["type"], mapping["additionalProperties"], mapping["minProperties"]) == (
+        "object",
+        {"type": "string"},
+        1,
+    )
+    groups = schema["components"]["schemas"]["Wps"]["properties"]["material_groups"]
+    assert groups["type"] == "array" and groups["items"]["type"] == "string"

@@ -14,6 +14,7 @@ import re
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
@@ -175,3 +176,23 @@ class ChoiceListField(serializers.ListField):
             data = [part for part in re.split(r"[,;]", data) if part.strip()]
         values = super().to_internal_value(data)
         return list(dict.fromkeys(values))
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {}})
+class JSONObjectField(serializers.JSONField):
+    """Free-form JSON that must be an object (`{}` allowed): a list, a string or a number is a
+    422, as is null unless `allow_null`. The schema says `object`, not "anything"."""
+
+    default_error_messages = {"not_object": "Must be a JSON object."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not isinstance(value, dict):
+            self.fail("not_object")
+        return value
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}, "minProperties": 1})
+class StringMapField(JSONObjectField):
+    """A non-empty JSON object of strings (an import template's header → field `mapping`; the
+    model's `clean()` checks the strings are not blank)."""

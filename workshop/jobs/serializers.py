@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from workshop.api.fields import JSONObjectField
 from workshop.api.serializers import ModelSerializer
 from workshop.jobs.models import Job
 
@@ -29,8 +30,12 @@ class JobSerializer(ModelSerializer):
     }
 
     progress = serializers.SerializerMethodField()
-    result = serializers.JSONField(read_only=True, allow_null=True)
-    error = serializers.JSONField(read_only=True, allow_null=True)
+    result = JSONObjectField(
+        read_only=True, allow_null=True, help_text="What the finished job made (null until it succeeds)."
+    )
+    error = JSONObjectField(
+        read_only=True, allow_null=True, help_text="The API's error body for what ended it, or null."
+    )
 
     class Meta:
         model = Job
