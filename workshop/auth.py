@@ -41,6 +41,7 @@ class RefreshSerializer(serializers.Serializer):
 
 
 class TokenPairSerializer(serializers.Serializer):
+    answers_every_field = True  # `token_type` too, though it has a default
     access_token = serializers.CharField()
     refresh_token = serializers.CharField()
     token_type = serializers.CharField(default="bearer")

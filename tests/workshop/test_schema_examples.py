@@ -199,3 +199,29 @@ def test_a_templates_mapping_is_an_object_of_strings(schema):
     )
     groups = schema["components"]["schemas"]["Wps"]["properties"]["material_groups"]
     assert groups["type"] == "array" and groups["items"]["type"] == "string"
+
+
+def test_record_responses_require_every_field(schema):
+    """A record answers all its fields (a default on the way in is still answered), so a
+    generated client can rely on `WorkOrder.status`, `Item.quantity`, `User.role`,
+    `TokenPair.token_type` …: every property of a response component is required, but for
+    the error body's optional `errors` and the analytics' `groups` (only with `group_by`)."""
+    optional = {}
+    for name, component in schema["components"]["schemas"].items():
+        if name.endswith("Request") or "properties" not in component:
+            continue
+        missing = sorted(set(component["properties"]) - set(component.get("required", [])))
+        if missing:
+            optional[name] = missing
+    assert optional == {
+        "AnalyticsQuality": ["groups"],
+        "AnalyticsWorkOrders": ["groups"],
+        "Error": ["errors"],
+    }
+    for name, field in [
+        ("WorkOrder", "status"),
+        ("Item", "quantity"),
+        ("User", "role"),
+        ("TokenPair", "token_type"),
+    ]:
+        assert field in schema["components"]["schemas"][name]["required"], name

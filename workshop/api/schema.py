@@ -14,6 +14,7 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import force_instance, is_list_serializer
 from drf_spectacular.utils import OpenApiExample
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 from workshop.api.serializers import ErrorSerializer, MessageSerializer
@@ -88,6 +89,19 @@ class AutoSchema(SpectacularAutoSchema):
             # `[{}]` ("optional") makes generated clients demand an authenticated client.
             operation["security"] = []
         return operation
+
+    def _map_basic_serializer(self, serializer, direction):
+        component = super()._map_basic_serializer(serializer, direction)
+        serializer = force_instance(serializer)
+        if direction == "response" and (
+            isinstance(serializer, serializers.ModelSerializer)
+            or getattr(serializer, "answers_every_field", False)
+        ):
+            # A record (or a token pair) answers every field, whatever was optional on the way
+            # in: each is required in the response (`fields=` on a GET narrows it, as its
+            # description says).
+            component["required"] = sorted(component.get("properties", {}))
+        return component
 
     def _model_names(self) -> tuple[str, str] | None:
         queryset = getattr(self.view, "queryset", None)
