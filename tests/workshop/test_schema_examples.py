@@ -225,3 +225,17 @@ def test_record_responses_require_every_field(schema):
         ("TokenPair", "token_type"),
     ]:
         assert field in schema["components"]["schemas"][name]["required"], name
+
+
+def test_ids_in_paths_are_integers_everywhere(schema):
+    """`/upload/{id}/` (the prototype's route) and `/templates/{id}/upload/` take the same id:
+    both integers — as is every `{id}` of the API."""
+    kinds = {}
+    for path, item in schema["paths"].items():
+        for method in METHODS:
+            for parameter in item.get(method, {}).get("parameters", []):
+                if parameter["in"] == "path" and parameter["name"] == "id":
+                    kinds[f"{method.upper()} {path}"] = parameter["schema"]
+    assert kinds["POST /api/v1/upload/{id}/"] == {"type": "integer"}
+    assert kinds["POST /api/v1/templates/{id}/upload/"] == {"type": "integer"}
+    assert {k: v for k, v in kinds.items() if v != {"type": "integer"}} == {}

@@ -90,6 +90,15 @@ class AutoSchema(SpectacularAutoSchema):
             operation["security"] = []
         return operation
 
+    def _resolve_path_parameters(self, variables):
+        parameters = super()._resolve_path_parameters(variables)
+        for parameter in parameters:
+            if parameter["schema"] == {"type": "string", "pattern": "^[0-9]+$"}:
+                # A hand-written route's `(?P<pk>[0-9]+)` (`/upload/{id}/`): an integer, as the
+                # router's ids are, so one id has one type in generated clients.
+                parameter["schema"] = {"type": "integer"}
+        return parameters
+
     def _map_basic_serializer(self, serializer, direction):
         component = super()._map_basic_serializer(serializer, direction)
         serializer = force_instance(serializer)
