@@ -18,7 +18,6 @@ from typing import Any
 
 from django.http import FileResponse, QueryDict
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
@@ -31,12 +30,11 @@ from workshop.api.filters import DATE_QUERY_SCHEMA
 from workshop.api.serializers import ErrorSerializer
 from workshop.api.viewsets import ApiViewMixin
 from workshop.imports.export import (
-    CSV,
     FORMATS,
     SPOOL_MAX_BYTES,
-    XLSX,
     JsonOnlyNegotiation,
     TableColumn,
+    file_responses,
     write_table,
 )
 
@@ -110,8 +108,7 @@ def analytics_schema(endpoint: Endpoint):
         ],
         responses={
             (200, "application/json"): endpoint.serializer,
-            (200, CSV.media_type): OpenApiResponse(OpenApiTypes.BINARY),
-            (200, XLSX.media_type): OpenApiResponse(OpenApiTypes.BINARY),
+            **file_responses("The figures as a file (`format=csv` or `format=xlsx`)."),
             422: OpenApiResponse(
                 ErrorSerializer,
                 description="An unknown parameter, a malformed date, `from` after `to`, too many "

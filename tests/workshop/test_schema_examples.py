@@ -239,3 +239,18 @@ def test_ids_in_paths_are_integers_everywhere(schema):
     assert kinds["POST /api/v1/upload/{id}/"] == {"type": "integer"}
     assert kinds["POST /api/v1/templates/{id}/upload/"] == {"type": "integer"}
     assert {k: v for k, v in kinds.items() if v != {"type": "integer"}} == {}
+
+
+def test_every_file_answer_is_also_documented_as_bytes(schema):
+    """Exports, analytics files, downloads: each 200 that answers a file also lists
+    `application/octet-stream`, so a generated client can read it as bytes."""
+    files = {}
+    for name, op in operations(schema):
+        content = op.get("responses", {}).get("200", {}).get("content", {})
+        binary = sorted(t for t, media in content.items() if media.get("schema", {}).get("format") == "binary")
+        if binary:
+            files[name] = binary
+    assert files
+    missing = sorted(name for name, types in files.items() if "application/octet-stream" not in types)
+    assert missing == []
+    assert "GET /api/v1/workorders/export/" in files and "POST /api/v1/workorders/export/" in files
