@@ -392,7 +392,7 @@ def admin_trace_url(weld) -> str:
     return reverse("admin:workorders_weld_trace", args=[weld.pk])
 
 
-def test_the_admin_trace_page_shows_the_same_trace(client, api, sec6):
+def test_the_admin_trace_page_shows_wps_welder_lot_heat_and_findings(client, api, sec6):
     ConsumableLotFactory(lot_id="LOT-4471", heat_number="H4471")
     machine(equipment_id="EQ-07")
     log(api, consumable_lot="LOT-4471", equipment="EQ-07")
