@@ -1,11 +1,18 @@
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from inspections.models import Inspection
 from workorders import services
 from workorders.models import Weld, WeldActivity, WorkOrder, Wps, WpsStatus, completion_time, overdue_q
+from workorders.serializers import WeldTraceSerializer
+from workorders.trace import trace_queryset, weld_trace
 from workshop import errors
 from workshop.admin import TimeStampedAdmin
 from workshop.roles import user_may_record_history
@@ -165,17 +172,61 @@ class WeldActivityInline(admin.TabularInline):
 
 @admin.register(Weld)
 class WeldAdmin(TimeStampedAdmin):
-    list_display = ["weld_id", "order", "wps", "joint_type", "product_form", "thickness_mm", "position"]
+    list_display = [
+        "weld_id",
+        "order",
+        "wps",
+        "joint_type",
+        "product_form",
+        "thickness_mm",
+        "position",
+        "trace_link",
+    ]
     list_filter = ["joint_type", "product_form", "quality_level"]
     search_fields = ["weld_id", "order__order_id"]
     list_select_related = ["order", "wps"]
     autocomplete_fields = ["order", "wps"]
+    readonly_fields = ["trace_link"]
     inlines = [WeldActivityInline]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change:
             services.weld_recheck_entries(weld=obj)
+
+    @admin.display(description="trace")
+    def trace_link(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        url = reverse("admin:workorders_weld_trace", args=[obj.pk])
+        return format_html('<a href="{}">Trace</a>', url)
+
+    def get_urls(self):
+        own = [
+            path(
+                "<path:object_id>/trace/",
+                self.admin_site.admin_view(self.trace_view),
+                name="workorders_weld_trace",
+            )
+        ]
+        return own + super().get_urls()
+
+    def trace_view(self, request, object_id):
+        """The weld traced end to end, read only: the API's `GET welds/{id}/trace`, the same
+        selector and representation, on an admin page (for whoever may view welds here)."""
+        if not str(object_id).isdigit():
+            raise Http404("No such weld.")
+        weld = get_object_or_404(trace_queryset(), pk=object_id)
+        if not self.has_view_permission(request, weld):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Trace of weld {weld.weld_id}",
+            "opts": self.model._meta,
+            "weld": weld,
+            "trace": WeldTraceSerializer(weld_trace(weld)).data,
+        }
+        return TemplateResponse(request, "workorders/admin/weld_trace.html", context)
 
 
 @admin.register(WeldActivity)

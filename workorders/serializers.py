@@ -8,6 +8,7 @@ from rest_framework.fields import get_error_detail
 
 from equipment.models import Equipment
 from inspections.models import Inspection
+from inspections.serializers import NestedFindingSerializer
 from staff import welding_choices as welding
 from staff.models import Employee
 from workorders.models import Layer, Weld, WeldActivity, WorkOrder, WorkOrderStatus, Wps, completion_time
@@ -561,3 +562,227 @@ class EligibleWelderSerializer(serializers.Serializer):
     qualification = serializers.CharField(help_text="The matched qualification's qualification_id.")
     status = serializers.CharField(help_text="The qualification's status that day (valid or expiring).")
     effective_until = serializers.DateField()
+
+
+# ------------------------------------------------------------------ GET welds/{id}/trace
+class TraceWorkOrderSerializer(serializers.Serializer):
+    order_id = serializers.CharField()
+    client = serializers.CharField()
+    description = serializers.CharField()
+    status = serializers.CharField(help_text="pending, in_progress, on_hold, completed or cancelled.")
+    due_date = serializers.DateField(allow_null=True)
+    quality_level = serializers.CharField(help_text="ISO 5817 B, C or D; empty: none set.")
+
+
+class TraceWpsSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(help_text="draft, approved or superseded.")
+    process = serializers.CharField(help_text="ISO 4063.")
+    root_process = serializers.CharField(help_text="A root run's own process, or empty.")
+
+    class Meta:
+        model = Wps
+        fields = [
+            "wps_id",
+            "revision",
+            "status",
+            "pqr_ref",
+            "process",
+            "root_process",
+            "product_forms",
+            "weld_types",
+            "filler_group",
+            "filler_designation",
+            "thickness_min_mm",
+            "thickness_max_mm",
+            "diameter_min_mm",
+            "diameter_max_mm",
+            "positions",
+        ]
+        read_only_fields = fields
+
+
+class TraceWelderSerializer(serializers.Serializer):
+    employee_id = serializers.CharField()
+    name = serializers.CharField()
+    stamp = serializers.CharField(help_text="The welder's mark; empty: none.")
+
+
+class TraceQualificationSerializer(serializers.Serializer):
+    qualification_id = serializers.CharField()
+    standard = serializers.CharField()
+    designation = serializers.CharField()
+    process = serializers.CharField()
+    matched = serializers.BooleanField(
+        help_text="True: the qualification the entry's check matched. False: the check failed and "
+        "the entry was overridden; this is the closest qualification the check named."
+    )
+    status = serializers.CharField(
+        allow_null=True,
+        help_text="R1 as of the entry's day (valid, expiring, lapsed, expired, revoked, pending); "
+        "null when it cannot be worked out under the current settings.",
+    )
+    effective_until = serializers.DateField(allow_null=True, help_text="As of the entry's day.")
+
+
+class TraceLotSerializer(serializers.Serializer):
+    lot_id = serializers.CharField()
+    designation = serializers.CharField()
+    filler_group = serializers.CharField()
+    heat_number = serializers.CharField()
+    certificate_type = serializers.CharField(help_text="EN 10204 2.1, 2.2, 3.1 or 3.2; empty: none.")
+    certificate_no = serializers.CharField()
+    expires_on = serializers.DateField(allow_null=True)
+    expired_that_day = serializers.BooleanField(help_text="The lot had expired on the entry's day.")
+
+
+class TraceEquipmentSerializer(serializers.Serializer):
+    equipment_id = serializers.CharField()
+    name = serializers.CharField()
+    calibration_status = serializers.CharField(
+        help_text="On the entry's day: not_required, none, valid, due_soon, overdue or failed."
+    )
+    calibration_due = serializers.DateField(allow_null=True, help_text="As known on the entry's day.")
+    validated = serializers.BooleanField(
+        allow_null=True,
+        help_text="R7's EQUIPMENT_VALIDATION judgement for that day (null: nothing to judge).",
+    )
+
+
+class TraceEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    layer = serializers.CharField()
+    process = serializers.CharField()
+    welded_on = serializers.DateField()
+    arc_seconds = serializers.IntegerField(allow_null=True)
+    welder = TraceWelderSerializer()
+    qualification = TraceQualificationSerializer(allow_null=True)
+    consumable_lot = TraceLotSerializer(allow_null=True)
+    equipment = TraceEquipmentSerializer(allow_null=True)
+    check = CheckSerializer(allow_null=True, help_text="The welder check as stored with the entry.")
+    override = OverrideSerializer(allow_null=True)
+
+
+class TraceInspectionSerializer(serializers.ModelSerializer):
+    repair_cycle = serializers.IntegerField(allow_null=True)
+    findings = NestedFindingSerializer(many=True)
+
+    class Meta:
+        model = Inspection
+        fields = [
+            "id",
+            "inspection_id",
+            "method",
+            "result",
+            "inspected_at",
+            "inspector",
+            "report_no",
+            "examined_length_mm",
+            "defect_type",
+            "repair_cycle",
+            "findings",
+        ]
+        read_only_fields = fields
+
+
+class WeldTraceSerializer(serializers.Serializer):
+    """`GET welds/{id}/trace`: the weld, its work order, WPS, weld log and inspections."""
+
+    schema_example = {
+        "weld": {**WeldSerializer.schema_example, "weld_id": "W1", "status": "accepted", "repair_count": 1},
+        "work_order": {
+            "order_id": "WO-1000",
+            "client": "Client 1",
+            "description": "Pipe welding",
+            "status": "in_progress",
+            "due_date": "2025-06-30",
+            "quality_level": "C",
+        },
+        "wps": {
+            "wps_id": "WPS-135-01",
+            "revision": "A",
+            "status": "approved",
+            "pqr_ref": "PQR-12",
+            "process": "135",
+            "root_process": "",
+            "product_forms": ["P", "T"],
+            "weld_types": ["BW", "FW"],
+            "filler_group": "FM1",
+            "filler_designation": "ISO 14341-A G 42 4 M21 3Si1",
+            "thickness_min_mm": 3.0,
+            "thickness_max_mm": 30.0,
+            "diameter_min_mm": None,
+            "diameter_max_mm": None,
+            "positions": ["PA", "PB", "PC", "PF"],
+        },
+        "entries": [
+            {
+                "id": 1,
+                "layer": "root",
+                "process": "135",
+                "welded_on": "2025-06-01",
+                "arc_seconds": 1800,
+                "welder": {"employee_id": "EMP-01", "name": "John Doe", "stamp": "JD1"},
+                "qualification": {
+                    "qualification_id": "ISO-135-01",
+                    "standard": "iso_9606_1",
+                    "designation": "ISO 9606-1 135 P BW FM1 S t10 PF ss nb",
+                    "process": "135",
+                    "matched": True,
+                    "status": "valid",
+                    "effective_until": "2025-09-10",
+                },
+                "consumable_lot": {
+                    "lot_id": "LOT-0001",
+                    "designation": "ISO 14341-A G 42 4 M21 3Si1",
+                    "filler_group": "FM1",
+                    "heat_number": "H4471",
+                    "certificate_type": "3.1",
+                    "certificate_no": "CERT-8812",
+                    "expires_on": "2026-01-31",
+                    "expired_that_day": False,
+                },
+                "equipment": {
+                    "equipment_id": "EQ-007",
+                    "name": "MIG Welder 7",
+                    "calibration_status": "valid",
+                    "calibration_due": "2026-01-10",
+                    "validated": True,
+                },
+                "check": {"ok": True, "qualification": "ISO-135-01", "failures": [], "warnings": []},
+                "override": None,
+            }
+        ],
+        "inspections": [
+            {
+                "id": 2,
+                "inspection_id": "QC-101",
+                "method": "RT",
+                "result": "fail",
+                "inspected_at": "2025-06-03T10:00:00Z",
+                "inspector": "Inspector X",
+                "report_no": "RT-2025-0112",
+                "examined_length_mm": 500.0,
+                "defect_type": "porosity",
+                "repair_cycle": 0,
+                "findings": [
+                    {
+                        "id": 7,
+                        "code": "2013",
+                        "group": 2,
+                        "label": "Clustered (localized) porosity",
+                        "size_mm": 2.5,
+                        "length_mm": 30.0,
+                        "location": "120 mm from the datum",
+                        "quality_level": "",
+                        "verdict": "reject",
+                    }
+                ],
+            }
+        ],
+    }
+
+    weld = WeldSerializer()
+    work_order = TraceWorkOrderSerializer()
+    wps = TraceWpsSerializer(allow_null=True)
+    entries = TraceEntrySerializer(many=True)
+    inspections = TraceInspectionSerializer(many=True)

@@ -20,9 +20,11 @@ from workorders.serializers import (
     QualificationCheckSerializer,
     WeldActivitySerializer,
     WeldSerializer,
+    WeldTraceSerializer,
     WorkOrderSerializer,
     WpsSerializer,
 )
+from workorders.trace import trace_queryset, weld_trace
 from workshop import errors
 from workshop.api.filters import parse_as_of
 from workshop.api.serializers import ErrorSerializer, selected_fields
@@ -164,6 +166,11 @@ class WeldViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
     search_fields = ["weld_id", "order__order_id"]
     ordering_fields = ["weld_id", "thickness_mm", "position", "created_at", "updated_at"]
 
+    def get_queryset(self):
+        if getattr(self, "action", None) == "trace":
+            return trace_queryset()  # the trace loads the rest itself, in bulk
+        return super().get_queryset()
+
     def perform_update(self, serializer):
         super().perform_update(serializer)
         services.weld_recheck_entries(weld=serializer.instance)
@@ -208,6 +215,29 @@ class WeldViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
             for employee, q, check in services.eligible_welders(weld, on=day)
         ]
         return Response(EligibleWelderSerializer(rows, many=True).data)
+
+    @extend_schema(
+        summary="Trace a weld end to end",
+        filters=False,  # not the welds list's filters, sorting or paging
+        responses={200: WeldTraceSerializer},
+        examples=[
+            OpenApiExample(
+                "A weld welded, rejected by RT and traced",
+                value=WeldTraceSerializer.schema_example,
+                response_only=True,
+                status_codes=["200"],
+            )
+        ],
+    )
+    @action(detail=True, methods=["get"], url_path="trace", pagination_class=None, filterset_class=None)
+    def trace(self, request, pk=None):
+        """Everything an auditor asks about one weld: the weld (R10 status), its work order and
+        WPS; every weld-log entry (by day, then id) with the welder, the qualification and its
+        status that day, the consumable lot and heat (expired that day?), the machine and its
+        calibration state that day, the stored check and override; every inspection (by time,
+        then id) with its repair cycle and findings. A fixed number of queries whatever the
+        weld's history."""
+        return Response(WeldTraceSerializer(weld_trace(self.get_object())).data)
 
 
 class WeldActivityViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):

@@ -130,7 +130,10 @@ class TestWeldContract(ListCellsMixin, ResourceContract):
         return WeldActivityFactory().weld
 
     def extra_actions(self):
-        return [ExtraAction("eligible_welders", "get", "eligible-welders/", allowed=EVERYONE)]
+        return [
+            ExtraAction("eligible_welders", "get", "eligible-welders/", allowed=EVERYONE),
+            ExtraAction("trace", "get", "trace/", allowed=EVERYONE),
+        ]
 
 
 class TestWeldLogContract(ResourceContract):
