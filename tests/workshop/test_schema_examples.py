@@ -247,7 +247,9 @@ def test_every_file_answer_is_also_documented_as_bytes(schema):
     files = {}
     for name, op in operations(schema):
         content = op.get("responses", {}).get("200", {}).get("content", {})
-        binary = sorted(t for t, media in content.items() if media.get("schema", {}).get("format") == "binary")
+        binary = sorted(
+            t for t, media in content.items() if media.get("schema", {}).get("format") == "binary"
+        )
         if binary:
             files[name] = binary
     assert files
