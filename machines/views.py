@@ -10,6 +10,7 @@ from workshop.api.viewsets import ModelViewSet, ReadUpdateDeleteViewSet
 from workshop.imports.serializers import ExcelImportSerializer
 from workshop.imports.service import ImportRun
 from workshop.imports.views import (
+    IMPORT_422,
     QUEUED,
     QUEUED_EXAMPLE,
     UPLOAD_PARAMETERS,
@@ -48,7 +49,7 @@ class ImportTemplateViewSet(ModelViewSet):
         "the sheet is a 422. Also reachable as `POST /api/v1/upload/{id}`. With "
         "`Prefer: respond-async`, or past `IMPORT_SYNC_MAX_ROWS` rows, queued as a job (`202`).",
         request={"multipart/form-data": ImportUploadSerializer},
-        responses={201: ExcelImportSerializer, 202: QUEUED},
+        responses={201: ExcelImportSerializer, 202: QUEUED, 422: IMPORT_422},
         parameters=UPLOAD_PARAMETERS,
         examples=[
             OpenApiExample(

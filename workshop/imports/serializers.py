@@ -50,6 +50,17 @@ class RowErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class ImportErrorSerializer(serializers.Serializer):
+    """A file refused for its rows: the error body with `errors` as the list of every row
+    error (`{row, column, message}`) instead of an object of field → messages."""
+
+    detail = serializers.CharField()
+    error_code = serializers.CharField()
+    timestamp = serializers.DateTimeField()
+    request_id = serializers.CharField(allow_null=True)
+    errors = RowErrorSerializer(many=True)
+
+
 @extend_schema_field(RowErrorSerializer(many=True))
 class RowErrorsField(serializers.JSONField):
     """The stored row errors, passed through as they are."""

@@ -9,12 +9,19 @@ import re
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from workshop.api.serializers import ErrorSerializer
 from workshop.api.viewsets import ModelViewSet, ReadDeleteViewSet
 from workshop.errors import ValidationFailed
 from workshop.files import stored_file_response
@@ -22,7 +29,11 @@ from workshop.imports.filters import ExcelImportFilter, ImportScheduleFilter
 from workshop.imports.jobs import import_job_create, import_job_replayed
 from workshop.imports.models import ExcelImport, ImportSchedule
 from workshop.imports.reader import check_upload
-from workshop.imports.serializers import ExcelImportSerializer, ImportScheduleSerializer
+from workshop.imports.serializers import (
+    ExcelImportSerializer,
+    ImportErrorSerializer,
+    ImportScheduleSerializer,
+)
 from workshop.imports.service import (
     ImportRun,
     excel_import_delete,
@@ -121,6 +132,47 @@ QUEUED_DESCRIPTION = (
     "`error` is the 422 (every row error) or other refusal that ended it."
 )
 QUEUED = OpenApiResponse(JobSerializer, description=QUEUED_DESCRIPTION)
+# An upload's 422 has two shapes: the form's own fields (`file`, `dry_run`: the usual object of
+# field → messages) or the file's rows (a list of `{row, column, message}`). One of them, by
+# the type of `errors`, so a generated client parses either.
+IMPORT_422 = OpenApiResponse(
+    PolymorphicProxySerializer(
+        component_name="ImportValidationError",
+        serializers=[ErrorSerializer, ImportErrorSerializer],
+        resource_type_field_name=None,
+    ),
+    description="`VALIDATION_ERROR`: a bad form field (`errors` an object, as everywhere) or bad rows "
+    "(`errors` a list of every row error; nothing was imported).",
+    examples=[
+        OpenApiExample(
+            "Bad rows",
+            value={
+                "detail": "2 problem(s) in the file; nothing was imported.",
+                "error_code": "VALIDATION_ERROR",
+                "timestamp": "2025-11-25T09:30:00Z",
+                "request_id": "0b5c8f0e3a5d4c1e",
+                "errors": [
+                    {"row": 3, "column": "Client", "message": "This field is required."},
+                    {"row": 7, "column": "DueDate", "message": "Enter a date as YYYY-MM-DD."},
+                ],
+            },
+            response_only=True,
+            status_codes=["422"],
+        ),
+        OpenApiExample(
+            "Bad form field",
+            value={
+                "detail": "file: No file was submitted.",
+                "error_code": "VALIDATION_ERROR",
+                "timestamp": "2025-11-25T09:30:00Z",
+                "request_id": "0b5c8f0e3a5d4c1e",
+                "errors": {"file": ["No file was submitted."]},
+            },
+            response_only=True,
+            status_codes=["422"],
+        ),
+    ],
+)
 QUEUED_EXAMPLE = queued_example("import")
 
 
@@ -147,7 +199,7 @@ class ExcelImportMixin:
         "With `Prefer: respond-async`, or past `IMPORT_SYNC_MAX_ROWS` rows, the file is checked "
         "(413/415 at once) and the import queued as a job: `202` with the job.",
         request={"multipart/form-data": ImportUploadSerializer},
-        responses={201: ExcelImportSerializer, 202: QUEUED},
+        responses={201: ExcelImportSerializer, 202: QUEUED, 422: IMPORT_422},
         parameters=UPLOAD_PARAMETERS,
         examples=[
             OpenApiExample(
