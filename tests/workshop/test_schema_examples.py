@@ -256,3 +256,48 @@ def test_every_file_answer_is_also_documented_as_bytes(schema):
     missing = sorted(name for name, types in files.items() if "application/octet-stream" not in types)
     assert missing == []
     assert "GET /api/v1/workorders/export/" in files and "POST /api/v1/workorders/export/" in files
+
+
+def test_choice_filters_are_arrays_of_their_values(schema):
+    """`status`, `result`, `reason`, `role`, `method` …: a comma list of choices is an array
+    of the enum (`style: form`, `explode: false`), not a plain string."""
+    seen = {}
+    for name, op in operations(schema):
+        for parameter in op.get("parameters", []):
+            if parameter["in"] == "query" and parameter["name"] in (
+                "status",
+                "result",
+                "reason",
+                "role",
+                "method",
+            ):
+                seen[(name, parameter["name"])] = parameter
+    # an employee's `role` is a free-text job title, not a choice
+    for operation in (
+        "GET /api/v1/employees/",
+        "GET /api/v1/employees/export/",
+        "POST /api/v1/employees/export/",
+    ):
+        assert seen.pop((operation, "role"))["schema"] == {"type": "string"}
+    assert len(seen) > 15
+    for key, parameter in seen.items():
+        assert parameter["schema"]["type"] == "array", key
+        assert parameter["schema"]["items"]["enum"], key
+        assert (parameter["style"], parameter["explode"]) == ("form", False), key
+    roles = seen[("GET /api/v1/users/", "role")]["schema"]["items"]["enum"]
+    assert roles == ["admin", "manager", "operator", "viewer"]
+
+
+@pytest.mark.django_db
+def test_a_choice_filter_takes_the_arrays_form(api):
+    """What a generated client sends for `status=[pending, on_hold]` (`style: form`,
+    `explode: false`): one comma list."""
+    from tests.factories import WorkOrderFactory
+
+    (
+        WorkOrderFactory(status="pending"),
+        WorkOrderFactory(status="on_hold"),
+        WorkOrderFactory(status="completed"),
+    )
+    body = api.get("/api/v1/workorders/", {"status": "pending,on_hold"}).json()
+    assert sorted(item["status"] for item in body["items"]) == ["on_hold", "pending"]

@@ -10,10 +10,18 @@ record example to what the API really returns.
 
 from __future__ import annotations
 
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.plumbing import force_instance, is_list_serializer
-from drf_spectacular.utils import OpenApiExample
+from drf_spectacular.plumbing import (
+    build_array_type,
+    build_basic_type,
+    build_parameter_type,
+    force_instance,
+    is_list_serializer,
+)
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
@@ -199,6 +207,36 @@ class AutoSchema(SpectacularAutoSchema):
                 response["description"] = ERROR_DESCRIPTIONS.get(code, "Error")
                 responses[code] = response
         return responses
+
+
+class FilterExtension(DjangoFilterExtension):
+    """Our lists' filters in the schema: a comma list of choices (`status=pending,on_hold`) is
+    an array of the choice values (`style: form, explode: false`), so generated clients get
+    an enum, not a plain string. Labels and aliases are still accepted (documented values
+    only)."""
+
+    target_class = "workshop.api.filters.FilterBackend"
+    priority = 1
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        from workshop.api.filters import ChoiceListFilter
+
+        if not isinstance(filter_field, ChoiceListFilter):
+            return super().resolve_filter_field(auto_schema, model, filterset_class, field_name, filter_field)
+        values = [value for value, _label in filter_field.extra["choices"]]
+        help_text = filter_field.extra.get("help_text") or "One value or a comma list (any of them)."
+        return [
+            build_parameter_type(
+                name=field_name,
+                required=False,
+                location=OpenApiParameter.QUERY,
+                description=str(help_text),
+                schema=build_array_type(build_basic_type(OpenApiTypes.STR)),
+                enum=values,
+                explode=False,
+                style="form",
+            )
+        ]
 
 
 class JWTScheme(SimpleJWTScheme):
