@@ -296,6 +296,17 @@ def test_any_user_can_log_in_to_the_browsable_api(client):
     assert client.get("/api/v1/workorders/", HTTP_ACCEPT="application/json").status_code == 401
 
 
+def test_an_anonymous_browser_is_sent_to_the_browsable_apis_login(client):
+    """A browser (HTML negotiated) that is not logged in goes to the login page and comes
+    back; JSON clients, and a browser's POST, still get the JSON 401."""
+    response = client.get("/api/v1/workorders/?status=pending", HTTP_ACCEPT="text/html")
+    assert response.status_code == 302
+    assert response["Location"] == "/api-auth/login/?next=/api/v1/workorders/%3Fstatus%3Dpending"
+    assert client.get("/api/v1/workorders/", HTTP_ACCEPT="application/json").status_code == 401
+    assert client.get("/api/v1/workorders/").status_code == 401  # no Accept: JSON
+    assert client.post("/api/v1/workorders/", {}, HTTP_ACCEPT="text/html").status_code == 401
+
+
 def test_the_browsable_api_login_is_rate_limited_like_the_others(client, settings):
     settings.RATELIMIT_AUTH = "2/h"
     settings.RATELIMIT_ENABLE = True

@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import structlog
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import (
     PermissionDenied,
     RequestDataTooBig,
@@ -21,6 +23,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
@@ -178,6 +181,9 @@ REFUSALS = (
 def exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every exception a view raises becomes the error body."""
     request = context.get("request")
+    if _is_browser_wanting_login(exc, request):
+        # The browsable API (development): a browser gets the login page, then comes back.
+        return redirect_to_login(request.get_full_path(), login_url=reverse("rest_framework:login"))
     if isinstance(exc, REFUSALS):
         exc = _count_refused(exc, context)
     response = _handle(exc, request)
@@ -197,6 +203,18 @@ def exception_handler(exc, context):
             report_exception(exc)  # answered here, so Django's own error signal never fires
     set_rollback()
     return response
+
+
+def _is_browser_wanting_login(exc, request) -> bool:
+    """An anonymous GET that negotiated the browsable API's HTML (a browser, `BROWSABLE_API`
+    on): not a JSON client, so a 401 body would leave it with no way to log in."""
+    return (
+        isinstance(exc, exceptions.NotAuthenticated)
+        and request is not None
+        and request.method == "GET"
+        and getattr(settings, "BROWSABLE_API", False)
+        and getattr(getattr(request, "accepted_renderer", None), "format", None) == "api"
+    )
 
 
 def handle_exception(exc: BaseException, request=None) -> Response:
