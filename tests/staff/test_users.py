@@ -54,11 +54,16 @@ class TestUserContract(ResourceContract):
         ]
 
     def test_create_ignores_read_only_fields(self, api):
-        """Users have no created_by; instead, privilege flags cannot be written."""
-        payload = {**self.create_payload(), "is_superuser": True, "is_staff": True, "id": 4242}
-        body = api.post(self.url, payload, format="json").json()
-        user = User.objects.get(pk=body["id"])
-        assert body["id"] != 4242 and not user.is_superuser and not user.is_staff
+        """Users have no created_by; a read-only `id` sent along is ignored, and privilege
+        flags (no fields of a user here) are a 422 naming them, nothing created."""
+        body = api.post(self.url, {**self.create_payload(), "id": 4242}, format="json").json()
+        assert body["id"] != 4242
+        before = User.objects.count()
+        payload = {**self.create_payload(), "username": "flags", "is_superuser": True, "is_staff": True}
+        refused = assert_error(api.post(self.url, payload, format="json"), 422, "VALIDATION_ERROR")
+        assert set(refused["errors"]) == {"is_superuser", "is_staff"}
+        assert refused["errors"]["is_staff"][0].startswith("Unknown field.")
+        assert User.objects.count() == before
 
     def test_create(self, api):
         response = api.post(self.url, self.create_payload(), format="json")

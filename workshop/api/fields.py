@@ -18,6 +18,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from workshop.models import json_without_nul
+
 NULL_WORDS = {"", "none", "null", "n/a", "-"}
 
 
@@ -184,6 +186,10 @@ class JSONObjectField(serializers.JSONField):
     422, as is null unless `allow_null`. The schema says `object`, not "anything"."""
 
     default_error_messages = {"not_object": "Must be a JSON object."}
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(json_without_nul)  # PostgreSQL's jsonb cannot hold one
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)

@@ -8,6 +8,7 @@ selection on the way out.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -58,7 +59,27 @@ def selected_fields(request, allowed: list[str]) -> list[str] | None:
     return wanted
 
 
-class ModelSerializer(serializers.ModelSerializer):
+class RejectUnknownFields:
+    """A body naming a field the serializer does not have is a 422 naming it ("Unknown
+    field."), nothing written — a typo (`assigned_welder_id`) is never silently dropped.
+    Read-only fields are known: a client may send back the record it read."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(str(name) for name in data if name not in self.fields)
+            if unknown:
+                allowed = ", ".join(sorted(n for n, f in self.fields.items() if not f.read_only))
+                raise serializers.ValidationError(
+                    {name: [f"Unknown field. Allowed: {allowed}."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class Serializer(RejectUnknownFields, serializers.Serializer):
+    """The base of a request body that is not a record (an action's, a login's)."""
+
+
+class ModelSerializer(RejectUnknownFields, serializers.ModelSerializer):
     serializer_choice_field = LenientChoiceField
     serializer_related_field = PrimaryKeyRelatedField
     serializer_field_mapping = {
