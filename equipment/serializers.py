@@ -14,7 +14,7 @@ from equipment.models import (
     EquipmentStatus,
 )
 from workshop.api.fields import JSONObjectField, LenientChoiceField, LenientDateField, SlugRelatedField
-from workshop.api.serializers import ModelSerializer
+from workshop.api.serializers import ModelSerializer, Serializer
 
 INT_MAX = 2_147_483_647
 
@@ -220,7 +220,7 @@ class EquipmentCalibrationSerializer(ModelSerializer):
         return {"filename": obj.certificate_filename, "content_type": obj.certificate_content_type}
 
 
-class CertificateUploadSerializer(serializers.Serializer):
+class CertificateUploadSerializer(Serializer):
     file = serializers.FileField(
         allow_empty_file=True, help_text="The certificate: a PDF, PNG or JPEG file (by content)."
     )

@@ -4,7 +4,7 @@ from inventory.models import ConsumableLot, Item, MovementReason, StockMovement
 from inventory.services import MAX_QUANTITY
 from workorders.models import WorkOrder
 from workshop.api.fields import LenientChoiceField, SlugRelatedField, TextField
-from workshop.api.serializers import ModelSerializer
+from workshop.api.serializers import ModelSerializer, Serializer
 
 
 class ItemSerializer(ModelSerializer):
@@ -99,7 +99,7 @@ class StockMovementSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class StockAdjustmentSerializer(serializers.Serializer):
+class StockAdjustmentSerializer(Serializer):
     """The body of `POST /api/v1/items/{id}/adjust`."""
 
     delta = serializers.IntegerField(

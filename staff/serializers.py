@@ -22,7 +22,7 @@ from workshop.api.fields import (
     SlugRelatedField,
     TextField,
 )
-from workshop.api.serializers import ModelSerializer
+from workshop.api.serializers import ModelSerializer, Serializer
 from workshop.roles import ROLES, user_role
 
 
@@ -478,7 +478,7 @@ class QualificationEventSerializer(ModelSerializer):
 OVERRIDE_REASON = {"min_length": 10, "max_length": 500}
 
 
-class ConfirmSerializer(serializers.Serializer):
+class ConfirmSerializer(Serializer):
     schema_example = {
         "confirmed_on": "2025-09-01",
         "override_reason": "Welds on site, log kept on paper",
@@ -502,21 +502,21 @@ class BulkConfirmSerializer(ConfirmSerializer):
     )
 
 
-class RevalidateSerializer(serializers.Serializer):
+class RevalidateSerializer(Serializer):
     schema_example = {"revalidated_on": "2027-02-01", "note": ""}
 
     revalidated_on = LenientDateField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class RenewSerializer(serializers.Serializer):
+class RenewSerializer(Serializer):
     schema_example = {"test_date": "2026-12-10", "note": "Retest, QW-322.2(a)"}
 
     test_date = LenientDateField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class RevokeSerializer(serializers.Serializer):
+class RevokeSerializer(Serializer):
     schema_example = {"reason": "Failed the bend test", "revoked_on": "2026-01-05"}
 
     reason = serializers.CharField(max_length=2000)

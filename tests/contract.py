@@ -63,6 +63,7 @@ class ResourceContract:
     # change what they created; users are for admins only.
     operator_creates: bool = False
     operator_changes_own: bool = False
+    recomputed_on_write: tuple[str, ...] = ()  # fields a write works out afresh (a check's result)
     admin_only: bool = False
 
     # ------------------------------------------------------------------ to override
@@ -307,6 +308,23 @@ class ResourceContract:
         assert response.status_code == 200, response.json()
         self.assert_matches(response.json(), payload)
         assert api.get(self.detail(obj.pk)).json() == response.json()
+
+    def test_a_record_read_can_be_written_back_unchanged(self, api):
+        """What a client reads is a body it may send back (PUT): every read-only field is
+        known, every value it was given is accepted (blank, null and the rest), and nothing
+        changes but `updated_at`."""
+        if "update" not in self.actions:
+            return
+        obj = self.make()
+        before = api.get(self.detail(obj.pk)).json()
+        response = api.put(self.detail(obj.pk), before, format="json")
+        assert response.status_code == 200, response.json()
+        after = response.json()
+        settled = {"updated_at", *self.recomputed_on_write}
+        changed = {
+            k: (before[k], after.get(k)) for k in before if k not in settled and after.get(k) != before[k]
+        }
+        assert changed == {}, changed
 
     def test_partial_update(self, api):
         obj = self.make()

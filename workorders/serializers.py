@@ -21,7 +21,7 @@ from workshop.api.fields import (
     SlugRelatedField,
     TextField,
 )
-from workshop.api.serializers import ModelSerializer
+from workshop.api.serializers import ModelSerializer, Serializer
 from workshop.roles import user_may_record_history
 
 
@@ -529,7 +529,7 @@ class WeldActivitySerializer(ModelSerializer):
         return attrs
 
 
-class QualificationCheckSerializer(serializers.Serializer):
+class QualificationCheckSerializer(Serializer):
     """A dry run of the welder check: the entry that would be written."""
 
     welder = SlugRelatedField(slug_field="employee_id", queryset=Employee.objects.all())
@@ -543,6 +543,12 @@ class QualificationCheckSerializer(serializers.Serializer):
     )
     equipment = SlugRelatedField(
         slug_field="equipment_id", queryset=Equipment.objects.all(), allow_null=True, required=False
+    )
+    # The rest of a weld-log entry's body, so the entry about to be sent can be checked as it
+    # is: checked for what they are, but they change nothing in the check.
+    layer = LenientChoiceField(choices=Layer.choices, required=False, help_text="Not part of the check.")
+    arc_seconds = serializers.IntegerField(
+        min_value=0, allow_null=True, required=False, help_text="Not part of the check."
     )
 
     def validate(self, attrs):

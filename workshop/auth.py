@@ -24,17 +24,17 @@ from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from workshop.api.fields import TextField
-from workshop.api.serializers import MessageSerializer
+from workshop.api.serializers import MessageSerializer, Serializer
 from workshop.roles import ROLES, user_role
 from workshop.users import user_revoke_tokens
 
 
-class LoginSerializer(serializers.Serializer):
+class LoginSerializer(Serializer):
     username = TextField(max_length=150)
     password = TextField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
 
 
-class RefreshSerializer(serializers.Serializer):
+class RefreshSerializer(Serializer):
     schema_example = {"refresh_token": "eyJhbGciOi…"}
 
     refresh_token = TextField(max_length=4096)
@@ -194,7 +194,7 @@ def _ended_refresh_payload(raw: str) -> dict | None:
     return payload if payload.get(token_type_claim) == RefreshToken.token_type else None
 
 
-class PasswordChangeSerializer(serializers.Serializer):
+class PasswordChangeSerializer(Serializer):
     schema_example = {
         "old_password": "the-current-passphrase",
         "new_password": "a-longer-new-passphrase-2025",

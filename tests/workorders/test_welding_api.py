@@ -676,3 +676,23 @@ def test_a_9_3c_qualification_the_setting_no_longer_allows_is_never_matched(api,
     assert "NO_QUALIFICATION_FOR_PROCESS" in body["errors"][0]["message"]
     assert WeldActivity.objects.filter(qualification=q).count() == 1
     assert WeldActivity.objects.count() == 1
+
+
+def test_the_dry_run_takes_an_entrys_whole_body_and_refuses_unknown_fields(api, shop):
+    """`POST qualifications/check` with the weld-log entry about to be sent (layer and arc
+    seconds too) answers the check; a field no entry has is a 422 naming it."""
+    body = entry(layer="cap", arc_seconds=900)
+    response = api.post("/api/v1/qualifications/check", body, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["ok"] is True
+    refused = assert_error(
+        api.post("/api/v1/qualifications/check", {**body, "welder_id": 3}, format="json"),
+        422,
+        "VALIDATION_ERROR",
+    )
+    assert list(refused["errors"]) == ["welder_id"]
+    assert_error(
+        api.post("/api/v1/qualifications/check", {**body, "layer": "bead"}, format="json"),
+        422,
+        "VALIDATION_ERROR",
+    )

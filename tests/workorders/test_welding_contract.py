@@ -144,6 +144,7 @@ class TestWeldLogContract(ResourceContract):
     max_list_queries = 4  # count, page with every related record (+ auth user)
     operator_creates = True
     operator_changes_own = True
+    recomputed_on_write = ("qualification", "check")  # the factory writes entries unchecked
 
     def make(self, **kwargs):
         # a welder holding Q1, so that a change's re-run check passes

@@ -319,3 +319,43 @@ def test_the_browsable_api_login_is_rate_limited_like_the_others(client, setting
         "/api-auth/login/", {"username": "nobody", "password": "wrong"}, REMOTE_ADDR="198.51.100.99"
     )
     assert response.status_code == 403
+
+
+@pytest.mark.django_db
+def test_unknown_body_fields_are_422_naming_them_and_write_nothing(api, anon):
+    """A typo in a field name is never silently dropped: records, logins and actions alike."""
+    from tests.factories import ItemFactory, WorkOrderFactory
+    from workorders.models import WorkOrder
+
+    cases = [
+        (anon, "/api/v1/auth/login", {"username": "x", "password": "y", "remember_me": True}, "remember_me"),
+        (
+            api,
+            "/api/v1/workorders/",
+            {"order_id": "WO-NEW", "client": "Acme", "assigned_welder_id": 3},
+            "assigned_welder_id",
+        ),
+        (
+            api,
+            f"/api/v1/items/{ItemFactory().pk}/adjust/",
+            {"delta": 5, "reason": "receipt", "why": "x"},
+            "why",
+        ),
+    ]
+    order = WorkOrderFactory()
+    for client, url, body, unknown in cases:
+        refused = assert_error(client.post(url, body, format="json"), 422, "VALIDATION_ERROR")
+        assert list(refused["errors"]) == [unknown], url
+        assert refused["errors"][unknown][0].startswith("Unknown field. Allowed: "), url
+    refused = assert_error(
+        api.patch(f"/api/v1/workorders/{order.pk}/", {"clinet": "Typo Ltd"}, format="json"),
+        422,
+        "VALIDATION_ERROR",
+    )
+    assert list(refused["errors"]) == ["clinet"]
+    assert not WorkOrder.objects.filter(order_id="WO-NEW").exists()
+    order.refresh_from_db()
+    assert order.client != "Typo Ltd"
+    # read-only fields sent back with the record are known: ignored, as before
+    record = api.get(f"/api/v1/workorders/{order.pk}/").json()
+    assert api.put(f"/api/v1/workorders/{order.pk}/", record, format="json").status_code == 200

@@ -51,6 +51,8 @@ class LenientChoiceField(serializers.ChoiceField):
         return super().validate_empty_values(data)
 
     def to_internal_value(self, data):
+        if data == "" and self.allow_blank:  # "none set", as the field answers it
+            return ""
         if isinstance(data, str):
             key = normalise_label(data)
             if key in self.aliases:

@@ -21,7 +21,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from workshop.api.serializers import ErrorSerializer
+from workshop.api.serializers import ErrorSerializer, Serializer
 from workshop.api.viewsets import ModelViewSet, ReadDeleteViewSet
 from workshop.errors import ValidationFailed
 from workshop.files import stored_file_response
@@ -54,7 +54,7 @@ IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 UPLOAD_PERMISSION = perm_name(ExcelImport, "add")
 
 
-class ImportUploadSerializer(serializers.Serializer):
+class ImportUploadSerializer(Serializer):
     # An empty file reaches the reader, which answers 415 like for any other non-Excel file.
     file = serializers.FileField(
         allow_empty_file=True, help_text="An Excel workbook (.xlsx or .xls); the first sheet is read."
