@@ -16,11 +16,13 @@ reverse.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Aggregate, Count, Exists, JSONField, Max, Min, OuterRef, QuerySet, Subquery
 
 from inventory.models import ConsumableLot
@@ -142,3 +144,62 @@ def recall_summary(lot: ConsumableLot) -> RecallSummary:
         heat_number=lot.heat_number,
         **counts,
     )
+
+
+_DONE = object()
+
+
+def read_ahead(rows: Iterable, *, chunk_size: int, depth: int = 2) -> Iterator:
+    """`rows`, read by a second thread `chunk_size` at a time, `depth` chunks ahead of the
+    caller: while the caller writes one chunk of the file (Python, one core), the database
+    works out the next (R10's subqueries, in PostgreSQL's process, the other core).
+    tests/perf/bench_recall.py measures what it saves.
+
+    The thread reads through this thread's connection — the same transaction (and `SET
+    LOCAL`), as Django's live-server thread shares an in-memory database — and is the only
+    one to use it until the iteration ends or is closed: the caller must not query meanwhile."""
+    chunks: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    shared = connections[DEFAULT_DB_ALIAS]
+
+    def produce() -> None:
+        connections[DEFAULT_DB_ALIAS] = shared
+        source = iter(rows)
+        try:
+            chunk: list = []
+            for row in source:
+                chunk.append(row)
+                if len(chunk) >= chunk_size:
+                    chunks.put(chunk)
+                    chunk = []
+                    if stop.is_set():
+                        return
+            chunks.put(chunk)
+            chunks.put(_DONE)
+        except BaseException as exc:  # handed to the caller, raised there
+            chunks.put(exc)
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    shared.inc_thread_sharing()
+    worker = threading.Thread(target=produce, name="recall-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = chunks.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+    finally:
+        stop.set()
+        while worker.is_alive():  # let it finish the chunk it is on
+            try:
+                chunks.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        worker.join()
+        shared.dec_thread_sharing()

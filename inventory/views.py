@@ -13,7 +13,14 @@ from rest_framework.response import Response
 
 from inventory.filters import ConsumableLotFilter, ItemFilter, RecallFilter, StockMovementFilter
 from inventory.models import ConsumableLot, Item, StockMovement
-from inventory.recall import recall_dicts, recall_reading, recall_rows, recall_summary, recall_welds
+from inventory.recall import (
+    read_ahead,
+    recall_dicts,
+    recall_reading,
+    recall_rows,
+    recall_summary,
+    recall_welds,
+)
 from inventory.serializers import (
     RECALL_LOT_EXAMPLE,
     RECALL_ROW_EXAMPLE,
@@ -424,7 +431,11 @@ class ConsumableLotViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
         try:
             with recall_reading():
                 rows = write_table(
-                    out, fmt, "recall", RECALL_COLUMNS, recall_rows(welds, chunk_size=CHUNK_SIZE)
+                    out,
+                    fmt,
+                    "recall",
+                    RECALL_COLUMNS,
+                    read_ahead(recall_rows(welds, chunk_size=CHUNK_SIZE), chunk_size=CHUNK_SIZE),
                 )
         except BaseException:
             out.close()
