@@ -342,3 +342,41 @@ def test_a_constant_number_of_queries_whatever_the_size(api, db, django_assert_m
         assert len(xlsx_rows(body_of(large))) == 28
     else:
         assert large.json()["total"] == 27 and len(large.json()["items"]) == 27
+
+
+def test_read_ahead_gives_every_row_in_order_and_hands_errors_over(db):
+    from django.db import connection
+
+    from inventory.recall import read_ahead
+
+    assert list(read_ahead(iter(range(10)), chunk_size=3)) == list(range(10))
+    assert list(read_ahead(iter([]), chunk_size=3)) == []
+
+    def broken():
+        yield 1
+        raise ValueError("lost the database")
+
+    with pytest.raises(ValueError, match="lost the database"):
+        list(read_ahead(broken(), chunk_size=1))
+    assert not connection.allow_thread_sharing  # given back
+
+
+def test_read_ahead_stops_when_the_caller_stops(db):
+    from django.db import connection
+
+    from inventory.recall import read_ahead
+
+    rows = read_ahead(iter(range(100_000)), chunk_size=10)
+    assert next(rows) == 0
+    rows.close()  # the writer failed: the reader ends too
+    assert not connection.allow_thread_sharing
+
+
+def test_read_ahead_reads_through_the_callers_transaction(db):
+    """The reader thread sees rows this transaction wrote and has not committed."""
+    from inventory.recall import read_ahead
+    from workorders.models import WorkOrder
+
+    WorkOrderFactory(order_id="WO-UNCOMMITTED")
+    rows = WorkOrder.objects.values_list("order_id", flat=True).iterator(chunk_size=2)
+    assert "WO-UNCOMMITTED" in list(read_ahead(rows, chunk_size=2))
