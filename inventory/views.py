@@ -390,8 +390,9 @@ class ConsumableLotViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
         paginator = EnvelopePagination()
         with recall_reading():
             rows = paginator.paginate_queryset(welds, request, view=self, fetch=recall_dicts)
+            summary = recall_summary(lot)
         response = paginator.get_paginated_response(RecallWeldSerializer(rows, many=True).data)
-        response.data["lot"] = RecallSummarySerializer(recall_summary(lot)).data
+        response.data["lot"] = RecallSummarySerializer(summary).data
         return response
 
     @extend_schema(
