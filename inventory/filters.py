@@ -1,6 +1,9 @@
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from inventory.models import ConsumableLot, Item, MovementReason, StockMovement, lot_expired_q
+from workorders.models import Weld, WeldActivity
+from workorders.selectors import WELD_STATUSES
 from workshop.api.filters import (
     BaseFilterSet,
     ChoiceListFilter,
@@ -73,3 +76,40 @@ class ConsumableLotFilter(BaseFilterSet):
     def filter_expired(self, queryset, name, value):
         day = self.form.cleaned_data.get("as_of") or timezone.localdate()
         return queryset.filter(lot_expired_q(day)) if value else queryset.exclude(lot_expired_q(day))
+
+
+class RecallFilter(django_filters.FilterSet):
+    """The recall list's filters (`consumable-lots/{id}/welds/` and its export), on the welds
+    of `inventory.recall.recall_welds`."""
+
+    status = ChoiceListFilter(
+        choices=[(s, s) for s in WELD_STATUSES],
+        method="filter_status",
+        help_text="R10 weld statuses, comma-separated: planned, welded, rejected, repaired, accepted.",
+    )
+    order_id = django_filters.CharFilter(
+        field_name="order__order_id", lookup_expr="iexact", help_text="A work order's `order_id`."
+    )
+    client = django_filters.CharFilter(
+        field_name="order__client", lookup_expr="iexact", help_text="The work order's client."
+    )
+    welder = django_filters.CharFilter(
+        method="filter_welder", help_text="An `employee_id` who used this lot on the weld."
+    )
+
+    class Meta:
+        model = Weld
+        fields = ["status", "order_id", "client", "welder"]
+
+    def __init__(self, data=None, queryset=None, *, lot: ConsumableLot, **kwargs):
+        super().__init__(data, queryset, **kwargs)
+        self.lot = lot
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(weld_status__in=value) if value else queryset
+
+    def filter_welder(self, queryset, name, value):
+        used = WeldActivity.objects.filter(
+            weld_id=OuterRef("pk"), consumable_lot_id=self.lot.pk, welder__employee_id__iexact=value
+        )
+        return queryset.filter(Exists(used))

@@ -180,3 +180,69 @@ class ConsumableLotSerializer(ModelSerializer):
             "certificate_type": {"help_text": "EN 10204 inspection document: 2.1, 2.2, 3.1 or 3.2."},
             "expires_on": {"help_text": "Last day the lot may be used (null: no expiry)."},
         }
+
+
+# ---------------------------------------------------------------------------- the recall (§4)
+RECALL_ROW_EXAMPLE = {
+    "weld_id": "WO-1001-W03",
+    "order_id": "WO-1001",
+    "client": "Acme Steel",
+    "order_status": "in_progress",
+    "wps": "WPS-135-01",
+    "status": "accepted",
+    "first_welded_on": "2025-11-18",
+    "last_welded_on": "2025-11-20",
+    "welders": ["EMP-01", "EMP-04"],
+    "entries": 3,
+}
+RECALL_LOT_EXAMPLE = {
+    "lot_id": "LOT-2025-017",
+    "item": "INV-001",
+    "designation": "ISO 14341-A G 42 4 M21 3Si1",
+    "heat_number": "H4471",
+    "welds": 42,
+    "work_orders": 7,
+    "clients": 3,
+}
+
+
+class RecallWeldSerializer(serializers.Serializer):
+    """One weld of a lot's recall scope (read only; built from `inventory.recall` rows)."""
+
+    weld_id = serializers.CharField()
+    order_id = serializers.CharField(help_text="The weld's work order.")
+    client = serializers.CharField(help_text="The work order's client.")
+    order_status = serializers.CharField(help_text="The work order's status.")
+    wps = serializers.CharField(allow_null=True, help_text="The weld's WPS (`wps_id`), or null.")
+    status = serializers.CharField(
+        help_text="The weld's status (R10): planned, welded, rejected, repaired or accepted."
+    )
+    first_welded_on = serializers.DateField(help_text="The first weld-log day with this lot.")
+    last_welded_on = serializers.DateField(help_text="The last weld-log day with this lot.")
+    welders = serializers.ListField(
+        child=serializers.CharField(), help_text="The `employee_id`s who used this lot on the weld, sorted."
+    )
+    entries = serializers.IntegerField(help_text="The weld's weld-log entries with this lot.")
+
+
+class RecallSummarySerializer(serializers.Serializer):
+    """The lot and its whole recall scope (whatever the filters)."""
+
+    lot_id = serializers.CharField()
+    item = serializers.CharField(help_text="The item's `item_id`.")
+    designation = serializers.CharField()
+    heat_number = serializers.CharField(help_text="Empty when not recorded.")
+    welds = serializers.IntegerField(help_text="Welds with an entry using the lot.")
+    work_orders = serializers.IntegerField(help_text="Their work orders.")
+    clients = serializers.IntegerField(help_text="Their clients.")
+
+
+class RecallPageSerializer(serializers.Serializer):
+    """The list envelope of the recall, with the lot's summary beside it."""
+
+    items = RecallWeldSerializer(many=True)
+    total = serializers.IntegerField(help_text="Welds the filters keep.")
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    lot = RecallSummarySerializer()

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from inventory.models import ConsumableLot, Item, StockMovement
 from inventory.views import ConsumableLotViewSet
-from tests.contract import ResourceContract, assert_error
+from tests.contract import ExtraAction, ResourceContract, assert_error
 from tests.factories import ConsumableLotFactory, ItemFactory, WeldActivityFactory
 from tests.imports import workbooks as wb
 
@@ -65,6 +65,14 @@ class TestConsumableLotContract(ResourceContract):
     sort_field = "expires_on"
     max_list_queries = 3  # auth user, count, page with its item joined
     # WELDING.md §4: lots are written by managers and admins only (the contract's default).
+
+    def extra_actions(self):
+        # The recall scope (tests/inventory/test_recall.py): every role reads and exports it.
+        everyone = frozenset({"viewer", "operator", "manager", "admin"})
+        return [
+            ExtraAction("welds", "get", "welds/", allowed=everyone),
+            ExtraAction("welds_export", "get", "welds/export/", allowed=everyone),
+        ]
 
     def create_payload(self):
         item = ItemFactory()
