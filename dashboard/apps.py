@@ -9,6 +9,17 @@ WATCHED_MODELS = (
     "staff.Employee",
     "inventory.Item",
     "inventory.StockMovement",
+    # the welding dashboard (WELDING.md §4)
+    "workorders.Wps",
+    "workorders.Weld",
+    "workorders.WeldActivity",
+    "staff.WelderQualification",
+    "staff.QualificationEvent",
+    "inspections.WeldFinding",
+    "equipment.EquipmentCalibration",
+    "inventory.ConsumableLot",
+    "machines.ImportTemplate",
+    "machines.WorkshopEntry",
 )
 # The Excel import engine writes rows with bulk_create/bulk_update (no signals); every import
 # saves its ExcelImport record in the same transaction. Deleting one leaves the rows it made.
