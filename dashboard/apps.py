@@ -34,8 +34,9 @@ def data_changed(sender, using=None, **kwargs) -> None:
 
 
 def import_saved(sender, instance, using=None, **kwargs) -> None:
-    """A resource import (not a dry run, not a template upload) wrote rows the dashboard counts."""
-    if instance.resource and not instance.dry_run:
+    """An import (not a dry run) wrote rows the dashboard counts: a resource's, or a machine
+    log's entries through its template (the welding dashboard's arc hours)."""
+    if (instance.resource or instance.template_id) and not instance.dry_run:
         data_changed(sender, using=using)
 
 

@@ -5,7 +5,7 @@ a constant number of queries whatever the amount of data:
      events, the runs of the weld log for ASME/AWS continuity);
 4.   the repair rates and first-pass yield, grouped, in one SQL statement (`KPI_SQL`);
 5.   the Pareto of ISO 6520 codes;
-6.   the welds awaiting NDT (R10's `with_weld_status`, count and oldest in one query);
+6.   the welds awaiting NDT (R10's `welded`, set-based; count and oldest in one query);
 7–8. calibration states as of `as_of` (equipment/calibrations.py);
 9–11. productivity: the weld log's arc seconds and welds per welder, the machine-log
      templates, their entries in the window (and one more to name employees who appear only
@@ -18,11 +18,12 @@ are in docs/welding.md ("Issue 13: welding dashboard and KPIs").
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Subquery, Sum, Window
+from django.db.models import Count, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Substr
 from django.utils import timezone
@@ -35,8 +36,7 @@ from machines.models import ImportTemplate, WorkshopEntry
 from staff import welding_rules as rules
 from staff.models import Employee, WelderQualification
 from staff.qualifications import ROW_FIELDS, Row, standings
-from workorders.models import Layer, Weld, WeldActivity, Wps
-from workorders.selectors import WELD_WELDED, with_weld_status
+from workorders.models import Layer, Weld, WeldActivity, WorkOrder, Wps
 
 DEFAULT_METHODS = ("UT", "RT")  # in InspectionMethod order, as given lists are answered
 METHODS = tuple(InspectionMethod.values)
@@ -284,31 +284,96 @@ def findings_by_code(window: KpiWindow) -> list[dict]:
 
 
 # ------------------------------------------------------------------------------ awaiting NDT
+AWAITING_SQL = """
+WITH latest AS (
+    SELECT weld_id, method, result FROM (
+        SELECT i.weld_id, i.method, i.result,
+               ROW_NUMBER() OVER (PARTITION BY i.weld_id, i.method ORDER BY i.inspected_at DESC, i.id DESC) AS rn
+        FROM {inspection} i WHERE i.weld_id IS NOT NULL
+    ) ranked
+    WHERE rn = 1
+),
+tested AS (
+    SELECT weld_id, {per_method} FROM latest GROUP BY weld_id
+),
+logged AS (
+    SELECT weld_id, MAX(welded_on) AS last_welded_on FROM {activity} GROUP BY weld_id
+),
+waiting AS (
+    SELECT w.id, w.weld_id, o.order_id, w.ndt_required, lg.last_welded_on
+    FROM {weld} w
+    JOIN logged lg ON lg.weld_id = w.id
+    JOIN {order} o ON o.id = w.order_id
+    LEFT JOIN tested t ON t.weld_id = w.id
+    WHERE ({required_any} AND {no_failure} AND ({missing}))
+       OR (NOT {required_any} AND t.weld_id IS NULL)
+)
+SELECT COUNT(*) OVER (), id, weld_id, order_id, ndt_required, last_welded_on
+FROM waiting ORDER BY last_welded_on, weld_id
+LIMIT %(limit)s
+"""
+
+
+def awaiting_sql() -> str:
+    """R10's `welded` (workorders.selectors.with_weld_status) as one set-based statement: the
+    latest inspection per (weld, method) by a window function instead of ten correlated
+    subqueries per weld. Same rule, checked equal on random histories in the tests:
+
+    - logged (a weld-log entry);
+    - a weld with required methods: none of them has a failed latest inspection (failed →
+      `rejected` or `repaired`), and one of them has none yet;
+    - a weld with nothing required: not inspected at all (once inspected it is judged by the
+      methods it was inspected with, and is never `welded`)."""
+    table = connection.ops.quote_name
+    text = "CAST(w.ndt_required AS TEXT)"
+    required = {m: f"{text} LIKE %(like_{m})s" for m in METHODS}
+    return AWAITING_SQL.format(
+        inspection=table(Inspection._meta.db_table),
+        activity=table(WeldActivity._meta.db_table),
+        weld=table(Weld._meta.db_table),
+        order=table(WorkOrder._meta.db_table),
+        per_method=", ".join(
+            f"MAX(CASE WHEN method = %(m_{m})s THEN 1 ELSE 0 END) AS has_{m}, "
+            f"MAX(CASE WHEN method = %(m_{m})s AND result = %(fail)s THEN 1 ELSE 0 END) AS fail_{m}"
+            for m in METHODS
+        ),
+        required_any=f"({text} LIKE %(like_any)s)",
+        no_failure=" AND ".join(f"NOT ({required[m]} AND COALESCE(t.fail_{m}, 0) = 1)" for m in METHODS),
+        missing=" OR ".join(f"({required[m]} AND COALESCE(t.has_{m}, 0) = 0)" for m in METHODS),
+    )
+
+
 def awaiting_ndt(as_of: dt.date, limit: int) -> dict:
     """The welds whose status (R10) is `welded`: logged, a required method not inspected yet
-    and none failed. Count and the longest waiting (by their last entry's day): one query."""
-    last_entry = (
-        WeldActivity.objects.filter(weld_id=OuterRef("pk")).order_by("-welded_on").values("welded_on")[:1]
-    )
-    rows = list(
-        with_weld_status(Weld.objects.order_by())
-        .filter(weld_status=WELD_WELDED)
-        .annotate(last_welded_on=Subquery(last_entry), total=Window(Count("pk")))
-        .order_by(F("last_welded_on").asc(nulls_last=True), "weld_id")
-        .values("id", "weld_id", "order__order_id", "ndt_required", "last_welded_on", "total")[:limit]
-    )
-    items = [
-        {
-            "id": r["id"],
-            "weld_id": r["weld_id"],
-            "order_id": r["order__order_id"],
-            "ndt_required": r["ndt_required"],
-            "last_welded_on": r["last_welded_on"],
-            "days_waiting": (as_of - r["last_welded_on"]).days if r["last_welded_on"] else None,
-        }
-        for r in rows
-    ]
-    return {"count": rows[0]["total"] if rows else 0, "items": items}
+    and none failed. Count and the longest waiting (by their last entry's day, then weld_id):
+    one query. The current state (not as of `as_of`: inspections carry no "as known on")."""
+    params = {
+        "limit": limit,
+        "fail": InspectionResult.FAIL,
+        "like_any": '%"%',
+        **{f"m_{m}": m for m in METHODS},
+        **{f"like_{m}": f'%"{m}"%' for m in METHODS},
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(awaiting_sql(), params)
+        rows = cursor.fetchall()
+    items = []
+    for _total, pk, weld_id, order_id, ndt_required, last in rows:
+        if isinstance(ndt_required, str):
+            ndt_required = json.loads(ndt_required)
+        if isinstance(last, str):  # SQLite
+            last = dt.date.fromisoformat(last)
+        items.append(
+            {
+                "id": pk,
+                "weld_id": weld_id,
+                "order_id": order_id,
+                "ndt_required": ndt_required,
+                "last_welded_on": last,
+                "days_waiting": (as_of - last).days,
+            }
+        )
+    return {"count": rows[0][0] if rows else 0, "items": items}
 
 
 # ------------------------------------------------------------------------------ calibration

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Max
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -28,6 +29,8 @@ from tests.factories import (
     WorkshopEntryFactory,
     WpsFactory,
 )
+from workorders.models import Weld
+from workorders.selectors import with_weld_status
 
 URL = "/api/v1/dashboard/welding"
 AS_OF = dt.date(2025, 11, 30)
@@ -809,3 +812,40 @@ def test_kpis_match_an_independent_computation(api, settings):
         )
         for k in arc
     }
+
+
+@pytest.mark.django_db
+def test_awaiting_ndt_is_r10_welded_on_random_histories(api):
+    """The dashboard's set-based statement picks exactly the welds R10's SQL
+    (`with_weld_status`) calls `welded`, oldest last entry first."""
+    rng = random.Random(20261208)
+    order = WorkOrderFactory()
+    welder = EmployeeFactory()
+    for n in range(150):
+        required = rng.sample(["VT", "PT", "MT", "UT", "RT"], rng.choice([0, 1, 1, 2, 2, 3]))
+        weld = WeldFactory(weld_id=f"A{n:03d}", order=order, ndt_required=required)
+        for _ in range(rng.choice([0, 1, 2, 3])):
+            welded(
+                weld,
+                welder,
+                layer=rng.choice(["root", "fill", "repair", "tack"]),
+                day=dt.date(2025, 6, rng.randint(1, 9)),
+            )
+        for _ in range(rng.choice([0, 0, 1, 2, 3])):
+            method = rng.choice(required or ["VT", "UT"]) if rng.random() < 0.8 else rng.choice(["MT", "PT"])
+            moment = at(dt.date(2025, 6, rng.randint(1, 9)), rng.choice([0, 10, 23]))
+            if rng.random() < 0.4:
+                shot(weld, method=method, day=moment.date(), hour=moment.hour, rejected=[("2011", 1)])
+            else:
+                shot(weld, method=method, day=moment.date(), hour=moment.hour)
+    expected = list(
+        with_weld_status(Weld.objects.all())
+        .filter(weld_status="welded")
+        .annotate(last=Max("activities__welded_on"))
+        .order_by("last", "weld_id")
+        .values_list("weld_id", flat=True)
+    )
+    assert 10 < len(expected) < 140
+    awaiting = get(api, limit=1000)["awaiting_ndt"]
+    assert awaiting["count"] == len(expected)
+    assert [r["weld_id"] for r in awaiting["items"]] == expected
