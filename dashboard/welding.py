@@ -299,18 +299,30 @@ tested AS (
 logged AS (
     SELECT weld_id, MAX(welded_on) AS last_welded_on FROM {activity} GROUP BY weld_id
 ),
+kinds AS (
+    -- the few distinct `ndt_required` lists, each read once (casting every weld's list to
+    -- text for each method's test would cost more than the rest of the statement)
+    SELECT req, {required_flags}
+    FROM (SELECT DISTINCT CAST(ndt_required AS TEXT) AS req FROM {weld}) lists
+),
 waiting AS (
-    SELECT w.id, w.weld_id, o.order_id, w.ndt_required, lg.last_welded_on
+    SELECT w.id, w.weld_id, w.order_id, w.ndt_required, lg.last_welded_on
     FROM {weld} w
     JOIN logged lg ON lg.weld_id = w.id
-    JOIN {order} o ON o.id = w.order_id
+    JOIN kinds k ON k.req = CAST(w.ndt_required AS TEXT)
     LEFT JOIN tested t ON t.weld_id = w.id
-    WHERE ({required_any} AND {no_failure} AND ({missing}))
-       OR (NOT {required_any} AND t.weld_id IS NULL)
+    WHERE (k.req_any = 1 AND {no_failure} AND ({missing}))
+       OR (k.req_any = 0 AND t.weld_id IS NULL)
+),
+page AS (
+    SELECT COUNT(*) OVER () AS total, id, weld_id, order_id, ndt_required, last_welded_on
+    FROM waiting ORDER BY last_welded_on, weld_id
+    LIMIT %(limit)s
 )
-SELECT COUNT(*) OVER (), id, weld_id, order_id, ndt_required, last_welded_on
-FROM waiting ORDER BY last_welded_on, weld_id
-LIMIT %(limit)s
+-- the work orders of the page only: the LIKE filters above defeat the row estimates
+SELECT p.total, p.id, p.weld_id, o.order_id, p.ndt_required, p.last_welded_on
+FROM page p JOIN {order} o ON o.id = p.order_id
+ORDER BY p.last_welded_on, p.weld_id
 """
 
 
@@ -325,8 +337,9 @@ def awaiting_sql() -> str:
     - a weld with nothing required: not inspected at all (once inspected it is judged by the
       methods it was inspected with, and is never `welded`)."""
     table = connection.ops.quote_name
-    text = "CAST(w.ndt_required AS TEXT)"
-    required = {m: f"{text} LIKE %(like_{m})s" for m in METHODS}
+    flags = ["CASE WHEN req LIKE %(like_any)s THEN 1 ELSE 0 END AS req_any"] + [
+        f"CASE WHEN req LIKE %(like_{m})s THEN 1 ELSE 0 END AS req_{m}" for m in METHODS
+    ]
     return AWAITING_SQL.format(
         inspection=table(Inspection._meta.db_table),
         activity=table(WeldActivity._meta.db_table),
@@ -337,9 +350,9 @@ def awaiting_sql() -> str:
             f"MAX(CASE WHEN method = %(m_{m})s AND result = %(fail)s THEN 1 ELSE 0 END) AS fail_{m}"
             for m in METHODS
         ),
-        required_any=f"({text} LIKE %(like_any)s)",
-        no_failure=" AND ".join(f"NOT ({required[m]} AND COALESCE(t.fail_{m}, 0) = 1)" for m in METHODS),
-        missing=" OR ".join(f"({required[m]} AND COALESCE(t.has_{m}, 0) = 0)" for m in METHODS),
+        required_flags=", ".join(flags),
+        no_failure=" AND ".join(f"NOT (k.req_{m} = 1 AND COALESCE(t.fail_{m}, 0) = 1)" for m in METHODS),
+        missing=" OR ".join(f"(k.req_{m} = 1 AND COALESCE(t.has_{m}, 0) = 0)" for m in METHODS),
     )
 
 

@@ -343,8 +343,10 @@ WHERE e.calibration_interval_days IS NOT NULL
 
 PRODUCTIVITY_SQL = """
 WITH log AS (
-    SELECT welder_id, sum(arc_seconds) AS arc, count(DISTINCT weld_id) AS welds
-    FROM workorders_weldactivity WHERE welded_on BETWEEN %(start)s AND %(end)s GROUP BY welder_id
+    SELECT welder_id, sum(arc) AS arc, count(*) AS welds
+    FROM (SELECT welder_id, weld_id, sum(arc_seconds) AS arc FROM workorders_weldactivity
+          WHERE welded_on BETWEEN %(start)s AND %(end)s GROUP BY welder_id, weld_id) AS per_weld
+    GROUP BY welder_id
 ), machine AS (
     SELECT btrim(data ->> 'employee_id') AS employee, sum((data ->> 'arc_seconds')::numeric) AS arc
     FROM machines_workshopentry
