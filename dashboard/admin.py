@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.http import QueryDict
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from dashboard import selectors, trends
-from dashboard.charts import bar_chart
+from dashboard.charts import DataTable, Series, bar_chart, count_text, percent_text, series_chart
 from dashboard.serializers import DashboardQuery
-from dashboard.views import FIGURES, figures, list_limit
+from dashboard.views import FIGURES, WELDING_PERMS, figures, list_limit, welding_data, welding_window
 from equipment.models import EquipmentStatus
 from inspections.models import DefectType, InspectionMethod
 from staff.models import CertificationStatus
@@ -153,3 +154,99 @@ def dashboard_page(request):
         "trends": trends.trends(today),
     }
     return TemplateResponse(request, "dashboard/admin/dashboard.html", context)
+
+
+# ------------------------------------------------------------------------------ welding
+def _welding_charts(data: dict) -> dict:
+    rate = data["repair_rate"]
+    pareto = data["findings_by_code"]
+    expiring = data["qualifications"]["expiring_in"]
+    labels = [f"{r['code']} {r['label']}" for r in pareto]
+    return {
+        "by_welder": bar_chart(
+            "Joint repair rate by welder",
+            [
+                (f"{g['employee_id']} {g['name']}", g["joint"], "bad")
+                for g in sorted(rate["by_welder"], key=lambda g: (-(g["joint"] or 0), g["employee_id"]))
+            ],
+            percent=True,
+            summary=f"{rate['welds']:,} welds whose first inspection by {', '.join(data['methods'])} "
+            f"is from {data['from']} to {data['to']}.",
+        ),
+        "pareto": series_chart(
+            "Pareto of ISO 6520 findings (rejected)",
+            labels,
+            [
+                Series("Rejected findings", [r["count"] for r in pareto], "bad"),
+                Series(
+                    "Cumulative share",
+                    [r["cumulative_share"] for r in pareto],
+                    "info",
+                    kind="line",
+                    axis="right",
+                ),
+            ],
+            wrap_labels=True,
+            summary=f"{sum(r['count'] for r in pareto):,} rejected findings.",
+            table=DataTable(
+                caption="Rejected findings by ISO 6520 code",
+                headers=("Code", "Findings", "Share", "Cumulative share"),
+                rows=tuple(
+                    (
+                        label,
+                        count_text(r["count"]),
+                        percent_text(r["share"]),
+                        percent_text(r["cumulative_share"]),
+                    )
+                    for label, r in zip(labels, pareto, strict=True)
+                ),
+            ),
+        ),
+        "expiring": bar_chart(
+            "Qualifications expiring (still valid)",
+            [(f"Within {days} days", expiring[str(days)], tone) for days, tone in EXPIRING_TONES],
+            summary=f"As of {data['as_of']}; cumulative.",
+        ),
+    }
+
+
+EXPIRING_TONES = ((30, "bad"), (60, "warn"), (90, "info"))
+
+
+def welding_dashboard_page(request):
+    """GET /admin/dashboard/welding/ (behind `admin.site.admin_view`: staff only): the API's
+    welding figures (`dashboard.views.welding_data`, the same cache) with SVG charts."""
+    if not request.user.has_perms(WELDING_PERMS):
+        raise PermissionDenied
+    errors: dict = {}
+    limit = min(list_limit(), 10)
+    try:
+        window, limit = welding_window(_Query(request.GET), default_limit=limit)
+    except UnprocessableEntity as exc:
+        errors = exc.detail
+        window, limit = welding_window(_Query({}), default_limit=limit)
+    data = welding_data(window, limit=limit)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Welding dashboard",
+        "query": {name: request.GET.get(name, "") for name in ("from", "to", "methods", "as_of")},
+        "errors": {name: " ".join(str(m) for m in messages) for name, messages in errors.items()},
+        "data": data,
+        "charts": _welding_charts(data),
+        "joint_text": _percent(data["repair_rate"]["joint"]),
+        "length_text": _percent(data["repair_rate"]["length"]),
+        "fpy_text": _percent(data["first_pass_yield"]),
+    }
+    return TemplateResponse(request, "dashboard/admin/welding.html", context)
+
+
+class _Query:
+    """The admin form's GET parameters where `welding_window` expects a DRF request; a field
+    left empty in the form means its default (the API refuses a blank `as_of` or `methods`)."""
+
+    def __init__(self, params):
+        kept = params.copy() if hasattr(params, "copy") else dict(params)
+        for name in list(kept):
+            if not str(kept.get(name) or "").strip():
+                del kept[name]
+        self.query_params = kept if hasattr(kept, "getlist") else QueryDict(mutable=True)

@@ -9,6 +9,17 @@ WATCHED_MODELS = (
     "staff.Employee",
     "inventory.Item",
     "inventory.StockMovement",
+    # the welding dashboard (WELDING.md §4)
+    "workorders.Wps",
+    "workorders.Weld",
+    "workorders.WeldActivity",
+    "staff.WelderQualification",
+    "staff.QualificationEvent",
+    "inspections.WeldFinding",
+    "equipment.EquipmentCalibration",
+    "inventory.ConsumableLot",
+    "machines.ImportTemplate",
+    "machines.WorkshopEntry",
 )
 # The Excel import engine writes rows with bulk_create/bulk_update (no signals); every import
 # saves its ExcelImport record in the same transaction. Deleting one leaves the rows it made.
@@ -23,8 +34,9 @@ def data_changed(sender, using=None, **kwargs) -> None:
 
 
 def import_saved(sender, instance, using=None, **kwargs) -> None:
-    """A resource import (not a dry run, not a template upload) wrote rows the dashboard counts."""
-    if instance.resource and not instance.dry_run:
+    """An import (not a dry run) wrote rows the dashboard counts: a resource's, or a machine
+    log's entries through its template (the welding dashboard's arc hours)."""
+    if (instance.resource or instance.template_id) and not instance.dry_run:
         data_changed(sender, using=using)
 
 

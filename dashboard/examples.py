@@ -178,3 +178,97 @@ EXAMPLES = {
         },
     },
 }
+
+_WELDER_RATES = {
+    "employee_id": "EMP-01",
+    "name": "John Doe",
+    "welds": 10,
+    "failed": 2,
+    "joint": 0.2,
+    "rejected_length_mm": 50.0,
+    "examined_length_mm": 5000.0,
+    "length": 0.01,
+    "length_unknown": 0,
+}
+_RATES = {k: v for k, v in _WELDER_RATES.items() if k not in ("employee_id", "name")}
+
+# `GET dashboard/welding` (WELDING.md §6 cases 35 and 36).
+WELDING_EXAMPLE = {
+    "from": "2025-11-01",
+    "to": "2025-11-30",
+    "methods": ["UT", "RT"],
+    "as_of": "2025-11-30",
+    "qualifications": {
+        "total": 6,
+        "valid": 3,
+        "expiring": 1,
+        "lapsed": 1,
+        "expired": 0,
+        "revoked": 1,
+        "pending": 0,
+        "undetermined": 0,
+        "expiring_in": {"30": 1, "60": 2, "90": 3},
+    },
+    "continuity_at_risk": {
+        "count": 1,
+        "items": [
+            {
+                "qualification_id": "ISO-135-01",
+                "employee_id": "EMP-01",
+                "name": "John Doe",
+                "process": "135",
+                "continuity_due": "2025-12-20",
+                "days_left": 20,
+            }
+        ],
+    },
+    "lapsed": {
+        "count": 1,
+        "items": [
+            {
+                "qualification_id": "ASME-141-03",
+                "employee_id": "EMP-03",
+                "name": "Mike Johnson",
+                "process": "141",
+                "continuity_due": "2025-11-01",
+                "days_lapsed": 29,
+            }
+        ],
+    },
+    "repair_rate": {
+        **_RATES,
+        "by_welder": [_WELDER_RATES],
+        "by_process": [{"process": "135", **_RATES}],
+        "by_wps": [{"wps_id": "WPS-135-01", **_RATES}],
+    },
+    "first_pass_yield": 0.8,
+    "first_pass": {"inspected": 10, "passed": 8},
+    "findings_by_code": [
+        {"code": "2011", "label": "Gas pore", "count": 1, "share": 0.5, "cumulative_share": 0.5},
+        {"code": "401", "label": "Lack of fusion", "count": 1, "share": 0.5, "cumulative_share": 1.0},
+    ],
+    "awaiting_ndt": {
+        "count": 1,
+        "items": [
+            {
+                "id": 12,
+                "weld_id": "WO-1000-W12",
+                "order_id": "WO-1000",
+                "ndt_required": ["VT", "RT"],
+                "last_welded_on": "2025-11-25",
+                "days_waiting": 5,
+            }
+        ],
+    },
+    "calibration": {"overdue": 1, "due_soon": 2, "failed": 0},
+    "productivity": [
+        {
+            "employee_id": "EMP-01",
+            "name": "John Doe",
+            "arc_hours": 12.5,
+            "welds": 10,
+            "log_arc_seconds": 36000,
+            "machine_arc_seconds": 9000.0,
+        }
+    ],
+}

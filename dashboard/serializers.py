@@ -16,7 +16,7 @@ from staff.models import CertificationStatus
 from workorders.models import WorkOrderStatus
 from workshop.api.exceptions import UnprocessableEntity
 from workshop.api.fields import parse_lenient_date
-from workshop.api.filters import reject_repeated
+from workshop.api.filters import parse_as_of, reject_repeated
 
 MAX_LIMIT = 1000
 
@@ -326,3 +326,204 @@ class DashboardEmployeesSummarySerializer(serializers.Serializer):
     expired = DashboardCertificationListSerializer(
         help_text="Expired before today, most recently expired first."
     )
+
+
+# ------------------------------------------------------------------------------ welding
+class WeldingQuery:
+    """`GET dashboard/welding`'s parameters: `from`, `to` (dates, inclusive), `methods` (a
+    comma list of NDT methods), `as_of` (workshop.api.filters.parse_as_of: blank is a 422)
+    and `limit`. Every bad one is a 422 naming it; `from` after `to` names `from`."""
+
+    ALLOWED = ("from", "to", "methods", "as_of", "limit", "format")
+
+    def __init__(
+        self, request, *, default_limit: int, methods: tuple[str, ...], default_methods: tuple[str, ...]
+    ):
+        query_params = request.query_params
+        params = {name: query_params.get(name) for name in query_params}
+        unknown = sorted(set(params) - set(self.ALLOWED))
+        errors: dict[str, list[str]] = {
+            name: [f"Unknown query parameter. Allowed: {', '.join(self.ALLOWED[:5])}."] for name in unknown
+        }
+        if not errors:
+            reject_repeated(query_params)
+        self.start = DashboardQuery._date(params, "from", errors)
+        self.end = DashboardQuery._date(params, "to", errors)
+        self.limit = DashboardQuery._limit(params, default_limit, errors)
+        self.methods = self._methods(params.get("methods"), methods, default_methods, errors)
+        try:
+            self.as_of = parse_as_of(request)
+        except UnprocessableEntity as exc:
+            errors.update(exc.detail)
+            self.as_of = None
+        if errors:
+            raise UnprocessableEntity(errors)
+
+    @staticmethod
+    def _methods(raw, allowed, default, errors) -> tuple[str, ...]:
+        if raw is None:
+            return default
+        given = [part.strip().upper() for part in raw.split(",")]
+        if not raw.strip() or any(not part for part in given):
+            errors["methods"] = [f"A comma-separated list of {', '.join(allowed)}."]
+            return default
+        wrong = [part for part in given if part not in allowed]
+        if wrong:
+            errors["methods"] = [
+                f"Unknown method(s): {', '.join(wrong)}. One or more of {', '.join(allowed)}."
+            ]
+            return default
+        return tuple(m for m in allowed if m in given)  # canonical order: one cache key per set
+
+
+def _decimal(help_text: str, places: int = 2) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=20, decimal_places=places, coerce_to_string=False, help_text=help_text
+    )
+
+
+def _kpi(help_text: str) -> serializers.DecimalField:
+    """A rate (4 decimals, half up; null on an empty population) that may exceed 1 (length)."""
+    return serializers.DecimalField(
+        max_digits=12, decimal_places=4, allow_null=True, coerce_to_string=False, help_text=help_text
+    )
+
+
+class WeldingQualificationCountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    valid = serializers.IntegerField()
+    expiring = serializers.IntegerField(help_text="Valid, but effective_until is within 30 days.")
+    lapsed = serializers.IntegerField()
+    expired = serializers.IntegerField()
+    revoked = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    undetermined = serializers.IntegerField(
+        help_text="Route 9.3c after WELDSHOP_ISO3834_PART changed: no standing can be worked out."
+    )
+    expiring_in = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Keys 30, 60, 90: the still-valid (valid or expiring) qualifications whose "
+        "effective_until is at most that many days after as_of (cumulative).",
+    )
+
+
+class WeldingQualificationRowSerializer(serializers.Serializer):
+    qualification_id = serializers.CharField()
+    employee_id = serializers.CharField()
+    name = serializers.CharField()
+    process = serializers.CharField()
+    continuity_due = serializers.DateField()
+
+
+class WeldingAtRiskRowSerializer(WeldingQualificationRowSerializer):
+    days_left = serializers.IntegerField(help_text="Days from as_of to continuity_due (0 = that day).")
+
+
+class WeldingLapsedRowSerializer(WeldingQualificationRowSerializer):
+    days_lapsed = serializers.IntegerField(help_text="Days from continuity_due to as_of.")
+
+
+class WeldingAtRiskSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    items = WeldingAtRiskRowSerializer(many=True, help_text="Soonest due first; at most `limit`.")
+
+
+class WeldingLapsedSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    items = WeldingLapsedRowSerializer(many=True, help_text="Most recently lapsed first; at most `limit`.")
+
+
+class WeldingRepairFiguresSerializer(serializers.Serializer):
+    welds = serializers.IntegerField(help_text="Welds whose first inspection by `methods` is in the window.")
+    failed = serializers.IntegerField(help_text="Of which that first inspection failed.")
+    joint = _kpi("failed ÷ welds.")
+    rejected_length_mm = _decimal("Σ length_mm of the rejected findings of those first inspections.")
+    examined_length_mm = _decimal("Σ examined length (the inspection's, else the weld's).")
+    length = _kpi("rejected_length_mm ÷ examined_length_mm.")
+    length_unknown = serializers.IntegerField(help_text="Welds with no examined length: in neither sum.")
+
+
+class WeldingWelderRatesSerializer(WeldingRepairFiguresSerializer):
+    employee_id = serializers.CharField()
+    name = serializers.CharField()
+
+
+class WeldingProcessRatesSerializer(WeldingRepairFiguresSerializer):
+    process = serializers.CharField()
+
+
+class WeldingWpsRatesSerializer(WeldingRepairFiguresSerializer):
+    wps_id = serializers.CharField(allow_null=True, help_text="null: welds without a WPS.")
+
+
+class WeldingRepairRateSerializer(WeldingRepairFiguresSerializer):
+    by_welder = WeldingWelderRatesSerializer(
+        many=True, help_text="Each welder with a non-tack, non-repair entry on the weld (once per weld)."
+    )
+    by_process = WeldingProcessRatesSerializer(many=True, help_text="The processes of those entries.")
+    by_wps = WeldingWpsRatesSerializer(many=True)
+
+
+class WeldingFirstPassSerializer(serializers.Serializer):
+    inspected = serializers.IntegerField(
+        help_text="Welds whose first inspection (any method) is in the window."
+    )
+    passed = serializers.IntegerField()
+
+
+class WeldingFindingCountSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="ISO 6520-1.")
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    share = _kpi("count ÷ all rejected findings.")
+    cumulative_share = _kpi("Running share, largest first.")
+
+
+class WeldingAwaitingRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    weld_id = serializers.CharField()
+    order_id = serializers.CharField()
+    ndt_required = serializers.ListField(child=serializers.CharField())
+    last_welded_on = serializers.DateField(allow_null=True)
+    days_waiting = serializers.IntegerField(allow_null=True, help_text="Days from the last entry to as_of.")
+
+
+class WeldingAwaitingSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    items = WeldingAwaitingRowSerializer(many=True, help_text="Longest waiting first; at most `limit`.")
+
+
+class WeldingCalibrationSerializer(serializers.Serializer):
+    overdue = serializers.IntegerField()
+    due_soon = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class WeldingProductivitySerializer(serializers.Serializer):
+    employee_id = serializers.CharField()
+    name = serializers.CharField()
+    arc_hours = _decimal("(log_arc_seconds + machine_arc_seconds) ÷ 3600, 2 decimals.")
+    welds = serializers.IntegerField(help_text="Distinct welds with an entry of theirs in the window.")
+    log_arc_seconds = serializers.IntegerField()
+    machine_arc_seconds = serializers.FloatField(help_text="From machine logs (WorkshopEntry).")
+
+
+class DashboardWeldingSerializer(serializers.Serializer):
+    from_ = serializers.DateField(help_text="First day of the window (inclusive).")
+    to = serializers.DateField(help_text="Last day of the window (inclusive).")
+    methods = serializers.ListField(child=serializers.CharField())
+    as_of = serializers.DateField()
+    qualifications = WeldingQualificationCountsSerializer()
+    continuity_at_risk = WeldingAtRiskSerializer(help_text="Still valid, continuity due within 30 days.")
+    lapsed = WeldingLapsedSerializer()
+    repair_rate = WeldingRepairRateSerializer()
+    first_pass_yield = _kpi("passed ÷ inspected (first inspection, any method).")
+    first_pass = WeldingFirstPassSerializer()
+    findings_by_code = WeldingFindingCountSerializer(many=True, help_text="Pareto, largest first.")
+    awaiting_ndt = WeldingAwaitingSerializer()
+    calibration = WeldingCalibrationSerializer(help_text="Machines by calibration status as of as_of.")
+    productivity = WeldingProductivitySerializer(many=True, help_text="Most arc hours first.")
+
+    def get_fields(self):
+        # `from` is a Python keyword: declared as `from_`, answered as `from`
+        return {("from" if name == "from_" else name): field for name, field in super().get_fields().items()}

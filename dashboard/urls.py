@@ -12,6 +12,7 @@ urlpatterns = [
     re_path(r"^inspections/?$", views.InspectionsView.as_view(), name="dashboard-inspections"),
     re_path(r"^inventory/alerts/?$", views.InventoryAlertsView.as_view(), name="dashboard-inventory-alerts"),
     re_path(r"^employees/?$", views.EmployeesView.as_view(), name="dashboard-employees"),
+    re_path(r"^welding/?$", views.WeldingView.as_view(), name="dashboard-welding"),
 ]
 
 api_urlpatterns = [

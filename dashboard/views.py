@@ -14,17 +14,19 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dashboard import selectors
+from dashboard import selectors, welding
 from dashboard import serializers as out
 from dashboard.cache import cached
-from dashboard.examples import EXAMPLES
+from dashboard.examples import EXAMPLES, WELDING_EXAMPLE
 from dashboard.serializers import MAX_LIMIT, DashboardQuery
+from workshop.api.exceptions import UnprocessableEntity
 from workshop.api.filters import DATE_QUERY_SCHEMA
+from workshop.api.serializers import ErrorSerializer
 from workshop.api.viewsets import ApiViewMixin
 
 DEFAULT_LIST_LIMIT = 20
@@ -266,3 +268,116 @@ class EmployeesView(DashboardView):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+# ------------------------------------------------------------------------------ welding
+WELDING_PERMS = (
+    "staff.view_welderqualification",
+    "workorders.view_weld",
+    "workorders.view_weldactivity",
+    "inspections.view_inspection",
+    "inspections.view_weldfinding",
+    "equipment.view_equipmentcalibration",
+    "machines.view_workshopentry",
+)
+
+
+def welding_window(request, *, default_limit: int) -> tuple[welding.KpiWindow, int]:
+    """The welding dashboard's window and list limit from the query string (422 naming every
+    bad parameter)."""
+    query = out.WeldingQuery(
+        request, default_limit=default_limit, methods=welding.METHODS, default_methods=welding.DEFAULT_METHODS
+    )
+    start, end = welding.default_window(query.start, query.end, query.as_of)
+    if start > end:
+        raise UnprocessableEntity({"from": ["Must be on or before `to` (which defaults to as_of)."]})
+    return welding.KpiWindow(start=start, end=end, methods=query.methods, as_of=query.as_of), query.limit
+
+
+def welding_data(window: welding.KpiWindow, *, limit: int) -> dict[str, Any]:
+    """The serialized welding figures, from the cache or computed (the admin page uses this
+    too). The key holds every input: the window, the methods, as_of, the limit and today
+    (the awaiting-NDT list is today's state)."""
+    params = {
+        "from": window.start,
+        "to": window.end,
+        "methods": ",".join(window.methods),
+        "as_of": window.as_of,
+        "limit": limit,
+        "today": timezone.localdate(),
+    }
+
+    def compute() -> dict[str, Any]:
+        return out.DashboardWeldingSerializer(welding.welding_figures(window, limit=limit)).data
+
+    return cached("welding", params, compute)
+
+
+WELDING_422 = OpenApiResponse(
+    ErrorSerializer,
+    description="A bad parameter (`from`, `to`, `methods`, `as_of`, `limit`, or an unknown one), named in `errors`.",
+    examples=[
+        OpenApiExample(
+            "VALIDATION_ERROR",
+            value={
+                "detail": "methods: Unknown method(s): XR. One or more of VT, PT, MT, UT, RT.",
+                "error_code": "VALIDATION_ERROR",
+                "timestamp": "2025-09-15T09:30:00Z",
+                "request_id": "0b5c8f0e3a5d4c1e",
+                "errors": {"methods": ["Unknown method(s): XR. One or more of VT, PT, MT, UT, RT."]},
+            },
+        )
+    ],
+)
+
+
+class WeldingView(ApiViewMixin, APIView):
+    def get_required_perms(self) -> list[str]:
+        return list(WELDING_PERMS)
+
+    @extend_schema(
+        tags=["dashboard"],
+        summary="Welding: qualifications, repair rates (R11), first-pass yield, NDT, calibration",
+        description=(
+            'WELDING.md §4 "Dashboard" and R11. Repair rates are over the welds whose FIRST '
+            "inspection by one of `methods` falls in [from, to] (local days): joint = failed ÷ welds; "
+            "length = Σ rejected findings' length_mm ÷ Σ examined length (the inspection's, else the "
+            "weld's; welds with neither are counted in `length_unknown` and left out of both sums); "
+            "grouped by welder (non-tack, non-repair entries; a weld counts once per welder), process "
+            "and WPS. First-pass yield: welds whose first inspection by any method is in the window "
+            "and passed ÷ those welds. Rates have 4 decimals (half up), null when nothing is counted. "
+            "Qualifications and calibrations are as of `as_of`; `awaiting_ndt` is the current state "
+            "(R10 status `welded`); productivity counts the weld log and the machine logs dated in "
+            "the window.\n\nFigures may come from a cache of up to a minute, invalidated by every write "
+            "to the records they count."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "from",
+                DATE_QUERY_SCHEMA,
+                description=f"First day, inclusive (default: {welding.DEFAULT_DAYS} days ending with `to`).",
+            ),
+            OpenApiParameter("to", DATE_QUERY_SCHEMA, description="Last day, inclusive (default: `as_of`)."),
+            OpenApiParameter(
+                "methods",
+                str,
+                description="Comma-separated NDT methods whose first inspection defines the repair-rate "
+                f"population: {', '.join(welding.METHODS)} (default {','.join(welding.DEFAULT_METHODS)}).",
+            ),
+            OpenApiParameter(
+                "as_of",
+                DATE_QUERY_SCHEMA,
+                description="The day qualifications and calibrations are judged on (default today).",
+            ),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                description=f"The most items each list with a count holds (default {DEFAULT_LIST_LIMIT}).",
+            ),
+        ],
+        responses={200: out.DashboardWeldingSerializer, 422: WELDING_422},
+        examples=[OpenApiExample("Welding dashboard (example)", value=WELDING_EXAMPLE, response_only=True)],
+    )
+    def get(self, request, *args, **kwargs):
+        window, limit = welding_window(request, default_limit=list_limit())
+        return Response(welding_data(window, limit=limit))

@@ -10,7 +10,7 @@ import sys
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -174,17 +174,21 @@ class TestInvalidation:
         assert WorkOrder.objects.count() == 2
         assert api.get(STATS).json()["work_orders"]["total"] == 2
 
-    def test_only_resource_imports_invalidate(self, django_capture_on_commit_callbacks):
-        """A template upload writes entries the dashboard does not count; deleting an import
-        leaves the rows it made; a dry run wrote nothing."""
-        with django_capture_on_commit_callbacks() as callbacks:
-            ExcelImportFactory(resource="", template=ImportTemplateFactory())
+    def test_only_imports_that_write_invalidate(self, django_capture_on_commit_callbacks):
+        """Deleting an import leaves the rows it made; a dry run wrote nothing. A template
+        upload writes machine-log entries, which the welding dashboard's arc hours count."""
+        template = ImportTemplateFactory()
+        with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
             ExcelImportFactory(template=None, resource="items", dry_run=True)
+            ExcelImportFactory(resource="", template=template, dry_run=True)
         assert without_live_events(callbacks) == []
-        with django_capture_on_commit_callbacks() as callbacks:
+        with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+            ExcelImportFactory(resource="", template=template)
+        assert without_live_events(callbacks) == [dashboard_cache.invalidate]
+        with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
             record = ExcelImportFactory(template=None, resource="items")
         assert without_live_events(callbacks) == [dashboard_cache.invalidate]
-        with django_capture_on_commit_callbacks() as callbacks:
+        with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
             record.delete()
         assert without_live_events(callbacks) == []
 
