@@ -5,7 +5,6 @@ import time
 import structlog
 from django.http import FileResponse
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
@@ -42,7 +41,6 @@ from workshop.api.serializers import ErrorSerializer
 from workshop.api.viewsets import ModelViewSet, ReadOnlyViewSet
 from workshop.imports.export import (
     CHUNK_SIZE,
-    CSV,
     DATE,
     EXPORT_422_EXAMPLE,
     FORMAT_PARAMETER,
@@ -50,11 +48,11 @@ from workshop.imports.export import (
     LIST,
     NUMBER,
     SPOOL_MAX_BYTES,
-    XLSX,
     ExcelExportMixin,
     JsonOnlyNegotiation,
     TableColumn,
     export_format,
+    file_responses,
     reject_paging,
     write_table,
 )
@@ -240,7 +238,9 @@ RECALL_COLUMNS = (
 RECALL_PARAMETERS = [
     OpenApiParameter(
         "status",
-        str,
+        {"type": "array", "items": {"type": "string", "enum": sorted(WELD_STATUSES)}},
+        style="form",
+        explode=False,
         description="R10 weld statuses, comma-separated: " + ", ".join(WELD_STATUSES) + ".",
     ),
     OpenApiParameter("order_id", str, description="A work order's `order_id` (any case)."),
@@ -401,8 +401,7 @@ class ConsumableLotViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
         filters=False,
         parameters=[FORMAT_PARAMETER, *RECALL_PARAMETERS],
         responses={
-            (200, XLSX.media_type): OpenApiResponse(OpenApiTypes.BINARY, description=RECALL_FILE_DESCRIPTION),
-            (200, CSV.media_type): OpenApiResponse(OpenApiTypes.BINARY, description=RECALL_FILE_DESCRIPTION),
+            **file_responses(RECALL_FILE_DESCRIPTION),
             422: OpenApiResponse(
                 ErrorSerializer,
                 description="Unknown `format`, page parameters, or a bad filter value (`VALIDATION_ERROR`).",
