@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from django.db.models import (
     Case,
     CharField,
-    DateField,
     Exists,
-    F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -19,7 +18,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, Greatest, Substr, Trim, TruncDate
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -171,52 +170,73 @@ def weld_status(required: list[str], entries: list, tests: list[WeldTest], *, tz
     return WELD_WELDED
 
 
-def with_weld_status(queryset: QuerySet) -> QuerySet:
-    """`queryset` (of welds) annotated with `weld_status`, R10 in one SQL expression: per
-    method, the latest inspection's result and day (correlated subqueries over the
-    inspection's (weld, method, inspected_at) order), and the last repair entry's day."""
-    annotations: dict = {
-        "_logged": Exists(WeldActivity.objects.filter(weld_id=OuterRef("pk"))),
-        "_last_repair": Subquery(
-            WeldActivity.objects.filter(weld_id=OuterRef("pk"), layer=Layer.REPAIR)
-            .order_by("-welded_on")
-            .values("welded_on")[:1]
-        ),
-    }
-    for method in NDT_METHODS:
-        latest = Inspection.objects.filter(weld_id=OuterRef("pk"), method=method).order_by(
-            "-inspected_at", "-id"
-        )
-        annotations[f"_res_{method}"] = Subquery(latest.values("result")[:1])
-        annotations[f"_day_{method}"] = Subquery(
-            latest.annotate(day=TruncDate("inspected_at")).values("day")[:1], output_field=DateField()
-        )
-    queryset = queryset.annotate(**annotations)
-    inspected_any = Q()
-    for method in NDT_METHODS:
-        inspected_any |= Q(**{f"_res_{method}__isnull": False})
-    any_required = Q(ndt_required__icontains='"')  # a non-empty JSON list holds a quoted value
+# R10 in SQL: each method's state, the worst of them, and the status it names. The states
+# are ordered so that the worst wins: 0 passed (or not judged), 1 not inspected yet, 2 failed
+# then repaired, 3 failed. `_STATUS_BY_CODE` is indexed by code + 1 (code -1: no entry).
+_STATE_MISSING, _STATE_REPAIRED, _STATE_FAILED = 1, 2, 3
+_STATUS_BY_CODE = (WELD_PLANNED, WELD_ACCEPTED, WELD_WELDED, WELD_REPAIRED, WELD_REJECTED)
+_STATUS_WIDTH = max(len(status) for status in _STATUS_BY_CODE)
 
-    def judged(method):
-        # method m counts: required, or (nothing required) inspected by m
-        required = Q(ndt_required__icontains=f'"{method}"')
-        return required | (~any_required & Q(**{f"_res_{method}__isnull": False}))
 
-    failed_any, unrepaired, missing = Q(pk__in=[]), Q(pk__in=[]), Q(pk__in=[])
-    for method in NDT_METHODS:
-        fail = judged(method) & Q(**{f"_res_{method}": InspectionResult.FAIL})
-        failed_any |= fail
-        unrepaired |= fail & (Q(_last_repair__isnull=True) | Q(_last_repair__lt=F(f"_day_{method}")))
-        missing |= judged(method) & Q(**{f"_res_{method}__isnull": True}) & any_required
-    status = Case(
-        When(_logged=False, then=Value(WELD_PLANNED)),
-        When(unrepaired, then=Value(WELD_REJECTED)),
-        When(failed_any, then=Value(WELD_REPAIRED)),
-        When(~any_required & ~inspected_any, then=Value(WELD_WELDED)),
-        When(missing, then=Value(WELD_WELDED)),
-        default=Value(WELD_ACCEPTED),
-        output_field=CharField(),
+def _method_state(method: str):
+    """The state of one method on the weld (a correlated subquery on the method's latest
+    inspection): 0 passed, 2 failed with a `repair` entry dated that day or later, 3 failed;
+    NULL when the method has no inspection."""
+    repaired = Exists(
+        WeldActivity.objects.filter(
+            weld_id=OuterRef(OuterRef("pk")), layer=Layer.REPAIR, welded_on__gte=OuterRef("day")
+        )
     )
+    latest = (
+        Inspection.objects.filter(weld_id=OuterRef("pk"), method=method)
+        .order_by("-inspected_at", "-id")
+        .annotate(day=TruncDate("inspected_at"))
+        .annotate(
+            state=Case(
+                When(Q(result=InspectionResult.FAIL) & repaired, then=Value(_STATE_REPAIRED)),
+                When(result=InspectionResult.FAIL, then=Value(_STATE_FAILED)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+        .values("state")[:1]
+    )
+    return Subquery(latest, output_field=IntegerField())
+
+
+def with_weld_status(queryset: QuerySet) -> QuerySet:
+    """`queryset` (of welds) annotated with `weld_status`: R10 (`weld_status`) as one SQL
+    expression, built so that PostgreSQL runs each subquery once or twice per weld, not once
+    per reference. Per method, a state (`_method_state`); a method counts when required, or,
+    with nothing required, when inspected (a required method never inspected is state 1); the
+    worst state of all (`Greatest`) names the status, and the code → status lookup is one
+    `Substr` of a fixed text (a `Case` would repeat the whole expression in every branch)."""
+    any_required = Q(ndt_required__icontains='"')  # a non-empty JSON list holds a quoted value
+    states = []
+    for method in NDT_METHODS:
+        required = Q(ndt_required__icontains=f'"{method}"')
+        states.append(
+            Case(
+                When(required, then=Coalesce(_method_state(method), Value(_STATE_MISSING))),
+                When(any_required, then=Value(0)),
+                default=Coalesce(_method_state(method), Value(0)),
+                output_field=IntegerField(),
+            )
+        )
+    # Nothing required and never inspected: not accepted yet (`welded`).
+    inspected = Exists(Inspection.objects.filter(weld_id=OuterRef("pk")))
+    states.append(
+        Case(
+            When(~any_required & ~inspected, then=Value(_STATE_MISSING)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
+    logged = Exists(WeldActivity.objects.filter(weld_id=OuterRef("pk")))
+    code = Case(When(logged, then=Greatest(*states)), default=Value(-1), output_field=IntegerField())
+    table = "".join(status.ljust(_STATUS_WIDTH) for status in _STATUS_BY_CODE)
+    start = (code + Value(1)) * Value(_STATUS_WIDTH) + Value(1)
+    status = Trim(Substr(Value(table, output_field=CharField()), start, _STATUS_WIDTH))
     return queryset.annotate(weld_status=status)
 
 
