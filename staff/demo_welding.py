@@ -1,5 +1,6 @@
 """The welding demo (WELDING.md) for `seed_demo`: one workbook per resource — WPS, consumable
-lots, qualifications, welds, the weld log — in the shop's own columns (§5), loaded through
+lots, qualifications, welds, calibrations, the weld log, the welds' inspections — in the shop's
+own columns (§5), loaded through
 the same import as the API, after the five files of the shop.
 
 The dates are relative to the day it runs, so that whenever a new user loads the demo they
@@ -11,7 +12,10 @@ see what the product is for:
   validity ends within the month — expiring;
 - Mike Johnson (EMP-03): an ISO 9606-1 135 never confirmed — lapsed;
 - lots of the shop's welding rods with their heat numbers, one expired (its entry carries the
-  `LOT_EXPIRED` warning); a draft WPS beside two approved ones.
+  `LOT_EXPIRED` warning); a draft WPS beside two approved ones;
+- machine EQ-02's validation ran out a month ago (its later entries warn
+  `EQUIPMENT_VALIDATION`); the welds' NDT with ISO 6520 findings, so each weld status shows
+  (accepted, rejected, repaired, welded) and the welding dashboard has repair figures.
 
 The workbooks are built here (openpyxl) rather than kept in workshop/demo, because their dates
 move with the day. Loaded once: a resource whose demo workbook was imported before is skipped.
@@ -121,13 +125,60 @@ def weld_log(today: dt.date) -> list[list]:
     ]  # fmt: skip
 
 
-# (resource, the workbook's name, its rows as of a day), in the order they load.
+def calibration_intervals(today: dt.date) -> list[list]:
+    """The shop's two machines are validated yearly (an update of 05_Equipment's rows)."""
+    return [
+        ["EquipmentID", "Name", "CalibrationInterval"],
+        ["EQ-01", "MIG Welder 3000", 365],
+        ["EQ-02", "TIG Master", 365],
+    ]
+
+
+def calibrations(today: dt.date) -> list[list]:
+    """EQ-01 validated this year; EQ-02's validation ran out 35 days ago, so the weld log's
+    later entries on it carry `EQUIPMENT_VALIDATION` and the welding dashboard counts it."""
+
+    def ago(days: int) -> dt.date:
+        return today - dt.timedelta(days=days)
+
+    return [
+        ["ID", "EquipmentID", "Kind", "Grade", "PerformedOn", "CertificateNo", "Result", "ValidUntil"],
+        [None, "EQ-01", "validation", "standard", ago(200), "VAL-EQ01-1", "pass", ago(200) + dt.timedelta(days=365)],
+        [None, "EQ-02", "validation", "standard", ago(400), "VAL-EQ02-1", "pass", ago(35)],
+    ]  # fmt: skip
+
+
+def weld_inspections(today: dt.date) -> list[list]:
+    """The welds' NDT with ISO 6520 findings, so each R10 status shows: W-1000-01 accepted (VT,
+    RT passed), W-1000-02 rejected (RT: gas pores, 2011), W-1003-01 repaired (VT: undercut,
+    5011, then its repair entry), W-1003-02 welded (UT not done yet)."""
+
+    def at(days: int, hour: int = 10) -> dt.datetime:
+        return dt.datetime.combine(today - dt.timedelta(days=days), dt.time(hour))
+
+    return [
+        ["InspectionID", "OrderID", "WeldID", "Inspector", "Result", "DefectType", "Method", "InspectedAt",
+         "ReportNo", "ExaminedLength", "ISO6520", "FindingLength"],
+        ["QC-W-001", "WO-1000", "W-1000-01", "Inspector A", "pass", None, "VT", at(58), None, None, None, None],
+        ["QC-W-002", "WO-1000", "W-1000-01", "Inspector B", "pass", None, "RT", at(55), "RT-0101", 359, None, None],
+        ["QC-W-003", "WO-1000", "W-1000-02", "Inspector A", "pass", None, "VT", at(9), None, None, None, None],
+        ["QC-W-004", "WO-1000", "W-1000-02", "Inspector B", "fail", "porosity", "RT", at(8), "RT-0102", 359, 2011, 12],
+        ["QC-W-005", "WO-1003", "W-1003-01", "Inspector A", "fail", "undercut", "VT", at(12), None, 1200, 5011, 40],
+        ["QC-W-006", "WO-1003", "W-1003-02", "Inspector A", "pass", None, "VT", at(4), None, None, None, None],
+    ]  # fmt: skip
+
+
+# (resource, the workbook's name, its rows as of a day), in the order they load: the
+# calibrations before the weld log, whose checks read them.
 WORKBOOKS: list[tuple[str, str, Callable[[dt.date], list[list]]]] = [
     ("wps", "06_WPS.xlsx", wps),
     ("consumable-lots", "07_ConsumableLots.xlsx", lots),
     ("qualifications", "08_Qualifications.xlsx", qualifications),
     ("welds", "09_Welds.xlsx", welds),
+    ("equipment", "11_CalibrationIntervals.xlsx", calibration_intervals),
+    ("calibrations", "11_Calibrations.xlsx", calibrations),
     ("weld-log", "10_WeldLog.xlsx", weld_log),
+    ("inspections", "12_WeldInspections.xlsx", weld_inspections),
 ]
 
 

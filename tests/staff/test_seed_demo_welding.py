@@ -34,9 +34,12 @@ def test_the_command_loads_one_workbook_per_resource(seeded):
         ("07_ConsumableLots.xlsx", 3),
         ("08_Qualifications.xlsx", 4),
         ("09_Welds.xlsx", 5),
+        ("11_Calibrations.xlsx", 2),
         ("10_WeldLog.xlsx", 8),
+        ("12_WeldInspections.xlsx", 6),
     ]:
         assert f"{name}: {count} new, 0 updated" in seeded
+    assert "11_CalibrationIntervals.xlsx: 0 new, 2 updated" in seeded
 
 
 def test_a_new_user_sees_expiring_lapsed_and_overridden(seeded, api):
@@ -90,3 +93,32 @@ def test_a_second_run_changes_nothing(seeded):
     assert [
         m.objects.count() for m in (Wps, WelderQualification, QualificationEvent, Weld, WeldActivity)
     ] == before
+
+
+def test_a_new_user_sees_every_weld_status_a_finding_and_a_lapsed_validation(seeded, api):
+    """Issue 13 in the demo: the R10 statuses, ISO 6520 findings, a machine whose validation
+    ran out (and the weld-log warning it gives), and a welding dashboard with figures."""
+    statuses = {w["weld_id"]: w["status"] for w in items(api, "/api/v1/welds/")}
+    assert statuses == {
+        "W-1000-01": "accepted",
+        "W-1000-02": "rejected",
+        "W-1003-01": "repaired",
+        "W-1003-02": "welded",
+        "W-1002-01": "planned",
+    }
+    for weld, code in [("W-1000-02", "2011"), ("W-1003-01", "5011")]:
+        assert [(f["code"], f["verdict"]) for f in items(api, "/api/v1/findings/", weld=weld)] == [
+            (code, "reject")
+        ]
+    machines = {e["equipment_id"]: e["calibration_status"] for e in items(api, "/api/v1/equipment/")}
+    assert (machines["EQ-01"], machines["EQ-02"]) == ("valid", "overdue")
+    late = [
+        e for e in items(api, "/api/v1/weld-log/", welder="EMP-02", page_size=100) if e["weld"] == "W-1000-02"
+    ]
+    assert late and all("EQUIPMENT_VALIDATION" in [w["code"] for w in e["check"]["warnings"]] for e in late)
+    dashboard = api.get("/api/v1/dashboard/welding").json()
+    assert dashboard["calibration"]["overdue"] == 1
+    assert dashboard["repair_rate"]["joint"] == 1.0  # W-1000-02's RT, the one first shot in 30 days
+    weld = Weld.objects.get(weld_id="W-1000-02")
+    trace = api.get(f"/api/v1/welds/{weld.pk}/trace/").json()
+    assert [i["findings"][0]["code"] for i in trace["inspections"] if i["result"] == "fail"] == ["2011"]
