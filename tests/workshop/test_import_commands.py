@@ -225,12 +225,12 @@ def test_seed_demo_loads_the_five_files_and_users_once(capsys, settings):
         WorkOrder.objects.count(),
         Inspection.objects.count(),
     )
-    assert counts == (3, 3, 5, 5)
+    assert counts == (3, 3, 5, 5 + 6)  # the shop's inspections and the welding demo's six on welds
     assert WorkOrder.objects.get(order_id="WO-1000").assigned_welder.employee_id == "EMP-01"
     assert Employee.objects.get(employee_id="EMP-01").user.username == "operator"
     call_command("seed_demo")
     assert "already loaded" in capsys.readouterr().out
-    assert ExcelImport.objects.count() == 10  # the shop's five files and the welding demo's five
+    assert ExcelImport.objects.count() == 13  # the shop's five files and the welding demo's eight
 
 
 @pytest.mark.django_db
