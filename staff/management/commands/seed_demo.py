@@ -1,5 +1,6 @@
 """`manage.py seed_demo` — the shop's five Excel files (kept in workshop/demo/), the welding
-demo's five workbooks (WPS, lots, qualifications, welds, weld log: staff/demo_welding.py,
+demo's workbooks (WPS, lots, qualifications, welds, calibrations, weld log, the welds'
+inspections: staff/demo_welding.py,
 dated relative to today) and, in development mode, one demo login per role. `--history` adds a made-up year of work orders,
 inspections, stock movements and equipment (staff/demo_history.py), so that trends show.
 
