@@ -35,11 +35,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -51,16 +48,10 @@ elif str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.perf.bench_workorders_list import (  # noqa: E402
-    Postgres,
-    exit_cleanly_on_sigterm,
-    production_environment,
     say,
-    setup_django,
     step,
-    stop_database,
-    use_database,
 )
-from tests.perf.common import fetch, http_client, timed, vacuum  # noqa: E402
+from tests.perf.common import bench_run, fetch, http_client, report_errors, timed, vacuum  # noqa: E402
 
 TARGET_RATIO = 1.5
 HISTORY_DAYS = 730
@@ -551,74 +542,63 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-tmp", action="store_true")
     args = parser.parse_args(argv)
 
-    production_environment(DJANGO_SETTINGS_MODULE="workshop.settings", LOG_LEVEL="WARNING")
-    os.environ.pop("REDIS_URL", None)
-    os.environ["DASHBOARD_CACHE_SECONDS"] = "0"
-    tmp = Path(tempfile.mkdtemp(prefix="weldshop-welding-dashboard-bench."))
-    (tmp / "static").mkdir()
-    os.environ["STATIC_ROOT"] = str(tmp / "static")
-    exit_cleanly_on_sigterm()
-    postgres = Postgres(tmp)
-    try:
-        say(f"Weldshop welding dashboard benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-        use_database(postgres)
-        setup_django()
-        from django.db import connection
-        from django.utils import timezone
+    with bench_run(
+        "welding-dashboard",
+        "Weldshop welding dashboard benchmark",
+        keep_tmp=args.keep_tmp,
+        DASHBOARD_CACHE_SECONDS="0",
+    ):
+        return report_errors(lambda: measure(args))
 
-        from dashboard.welding import DEFAULT_METHODS, KpiWindow, welding_figures
 
-        now, today = timezone.now(), timezone.localdate()
-        sizes = seed(args.scale, now, today)
-        vacuum(TABLES, fresh=False)
-        with connection.cursor() as cursor:
-            cursor.execute("SET jit = off")  # as in bench_qualifications: JIT compiles longer than these run
-        start = today - dt.timedelta(days=args.days - 1)
-        window = KpiWindow(start=start, end=today, methods=DEFAULT_METHODS, as_of=today)
-        client = http_client()
-        url = f"/api/v1/dashboard/welding?from={start}&to={today}&as_of={today}&limit={LIMIT}"
+def measure(args) -> int:
+    from django.db import connection
+    from django.utils import timezone
 
-        def request() -> dict:
-            response = client.get(url)
-            if response.status_code != 200:
-                raise RuntimeError(f"GET {url}: {response.status_code} {response.content[:300]!r}")
-            return response.json()
+    from dashboard.welding import DEFAULT_METHODS, KpiWindow, welding_figures
 
-        body = request()
-        compare(normalised(body), hand(window))
-        rate = body["repair_rate"]
-        step(
-            f"Both sides agree: {rate['welds']:,} welds in the population, joint {rate['joint']}, "
-            f"length {rate['length']}, {len(rate['by_welder']):,} welders, first-pass yield "
-            f"{body['first_pass_yield']}, {body['awaiting_ndt']['count']:,} awaiting NDT"
-        )
-        times: dict[str, list[float]] = {"request": [], "figures": [], "sql": []}
-        for _ in range(args.runs):
-            times["request"].append(timed(request))
-            times["figures"].append(timed(lambda: welding_figures(window, limit=LIMIT)))
-            times["sql"].append(timed(lambda: hand(window)))
-        medians = {k: statistics.median(v) for k, v in times.items()}
-        s = medians["sql"]
+    now, today = timezone.now(), timezone.localdate()
+    sizes = seed(args.scale, now, today)
+    vacuum(TABLES, fresh=False)
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = off")  # as in bench_qualifications: JIT compiles longer than these run
+    start = today - dt.timedelta(days=args.days - 1)
+    window = KpiWindow(start=start, end=today, methods=DEFAULT_METHODS, as_of=today)
+    client = http_client()
+    url = f"/api/v1/dashboard/welding?from={start}&to={today}&as_of={today}&limit={LIMIT}"
+
+    def request() -> dict:
+        response = client.get(url)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {url}: {response.status_code} {response.content[:300]!r}")
+        return response.json()
+
+    body = request()
+    compare(normalised(body), hand(window))
+    rate = body["repair_rate"]
+    step(
+        f"Both sides agree: {rate['welds']:,} welds in the population, joint {rate['joint']}, "
+        f"length {rate['length']}, {len(rate['by_welder']):,} welders, first-pass yield "
+        f"{body['first_pass_yield']}, {body['awaiting_ndt']['count']:,} awaiting NDT"
+    )
+    times: dict[str, list[float]] = {"request": [], "figures": [], "sql": []}
+    for _ in range(args.runs):
+        times["request"].append(timed(request))
+        times["figures"].append(timed(lambda: welding_figures(window, limit=LIMIT)))
+        times["sql"].append(timed(lambda: hand(window)))
+    medians = {k: statistics.median(v) for k, v in times.items()}
+    s = medians["sql"]
+    say(
+        f"\nscale {args.scale} ({sizes['welds']:,} welds, {sizes['entries']:,} entries, "
+        f"{sizes['inspections']:,} inspections, ~{sizes['findings']:,} findings), window {args.days} days"
+    )
+    for name in ("request", "figures"):
+        verdict = "meets" if medians[name] <= TARGET_RATIO * s else "MISSES"
         say(
-            f"\nscale {args.scale} ({sizes['welds']:,} welds, {sizes['entries']:,} entries, "
-            f"{sizes['inspections']:,} inspections, ~{sizes['findings']:,} findings), window {args.days} days"
+            f"{name:8}: {medians[name]:,.0f} ms vs hand SQL {s:,.0f} ms, ratio {medians[name] / s:.2f}x — "
+            f"{verdict} the {TARGET_RATIO}x target"
         )
-        for name in ("request", "figures"):
-            verdict = "meets" if medians[name] <= TARGET_RATIO * s else "MISSES"
-            say(
-                f"{name:8}: {medians[name]:,.0f} ms vs hand SQL {s:,.0f} ms, ratio {medians[name] / s:.2f}x — "
-                f"{verdict} the {TARGET_RATIO}x target"
-            )
-        return 0
-    except RuntimeError as exc:
-        say(f"ERROR: {exc}")
-        return 1
-    finally:
-        stop_database(postgres)
-        if args.keep_tmp:
-            step(f"Temp folder kept: {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":

@@ -38,11 +38,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -52,17 +49,8 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 elif str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.perf.bench_workorders_list import (  # noqa: E402
-    Postgres,
-    exit_cleanly_on_sigterm,
-    production_environment,
-    say,
-    setup_django,
-    step,
-    stop_database,
-    use_database,
-)
-from tests.perf.common import fetch, http_client, timed, vacuum  # noqa: E402
+from tests.perf.bench_workorders_list import say, step  # noqa: E402
+from tests.perf.common import bench_run, fetch, http_client, profile, report_errors, timed, vacuum  # noqa: E402
 
 TARGET_RATIO = 2.0
 PREFIX = "BQ-"
@@ -308,79 +296,52 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-tmp", action="store_true")
     args = parser.parse_args(argv)
 
-    production_environment(DJANGO_SETTINGS_MODULE="workshop.settings", LOG_LEVEL="WARNING")
-    os.environ.pop("REDIS_URL", None)
-    tmp = Path(tempfile.mkdtemp(prefix="weldshop-qualifications-bench."))
-    (tmp / "static").mkdir()
-    os.environ["STATIC_ROOT"] = str(tmp / "static")
-    exit_cleanly_on_sigterm()
-    postgres = Postgres(tmp)
-    try:
-        say(
-            f"Weldshop qualification standings benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
-        )
-        use_database(postgres)
-        setup_django()
-        from django.utils import timezone
+    title = "Weldshop qualification standings benchmark"
+    with bench_run("qualifications", title, keep_tmp=args.keep_tmp):
+        return report_errors(lambda: measure(args))
 
-        now, today = timezone.now(), timezone.localdate()
-        seed(args, now, today)
-        vacuum(TABLES, fresh=False)
-        from django.db import connection
 
-        with connection.cursor() as cursor:
-            # The hand SQL's estimate crosses jit_above_cost, and compiling takes seconds for a
-            # statement that runs in a fraction of one: a floor measures the query, not that.
-            cursor.execute("SET jit = off")
+def measure(args) -> int:
+    from django.utils import timezone
 
-        first = ours(today)
-        compare(first, hand(today))
-        step(f"Both sides agree on {len(first):,} qualifications as of {today}")
-        describe(first)
+    now, today = timezone.now(), timezone.localdate()
+    seed(args, now, today)
+    vacuum(TABLES, fresh=False)
+    from django.db import connection
 
-        times: dict[str, list[float]] = {"ours": [], "sql": []}
-        for _ in range(args.runs):
-            times["ours"].append(timed(lambda: ours(today)))
-            times["sql"].append(timed(lambda: hand(today)))
-        o, s = statistics.median(times["ours"]), statistics.median(times["sql"])
-        verdict = "meets" if o <= TARGET_RATIO * s else "MISSES"
-        say(
-            f"\nstandings of {len(first):,} qualifications: ours {o:,.0f} ms, hand SQL {s:,.0f} ms, "
-            f"ratio {o / s:.2f}x — {verdict} the {TARGET_RATIO}x target"
-        )
+    with connection.cursor() as cursor:
+        # The hand SQL's estimate crosses jit_above_cost, and compiling takes seconds for a
+        # statement that runs in a fraction of one: a floor measures the query, not that.
+        cursor.execute("SET jit = off")
 
-        client = http_client()
-        url = "/api/v1/qualifications/?status=lapsed&page_size=100"
-        probe = client.get(url)
-        if probe.status_code == 200:
-            request = statistics.median(timed(lambda: client.get(url)) for _ in range(args.runs))
-            say(f"GET {url}: {request:,.0f} ms ({request / s:.2f}x the hand SQL)")
-        else:
-            say(f"GET {url}: {probe.status_code} (not timed)")
+    first = ours(today)
+    compare(first, hand(today))
+    step(f"Both sides agree on {len(first):,} qualifications as of {today}")
+    describe(first)
 
-        if args.profile:
-            try:
-                from pyinstrument import Profiler
-            except ImportError:
-                import cProfile
+    times: dict[str, list[float]] = {"ours": [], "sql": []}
+    for _ in range(args.runs):
+        times["ours"].append(timed(lambda: ours(today)))
+        times["sql"].append(timed(lambda: hand(today)))
+    o, s = statistics.median(times["ours"]), statistics.median(times["sql"])
+    verdict = "meets" if o <= TARGET_RATIO * s else "MISSES"
+    say(
+        f"\nstandings of {len(first):,} qualifications: ours {o:,.0f} ms, hand SQL {s:,.0f} ms, "
+        f"ratio {o / s:.2f}x — {verdict} the {TARGET_RATIO}x target"
+    )
 
-                cProfile.runctx("ours(today)", globals(), {"today": today, "ours": ours}, sort="cumulative")
-            else:
-                profiler = Profiler()
-                profiler.start()
-                ours(today)
-                profiler.stop()
-                say(profiler.output_text(unicode=True, color=False))
-        return 0
-    except RuntimeError as exc:
-        say(f"ERROR: {exc}")
-        return 1
-    finally:
-        stop_database(postgres)
-        if args.keep_tmp:
-            step(f"Temp folder kept: {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+    client = http_client()
+    url = "/api/v1/qualifications/?status=lapsed&page_size=100"
+    probe = client.get(url)
+    if probe.status_code == 200:
+        request = statistics.median(timed(lambda: client.get(url)) for _ in range(args.runs))
+        say(f"GET {url}: {request:,.0f} ms ({request / s:.2f}x the hand SQL)")
+    else:
+        say(f"GET {url}: {probe.status_code} (not timed)")
+
+    if args.profile:
+        profile(lambda: ours(today))
+    return 0
 
 
 if __name__ == "__main__":

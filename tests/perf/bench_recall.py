@@ -35,11 +35,8 @@ from __future__ import annotations
 import argparse
 import gc
 import io
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -50,16 +47,10 @@ elif str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.perf.bench_workorders_list import (  # noqa: E402
-    Postgres,
-    exit_cleanly_on_sigterm,
-    production_environment,
     say,
-    setup_django,
     step,
-    stop_database,
-    use_database,
 )
-from tests.perf.common import http_client, vacuum  # noqa: E402
+from tests.perf.common import bench_run, http_client, profile, report_errors, vacuum  # noqa: E402
 
 TARGET_RATIO = 1.5
 LOT = "BR-LOT-RECALL"
@@ -267,91 +258,62 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-tmp", action="store_true")
     args = parser.parse_args(argv)
 
-    production_environment(LOG_LEVEL="WARNING")
-    os.environ.pop("REDIS_URL", None)
-    tmp = Path(tempfile.mkdtemp(prefix="weldshop-recall-bench."))
-    (tmp / "static").mkdir()
-    os.environ["STATIC_ROOT"] = str(tmp / "static")
-    exit_cleanly_on_sigterm()
-    postgres = Postgres(tmp)
-    try:
-        say(f"Weldshop recall export benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-        use_database(postgres)
-        setup_django(quiet_requests=True)
-        from inventory.models import ConsumableLot
+    with bench_run("recall", "Weldshop recall export benchmark", keep_tmp=args.keep_tmp, quiet_requests=True):
+        return report_errors(lambda: measure(args))
 
-        seed(args.welds)
-        vacuum(TABLES, fresh=False)
-        lot = ConsumableLot.objects.select_related("item").get(lot_id=LOT)
-        url = f"/api/v1/consumable-lots/{lot.pk}/welds/export/"
-        client = http_client()
 
-        rows = floor_rows(lot)
-        if len(rows) != args.welds:
-            raise RuntimeError(f"Expected {args.welds:,} welds in the recall, found {len(rows):,}.")
-        from collections import Counter
+def measure(args) -> int:
+    from inventory.models import ConsumableLot
 
-        step("R10 statuses: " + ", ".join(f"{s} {n:,}" for s, n in Counter(r[5] for r in rows).most_common()))
-        check_same(api_export(client, url), rows)
+    seed(args.welds)
+    vacuum(TABLES, fresh=False)
+    lot = ConsumableLot.objects.select_related("item").get(lot_id=LOT)
+    url = f"/api/v1/consumable-lots/{lot.pk}/welds/export/"
+    client = http_client()
 
-        jobs = {
-            "floor": lambda: floor_xlsx(rows),
-            "api": lambda: api_export(client, url),
-            "query": lambda: query_only(lot),
-        }
-        for job in jobs.values():  # warm-up
-            job()
-        times: dict[str, list[float]] = {key: [] for key in jobs}
-        for round_no in range(args.rounds):
-            order = list(jobs) if round_no % 2 == 0 else list(reversed(jobs))
-            for key in order:
-                times[key].append(timed(jobs[key]))
-            say(f"    round {round_no + 1}: " + ", ".join(f"{k} {times[k][-1]:.2f} s" for k in jobs))
-        page_url = f"/api/v1/consumable-lots/{lot.pk}/welds/?page_size=50&page=10"
-        page = statistics.median(timed(lambda: client.get(page_url)) for _ in range(args.rounds))
+    rows = floor_rows(lot)
+    if len(rows) != args.welds:
+        raise RuntimeError(f"Expected {args.welds:,} welds in the recall, found {len(rows):,}.")
+    from collections import Counter
 
-        ratios = [a / f for a, f in zip(times["api"], times["floor"], strict=True)]
-        ratio = statistics.median(ratios)
-        line = "-" * 76
-        say()
-        say(line)
-        say(f"  The recall of a lot used on {args.welds:,} welds, as .xlsx (medians of {args.rounds} rounds)")
-        say(f"  floor: openpyxl write-only, pre-fetched rows   {statistics.median(times['floor']):7.2f} s")
-        say(f"  API:   GET …/welds/export/?format=xlsx           {statistics.median(times['api']):7.2f} s")
-        say(f"  (the query alone, rows read, nothing written)    {statistics.median(times['query']):7.2f} s")
-        say(
-            f"  ratio API / floor (median of per-round ratios)   {ratio:7.2f}   {', '.join(f'{r:.2f}' for r in ratios)}"
-        )
-        say(f"  target <= {TARGET_RATIO:.2f}: {'PASS' if ratio <= TARGET_RATIO else 'FAIL'}")
-        say(f"  for information: one JSON page (50 rows, page 10) {page * 1000:6.0f} ms")
-        say(line)
+    step("R10 statuses: " + ", ".join(f"{s} {n:,}" for s, n in Counter(r[5] for r in rows).most_common()))
+    check_same(api_export(client, url), rows)
 
-        if args.profile:
-            try:
-                from pyinstrument import Profiler
-            except ImportError:
-                import cProfile
-                import pstats
+    jobs = {
+        "floor": lambda: floor_xlsx(rows),
+        "api": lambda: api_export(client, url),
+        "query": lambda: query_only(lot),
+    }
+    for job in jobs.values():  # warm-up
+        job()
+    times: dict[str, list[float]] = {key: [] for key in jobs}
+    for round_no in range(args.rounds):
+        order = list(jobs) if round_no % 2 == 0 else list(reversed(jobs))
+        for key in order:
+            times[key].append(timed(jobs[key]))
+        say(f"    round {round_no + 1}: " + ", ".join(f"{k} {times[k][-1]:.2f} s" for k in jobs))
+    page_url = f"/api/v1/consumable-lots/{lot.pk}/welds/?page_size=50&page=10"
+    page = statistics.median(timed(lambda: client.get(page_url)) for _ in range(args.rounds))
 
-                profiler = cProfile.Profile()
-                profiler.runcall(api_export, client, url)
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
-            else:
-                profiler = Profiler()
-                profiler.start()
-                api_export(client, url)
-                profiler.stop()
-                say(profiler.output_text(unicode=True, color=False))
-        return 0
-    except RuntimeError as exc:
-        say(f"ERROR: {exc}")
-        return 1
-    finally:
-        stop_database(postgres)
-        if args.keep_tmp:
-            step(f"Temp folder kept: {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+    ratios = [a / f for a, f in zip(times["api"], times["floor"], strict=True)]
+    ratio = statistics.median(ratios)
+    line = "-" * 76
+    say()
+    say(line)
+    say(f"  The recall of a lot used on {args.welds:,} welds, as .xlsx (medians of {args.rounds} rounds)")
+    say(f"  floor: openpyxl write-only, pre-fetched rows   {statistics.median(times['floor']):7.2f} s")
+    say(f"  API:   GET …/welds/export/?format=xlsx           {statistics.median(times['api']):7.2f} s")
+    say(f"  (the query alone, rows read, nothing written)    {statistics.median(times['query']):7.2f} s")
+    say(
+        f"  ratio API / floor (median of per-round ratios)   {ratio:7.2f}   {', '.join(f'{r:.2f}' for r in ratios)}"
+    )
+    say(f"  target <= {TARGET_RATIO:.2f}: {'PASS' if ratio <= TARGET_RATIO else 'FAIL'}")
+    say(f"  for information: one JSON page (50 rows, page 10) {page * 1000:6.0f} ms")
+    say(line)
+
+    if args.profile:
+        profile(lambda: api_export(client, url))
+    return 0
 
 
 if __name__ == "__main__":

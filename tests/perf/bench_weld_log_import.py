@@ -32,12 +32,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,14 +48,10 @@ elif str(ROOT) not in sys.path:
 
 from tests.perf.bench_import import import_once, measure  # noqa: E402
 from tests.perf.bench_workorders_list import (  # noqa: E402
-    Postgres,
-    exit_cleanly_on_sigterm,
-    production_environment,
     say,
-    setup_django,
     step,
-    use_database,
 )
+from tests.perf.common import bench_run, profile, report_errors  # noqa: E402
 
 TARGET_RATIO = 2.0
 PROCESSES = ("135", "141", "111", "136")
@@ -219,70 +212,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
     args = parser.parse_args(argv)
 
-    tmp = Path(tempfile.mkdtemp(prefix="weldshop-bench-weldlog."))
-    production_environment(
-        DJANGO_SETTINGS_MODULE="workshop.settings",
-        MEDIA_ROOT=str(tmp / "media"),
-        STATIC_ROOT=str(tmp / "static"),
-        STORAGE_BACKEND="local",
-        LOG_LEVEL="WARNING",
+    with bench_run(
+        "weldlog",
+        "Weldshop weld-log import benchmark",
+        keep_tmp=args.keep,
+        database_note=" (imports are rolled back)",
+        local_media=True,
         IMPORT_SYNC_MAX_ROWS=str(10 * args.rows),
-    )
-    os.environ.pop("REDIS_URL", None)
-    exit_cleanly_on_sigterm()
-    postgres = Postgres(tmp)
-    try:
-        say(f"Weldshop weld-log import benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-        use_database(postgres, " (imports are rolled back)")
-        setup_django()
-        seed(args)
-        path = tmp / "weld_log.xlsx"
-        write_workbook(path, args.rows, args.welders)
-        step(f"{args.rows:,} weld-log rows written to {path.name} ({path.stat().st_size / 1e6:.1f} MB)")
+    ) as tmp:
+        return report_errors(lambda: benchmark(args, tmp))
 
-        checked = run_import(path)
-        if (checked.rows_total, checked.rows_created) != (args.rows, args.rows):
-            raise RuntimeError(f"The checked import did not create every row: {checked.errors[:3]}")
+
+def benchmark(args, tmp) -> int:
+    seed(args)
+    path = tmp / "weld_log.xlsx"
+    write_workbook(path, args.rows, args.welders)
+    step(f"{args.rows:,} weld-log rows written to {path.name} ({path.stat().st_size / 1e6:.1f} MB)")
+
+    checked = run_import(path)
+    if (checked.rows_total, checked.rows_created) != (args.rows, args.rows):
+        raise RuntimeError(f"The checked import did not create every row: {checked.errors[:3]}")
+    with check_switched_off():
+        unchecked = run_import(path)
+    if unchecked.rows_created != args.rows:
+        raise RuntimeError("The unchecked import did not create every row")
+    step("Warm-up done: both imports create every row")
+
+    def off():
         with check_switched_off():
-            unchecked = run_import(path)
-        if unchecked.rows_created != args.rows:
-            raise RuntimeError("The unchecked import did not create every row")
-        step("Warm-up done: both imports create every row")
+            run_import(path)
 
-        def off():
-            with check_switched_off():
-                run_import(path)
-
-        times = measure({"checked": lambda: run_import(path), "unchecked": off}, args.rounds)
-        on, bare = statistics.median(times["checked"]), statistics.median(times["unchecked"])
-        verdict = "meets" if on <= TARGET_RATIO * bare else "MISSES"
-        say(
-            f"\n{args.rows:,} rows: checked {on:.2f} s, unchecked {bare:.2f} s, ratio {on / bare:.2f}x "
-            f"— {verdict} the {TARGET_RATIO}x target"
-        )
-        if args.profile:
-            try:
-                from pyinstrument import Profiler
-            except ImportError:
-                import cProfile
-
-                cProfile.runctx("run_import(path)", globals(), {"path": path}, sort="cumulative")
-            else:
-                profiler = Profiler()
-                profiler.start()
-                run_import(path)
-                profiler.stop()
-                say(profiler.output_text(unicode=True, color=False))
-        return 0
-    except RuntimeError as exc:
-        say(f"ERROR: {exc}")
-        return 1
-    finally:
-        postgres.stop()
-        if args.keep:
-            step(f"Kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+    times = measure({"checked": lambda: run_import(path), "unchecked": off}, args.rounds)
+    on, bare = statistics.median(times["checked"]), statistics.median(times["unchecked"])
+    verdict = "meets" if on <= TARGET_RATIO * bare else "MISSES"
+    say(
+        f"\n{args.rows:,} rows: checked {on:.2f} s, unchecked {bare:.2f} s, ratio {on / bare:.2f}x "
+        f"— {verdict} the {TARGET_RATIO}x target"
+    )
+    if args.profile:
+        profile(lambda: run_import(path))
+    return 0
 
 
 if __name__ == "__main__":

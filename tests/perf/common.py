@@ -1,15 +1,100 @@
 """Pieces the benchmarks that compare an endpoint with hand-written SQL share
-(bench_dashboard, bench_analytics): the raw cursor, the in-process client, the timer and
-VACUUM. The servers and the seeding helpers are in bench_workorders_list."""
+(bench_dashboard, bench_analytics, the welding ones): the run's scaffold (`bench_run`: the
+environment, a throwaway PostgreSQL, Django; `report_errors`; `profile`), the raw cursor, the
+in-process client, the timer and VACUUM. The servers and the seeding helpers are in
+bench_workorders_list."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from tests.perf.bench_workorders_list import step
+from tests.perf.bench_workorders_list import (
+    Postgres,
+    exit_cleanly_on_sigterm,
+    production_environment,
+    say,
+    setup_django,
+    step,
+    stop_database,
+    use_database,
+)
+
+
+@contextmanager
+def bench_run(
+    name: str,
+    title: str,
+    *,
+    keep_tmp: bool = False,
+    database_note: str = "",
+    quiet_requests: bool = False,
+    local_media: bool = False,
+    **environment: str,
+) -> Iterator[Path]:
+    """One benchmark's run: production settings (plus `environment`), no Redis, a temp folder
+    (its `static/` the STATIC_ROOT; with `local_media`, its `media/` the local file storage),
+    SIGTERM ending it cleanly, a throwaway PostgreSQL in the folder (or the database in
+    $DATABASE_URL), Django set up; yields the folder. Afterwards the PostgreSQL it started
+    stops and the folder goes (unless `keep_tmp`)."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"weldshop-{name}-bench."))
+    (tmp / "static").mkdir()
+    folders = {"STATIC_ROOT": str(tmp / "static")}
+    if local_media:
+        folders |= {"MEDIA_ROOT": str(tmp / "media"), "STORAGE_BACKEND": "local"}
+    production_environment(
+        **{"DJANGO_SETTINGS_MODULE": "workshop.settings", "LOG_LEVEL": "WARNING", **folders, **environment}
+    )
+    os.environ.pop("REDIS_URL", None)
+    exit_cleanly_on_sigterm()
+    postgres = Postgres(tmp)
+    try:
+        say(f"{title} — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+        use_database(postgres, database_note)
+        setup_django(quiet_requests=quiet_requests)
+        yield tmp
+    finally:
+        stop_database(postgres)
+        if keep_tmp:
+            step(f"Temp folder kept: {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report_errors(body: Callable[[], int]) -> int:
+    """`body()`'s exit status; a RuntimeError (the benchmark could not run, or its two sides
+    disagree) is said and exits 1."""
+    try:
+        return body()
+    except RuntimeError as exc:
+        say(f"ERROR: {exc}")
+        return 1
+
+
+def profile(fn: Callable[[], Any]) -> None:
+    """A profile of one `fn()`: pyinstrument when installed, else cProfile (cumulative)."""
+    try:
+        from pyinstrument import Profiler  # noqa: PLC0415
+    except ImportError:
+        import cProfile  # noqa: PLC0415
+        import pstats  # noqa: PLC0415
+
+        profiler = cProfile.Profile()
+        profiler.runcall(fn)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    else:
+        profiler = Profiler()
+        profiler.start()
+        fn()
+        profiler.stop()
+        say(profiler.output_text(unicode=True, color=False))
 
 
 def fetch(sql: str, params: dict) -> list[tuple]:
