@@ -1,9 +1,6 @@
 import re
-import tempfile
 import time
 
-import structlog
-from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import action
@@ -47,18 +44,16 @@ from workshop.imports.export import (
     FORMATS,
     LIST,
     NUMBER,
-    SPOOL_MAX_BYTES,
     ExcelExportMixin,
     JsonOnlyNegotiation,
     TableColumn,
     export_format,
+    file_response,
     file_responses,
     reject_paging,
     write_table,
 )
 from workshop.imports.views import ExcelImportMixin
-
-log = structlog.get_logger(__name__)
 
 ADJUST_EXAMPLE_ITEM = {
     "id": 7,
@@ -427,34 +422,17 @@ class ConsumableLotViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
         fmt = export_format(params)
         reject_paging(params)
         welds = self._recall(lot, params, accepted=("format",))
-        out = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES)  # noqa: SIM115 - the response closes it
-        try:
+
+        def write(out) -> int:
             with recall_reading():
-                rows = write_table(
-                    out,
-                    fmt,
-                    "recall",
-                    RECALL_COLUMNS,
-                    read_ahead(recall_rows(welds, chunk_size=CHUNK_SIZE), chunk_size=CHUNK_SIZE),
-                )
-        except BaseException:
-            out.close()
-            raise
-        size = out.tell()
-        out.seek(0)
-        log.info(
-            "recall.exported",
-            lot_id=lot.lot_id,
-            format=fmt,
-            rows=rows,
-            bytes=size,
-            duration_ms=round((time.perf_counter() - started) * 1000, 1),
-        )
-        response = FileResponse(
-            out,
-            as_attachment=True,
+                rows = read_ahead(recall_rows(welds, chunk_size=CHUNK_SIZE), chunk_size=CHUNK_SIZE)
+                return write_table(out, fmt, "recall", RECALL_COLUMNS, rows)
+
+        return file_response(
+            write,
+            fmt=fmt,
             filename=recall_filename(lot.lot_id, fmt),
-            content_type=FORMATS[fmt].content_type,
+            started=started,
+            event="recall.exported",
+            lot_id=lot.lot_id,
         )
-        response["Cache-Control"] = "no-store"
-        return response

@@ -441,6 +441,37 @@ FILE_DESCRIPTION = (
     "The file, as an attachment: an .xlsx workbook (one sheet) or a .csv (UTF-8 with a BOM), "
     "header row first."
 )
+
+
+def file_response(
+    write: Callable[[BinaryIO], int], *, fmt: str, filename: str, started: float, event: str, **log_fields
+) -> FileResponse:
+    """The file `write(out)` writes (returning its row count), as an attachment: spooled in
+    memory up to SPOOL_MAX_BYTES, then on disk; logged as `event` with its rows, bytes and
+    time since `started` (a `perf_counter()`); never stored by browsers or proxies."""
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES)  # noqa: SIM115 - the response closes it
+    try:
+        rows = write(out)
+    except BaseException:
+        out.close()
+        raise
+    size = out.tell()
+    out.seek(0)
+    log.info(
+        event,
+        **log_fields,
+        format=fmt,
+        rows=rows,
+        bytes=size,
+        duration_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
+    response = FileResponse(
+        out, as_attachment=True, filename=filename, content_type=FORMATS[fmt].content_type
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 # Documented for generated clients too: a generator yields bytes for `application/octet-stream`
 # (an `Accept` header changes nothing: `format` decides the file type).
 OCTET_STREAM = "application/octet-stream"
@@ -637,27 +668,11 @@ class ExcelExportMixin:
                 request_id=request.request_id,
             )
             return accepted(job, request)
-        out = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES)  # noqa: SIM115 - the response closes it
-        try:
-            rows = write_export(queryset, spec, fmt, out, columns=columns)
-        except BaseException:
-            out.close()
-            raise
-        size = out.tell()
-        out.seek(0)
-        log.info(
-            "export.finished",
-            resource=spec.resource,
-            format=fmt,
-            rows=rows,
-            bytes=size,
-            duration_ms=round((time.perf_counter() - started) * 1000, 1),
-        )
-        response = FileResponse(
-            out,
-            as_attachment=True,
+        return file_response(
+            lambda out: write_export(queryset, spec, fmt, out, columns=columns),
+            fmt=fmt,
             filename=export_filename(spec.resource, fmt),
-            content_type=FORMATS[fmt].content_type,
+            started=started,
+            event="export.finished",
+            resource=spec.resource,
         )
-        response["Cache-Control"] = "no-store"
-        return response
