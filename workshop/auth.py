@@ -26,7 +26,12 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from workshop.api.fields import TextField
 from workshop.api.serializers import MessageSerializer, Serializer
 from workshop.roles import ROLES, user_role
-from workshop.users import user_revoke_tokens
+from workshop.users import (
+    ACCESS_VERSION_CLAIM,
+    access_token_version,
+    user_end_access_tokens,
+    user_revoke_tokens,
+)
 
 
 class LoginSerializer(Serializer):
@@ -64,7 +69,9 @@ class MeSerializer(serializers.Serializer):
     employee_id = serializers.CharField(allow_null=True)
 
 
-def token_pair(refresh: RefreshToken) -> dict:
+def token_pair(refresh: RefreshToken, user) -> dict:
+    """A new pair; the access token carries the user's access-token version (`ver`)."""
+    refresh[ACCESS_VERSION_CLAIM] = access_token_version(user)  # copied into the access token
     return {
         "access_token": str(refresh.access_token),
         "refresh_token": str(refresh),
@@ -110,7 +117,7 @@ class LoginView(APIView):
         if user is None or not user.is_active:
             raise AuthenticationFailed("Wrong username or password.")
         update_last_login(None, user)
-        return Response(token_pair(RefreshToken.for_user(user)))
+        return Response(token_pair(RefreshToken.for_user(user), user))
 
 
 class RefreshView(APIView):
@@ -138,7 +145,7 @@ class RefreshView(APIView):
             old.blacklist()
         except TokenError as exc:
             raise AuthenticationFailed(f"Refresh token is invalid, expired or revoked ({exc}).") from exc
-        return Response(token_pair(RefreshToken.for_user(user)))
+        return Response(token_pair(RefreshToken.for_user(user), user))
 
 
 class LogoutView(APIView):
@@ -173,6 +180,7 @@ class LogoutView(APIView):
             raise AuthenticationFailed("This refresh token belongs to another user.")
         if token is not None:
             token.blacklist()
+        user_end_access_tokens(user=request.user)  # this access token too, at once
         return Response({"message": "Logged out successfully"})
 
 

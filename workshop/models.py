@@ -72,3 +72,24 @@ def non_blank_constraint(field: str, model: str) -> models.CheckConstraint:
 
 
 models.CharField.register_lookup(Length)
+
+
+class AccessTokenVersion(models.Model):
+    """A user's access-token version: every access token carries the version it was issued
+    under (`ver`), and the request's user query reads the current one (a subquery, no extra
+    query), so logging out or changing a password (which bump it) ends the access tokens
+    already issued at once, not when they expire. No row: version 0."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="access_token_version",
+    )
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "access-token version"
+
+    def __str__(self) -> str:
+        return f"user {self.user_id}: access tokens of version {self.version}"

@@ -126,11 +126,14 @@ def test_logout_revokes_the_refresh_token(anon, user):
 def test_logout_is_idempotent(anon, user, settings):
     """A refresh token already revoked (an earlier logout, a password change) or expired logs
     out again with 200; a forged or foreign one is still refused."""
+    settings.RATELIMIT_ENABLE = False  # more logins than a minute's allowance
     tokens = login(anon).json()
-    client = bearer(tokens["access_token"])
     logout = {"refresh_token": tokens["refresh_token"]}
-    assert client.post("/api/v1/auth/logout", logout, format="json").status_code == 200
-    assert client.post("/api/v1/auth/logout", logout, format="json").status_code == 200  # again
+    assert (
+        bearer(tokens["access_token"]).post("/api/v1/auth/logout", logout, format="json").status_code == 200
+    )
+    again = bearer(login(anon).json()["access_token"])  # that access token ended with the logout
+    assert again.post("/api/v1/auth/logout", logout, format="json").status_code == 200
     second = login(anon).json()
     changed = bearer(second["access_token"]).post(
         "/api/v1/auth/password",
@@ -138,15 +141,16 @@ def test_logout_is_idempotent(anon, user, settings):
         format="json",
     )
     assert changed.status_code == 200, changed.json()
-    response = bearer(second["access_token"]).post(
-        "/api/v1/auth/logout", {"refresh_token": second["refresh_token"]}, format="json"
-    )
+    client = bearer(login(anon, password="another-long-passphrase-2026").json()["access_token"])
+    response = client.post("/api/v1/auth/logout", {"refresh_token": second["refresh_token"]}, format="json")
     assert response.status_code == 200 and response.json() == {"message": "Logged out successfully"}
+    client = bearer(login(anon, password="another-long-passphrase-2026").json()["access_token"])
     expired = _forge(
         {"token_type": "refresh", "user_id": user.pk, "jti": "x1", "exp": 1, "iat": 0},
         settings.SIMPLE_JWT["SIGNING_KEY"],
     )
     assert client.post("/api/v1/auth/logout", {"refresh_token": expired}, format="json").status_code == 200
+    client = bearer(login(anon, password="another-long-passphrase-2026").json()["access_token"])
     for bad in (
         _forge({"token_type": "refresh", "user_id": user.pk, "jti": "x2", "exp": 1}, "not-the-key-" * 4),
         _forge(
@@ -158,6 +162,39 @@ def test_logout_is_idempotent(anon, user, settings):
         assert_error(
             client.post("/api/v1/auth/logout", {"refresh_token": bad}, format="json"), 401, "UNAUTHORIZED"
         )
+
+
+def test_logout_and_a_password_change_end_access_tokens_at_once(
+    anon, user, settings, django_assert_max_num_queries
+):
+    """An access token issued before a logout or a password change is refused on its next
+    request (not when it expires) — every one of the user's; new logins work; the check adds
+    no query (the user's query reads the version)."""
+    settings.RATELIMIT_ENABLE = False
+    phone, laptop = login(anon).json(), login(anon).json()
+    with django_assert_max_num_queries(2):  # the user with role and version; their employee
+        assert bearer(laptop["access_token"]).get("/api/v1/auth/me").status_code == 200
+    out = bearer(phone["access_token"]).post(
+        "/api/v1/auth/logout", {"refresh_token": phone["refresh_token"]}, format="json"
+    )
+    assert out.status_code == 200
+    for tokens in (phone, laptop):
+        body = assert_error(bearer(tokens["access_token"]).get("/api/v1/auth/me"), 401, "UNAUTHORIZED")
+        assert "revoked" in body["detail"]
+    refreshed = anon.post("/api/v1/auth/refresh", {"refresh_token": laptop["refresh_token"]}, format="json")
+    assert refreshed.status_code == 200  # the laptop's session goes on with a new pair
+    assert bearer(refreshed.json()["access_token"]).get("/api/v1/auth/me").status_code == 200
+    fresh = login(anon).json()
+    changed = bearer(fresh["access_token"]).post(
+        "/api/v1/auth/password",
+        {"old_password": PASSWORD, "new_password": "another-long-passphrase-2026"},
+        format="json",
+    )
+    assert changed.status_code == 200
+    for access in (fresh["access_token"], refreshed.json()["access_token"]):
+        assert_error(bearer(access).get("/api/v1/auth/me"), 401, "UNAUTHORIZED")
+    again = login(anon, password="another-long-passphrase-2026").json()
+    assert bearer(again["access_token"]).get("/api/v1/auth/me").status_code == 200
 
 
 def test_logout_needs_login_and_own_token(anon, user):
