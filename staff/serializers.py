@@ -258,7 +258,7 @@ class TextListField(serializers.ListField):
     dropped."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("child", serializers.CharField(max_length=16))
+        kwargs.setdefault("child", TextField(max_length=16))  # a JSON number is no text
         kwargs.setdefault("allow_empty", True)
         super().__init__(**kwargs)
 

@@ -610,7 +610,7 @@ class TraceWpsSerializer(serializers.ModelSerializer):
 class TraceWelderSerializer(serializers.Serializer):
     employee_id = serializers.CharField()
     name = serializers.CharField()
-    stamp = serializers.CharField(help_text="The welder's mark; empty: none.")
+    stamp = serializers.CharField(allow_null=True, help_text="The welder's mark; null: none.")
 
 
 class TraceQualificationSerializer(serializers.Serializer):

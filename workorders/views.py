@@ -167,7 +167,7 @@ class WeldViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
     ordering_fields = ["weld_id", "thickness_mm", "position", "created_at", "updated_at"]
 
     def get_queryset(self):
-        if getattr(self, "action", None) == "trace":
+        if getattr(self, "action", None) == "trace_weld":
             return trace_queryset()  # the trace loads the rest itself, in bulk
         return super().get_queryset()
 
@@ -217,6 +217,7 @@ class WeldViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
         return Response(EligibleWelderSerializer(rows, many=True).data)
 
     @extend_schema(
+        operation_id="welds_trace_retrieve",
         summary="Trace a weld end to end",
         filters=False,  # not the welds list's filters, sorting or paging
         responses={200: WeldTraceSerializer},
@@ -229,8 +230,16 @@ class WeldViewSet(ExcelImportMixin, ExcelExportMixin, ModelViewSet):
             )
         ],
     )
-    @action(detail=True, methods=["get"], url_path="trace", pagination_class=None, filterset_class=None)
-    def trace(self, request, pk=None):
+    # Not named `trace`: a view's method named after an HTTP method answers it (TRACE).
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="trace",
+        url_name="trace",
+        pagination_class=None,
+        filterset_class=None,
+    )
+    def trace_weld(self, request, pk=None):
         """Everything an auditor asks about one weld: the weld (R10 status), its work order and
         WPS; every weld-log entry (by day, then id) with the welder, the qualification and its
         status that day, the consumable lot and heat (expired that day?), the machine and its

@@ -439,7 +439,10 @@ SPECTACULAR_SETTINGS = {
         # A user's role: `User.role` and `Me.role`.
         "RoleEnum": "workshop.roles.ROLES",
     },
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "workshop.api.schema.empty_lists_are_absent",
+    ],
 }
 
 

@@ -121,6 +121,7 @@ class TestQualificationContract(ResourceContract):
             ("no product forms", {**ok, "product_forms": []}),
             ("unknown employee", {**ok, "employee": "EMP-NOPE"}),
             ("unknown standard", {**ok, "standard": "en_287"}),
+            ("a filler group that is a number", {**ok, "filler_groups": [0]}),
             ("negative thickness", {**ok, "thickness_min_mm": "-1"}),
         ]
 

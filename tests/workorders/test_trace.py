@@ -448,3 +448,22 @@ def test_the_admin_page_queries_do_not_grow(admin_client):
     small = count_queries(admin_client, url)
     grow(weld, 10, start=1)
     assert count_queries(admin_client, url) == small
+
+
+@pytest.mark.django_db
+def test_the_http_method_trace_is_not_the_trace(api, sec6):
+    """`TRACE /welds/…` is an HTTP method no operation documents: 405 with the error body,
+    on the list, a weld and its trace alike (the action is not a method named `trace`)."""
+    for url in ("/api/v1/welds/", f"/api/v1/welds/{sec6.w1.pk}/", trace_url(sec6.w1)):
+        assert_error(api.generic("TRACE", url), 405, "METHOD_NOT_ALLOWED")
+
+
+@pytest.mark.django_db
+def test_a_welder_without_a_stamp_is_null(api, sec6):
+    log(api)
+    entries = trace(api, sec6.w1)["entries"]
+    assert sec6.emp1.stamp is None and entries[0]["welder"]["stamp"] is None
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    assert schema["components"]["schemas"]["TraceWelder"]["properties"]["stamp"]["nullable"] is True

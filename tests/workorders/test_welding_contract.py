@@ -132,7 +132,7 @@ class TestWeldContract(ListCellsMixin, ResourceContract):
     def extra_actions(self):
         return [
             ExtraAction("eligible_welders", "get", "eligible-welders/", allowed=EVERYONE),
-            ExtraAction("trace", "get", "trace/", allowed=EVERYONE),
+            ExtraAction("trace_weld", "get", "trace/", allowed=EVERYONE),
         ]
 
 

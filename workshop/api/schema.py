@@ -209,6 +209,22 @@ class AutoSchema(SpectacularAutoSchema):
         return responses
 
 
+def empty_lists_are_absent(result, generator, request, public):
+    """Postprocessing hook: a comma list of choices given empty (`?status=`) is the filter
+    left out, so its parameter says `allowEmptyValue: true` (what an empty array sends)."""
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                schema = parameter.get("schema", {})
+                if (
+                    parameter.get("in") == "query"
+                    and schema.get("type") == "array"
+                    and parameter.get("explode") is False
+                ):
+                    parameter["allowEmptyValue"] = True
+    return result
+
+
 class FilterExtension(DjangoFilterExtension):
     """Our lists' filters in the schema: a comma list of choices (`status=pending,on_hold`) is
     an array of the choice values (`style: form, explode: false`), so generated clients get
