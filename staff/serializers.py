@@ -253,9 +253,9 @@ def as_of_of(context) -> dt.date:
 
 
 class TextListField(serializers.ListField):
-    """A JSON array of short texts (`filler_groups`: FM1, FM2); a spreadsheet cell's comma
-    text (`"FM1, FM2"`, as exports write it) is read as the list. Blank parts and repeats are
-    dropped."""
+    """A JSON array of short texts (`filler_groups`: FM1, FM2) from the API; a spreadsheet
+    cell's comma text (`"FM1, FM2"`, as exports write it) is read as the list by the import.
+    Blank parts and repeats are dropped."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("child", TextField(max_length=16))  # a JSON number is no text
@@ -270,9 +270,11 @@ class TextListField(serializers.ListField):
         )
 
     def to_internal_value(self, data):
+        if isinstance(data, str) and self.context.get("request") is not None:
+            self.fail("not_a_list", input_type=type(data).__name__)  # the API takes a JSON array
         if data is None or (isinstance(data, str) and not data.strip()):
             return []
-        if isinstance(data, str):
+        if isinstance(data, str):  # a spreadsheet cell
             data = [part.strip() for part in re.split(r"[,;]", data) if part.strip()]
         values = super().to_internal_value(data)
         return list(dict.fromkeys(v.strip() for v in values if v.strip()))

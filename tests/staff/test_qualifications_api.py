@@ -122,6 +122,7 @@ class TestQualificationContract(ResourceContract):
             ("unknown employee", {**ok, "employee": "EMP-NOPE"}),
             ("unknown standard", {**ok, "standard": "en_287"}),
             ("a filler group that is a number", {**ok, "filler_groups": [0]}),
+            ("filler groups as a text, not a list", {**ok, "filler_groups": "FM1, FM2"}),
             ("negative thickness", {**ok, "thickness_min_mm": "-1"}),
         ]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
+from tests.contract import assert_error
 from workshop.api.router import router
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -301,3 +302,6 @@ def test_a_choice_filter_takes_the_arrays_form(api):
     )
     body = api.get("/api/v1/workorders/", {"status": "pending,on_hold"}).json()
     assert sorted(item["status"] for item in body["items"]) == ["on_hold", "pending"]
+    assert api.get("/api/v1/workorders/", {"status": ""}).json()["total"] == 3  # empty: left out
+    for broken in (",", "pending,,on_hold", "pending, "):
+        assert_error(api.get("/api/v1/workorders/", {"status": broken}), 422, "VALIDATION_ERROR")

@@ -105,12 +105,16 @@ class ChoiceListFormField(forms.CharField):
 
     def to_python(self, value):
         value = super().to_python(value)
-        if not value:
-            return None
+        if not value or not value.strip():
+            return None  # given empty: the filter left out
         result = []
         for part in value.split(","):
-            if not part.strip():
-                continue
+            if not part.strip():  # `pending,,on_hold`, `,`: a value missing from the list
+                raise forms.ValidationError(
+                    "A comma list of values, none of them empty; valid: %(valid)s.",
+                    code="invalid_choice",
+                    params={"valid": ", ".join(self.valid)},
+                )
             key = normalise_label(part)
             if key not in self.lookup:
                 # The input goes in as a parameter: a `%` in it must not be read as a format.
