@@ -23,11 +23,11 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from workshop.api.authentication import ACCESS_VERSION_CLAIM
 from workshop.api.fields import TextField
 from workshop.api.serializers import MessageSerializer, Serializer
 from workshop.roles import ROLES, user_role
 from workshop.users import (
-    ACCESS_VERSION_CLAIM,
     access_token_version,
     user_end_access_tokens,
     user_revoke_tokens,

@@ -8,8 +8,6 @@ from __future__ import annotations
 import structlog
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from workshop.api.authentication import ACCESS_VERSION_CLAIM  # noqa: F401 - the claim, for callers
-
 log = structlog.get_logger(__name__)
 
 
