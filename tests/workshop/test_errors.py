@@ -131,7 +131,7 @@ for name, path, headers in [
     else:
         r = client.get(path, **headers)
     out[name] = [r.status_code, r.content.decode()]
-print(json.dumps(out))
+print("RESULT " + json.dumps(out))
 """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
     env.update(
@@ -150,7 +150,10 @@ print(json.dumps(out))
         [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    # Its own line, found by its prefix: JSON log lines may come after it under load.
+    lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
+    assert len(lines) == 1, result.stdout[-2000:]
+    out = json.loads(lines[0].removeprefix("RESULT "))
     for name in ("list", "health_db", "login"):
         status, body = out[name]
         assert status == 503, (name, status, body)
