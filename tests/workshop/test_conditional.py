@@ -345,3 +345,31 @@ def test_if_match_costs_no_query_on_a_change(api):
     assert response.status_code == 200
     assert len(conditional.captured_queries) == len(plain.captured_queries)
     assert response["ETag"] == api.get(url(order))["ETag"]
+
+
+def test_the_schema_documents_conditional_requests(anon):
+    schema = anon.get("/api/schema/", {"format": "json"}).json()
+    detail = schema["paths"]["/api/v1/workorders/{id}/"]
+
+    def header_params(operation):
+        return {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+
+    get = detail["get"]
+    assert "If-None-Match" in header_params(get)
+    assert {"200", "304"} <= set(get["responses"])
+    assert "ETag" in get["responses"]["200"]["headers"] and "ETag" in get["responses"]["304"]["headers"]
+    assert "content" not in get["responses"]["304"]
+    listing = schema["paths"]["/api/v1/workorders/"]["get"]
+    assert "If-None-Match" in header_params(listing) and "304" in listing["responses"]
+    for method in ("put", "patch", "delete"):
+        operation = detail[method]
+        assert "If-Match" in header_params(operation), method
+        assert {"412", "428"} <= set(operation["responses"]), method
+        assert "ETag" in operation["responses"]["412"]["headers"]
+    assert "ETag" in detail["patch"]["responses"]["200"]["headers"]
+    adjust = schema["paths"]["/api/v1/items/{id}/adjust/"]["post"]
+    assert "If-Match" in header_params(adjust) and "412" in adjust["responses"]
+    create = schema["paths"]["/api/v1/workorders/"]["post"]
+    assert "If-Match" not in header_params(create) and "412" not in create["responses"]
+    upload = schema["paths"]["/api/v1/templates/{id}/upload/"]["post"]
+    assert "If-Match" not in header_params(upload)
