@@ -373,3 +373,30 @@ def test_the_schema_documents_conditional_requests(anon):
     assert "If-Match" not in header_params(create) and "412" not in create["responses"]
     upload = schema["paths"]["/api/v1/templates/{id}/upload/"]["post"]
     assert "If-Match" not in header_params(upload)
+
+
+def test_head_answers_the_tag_and_304(api):
+    order = WorkOrderFactory()
+    tag = api.get(url(order))["ETag"]
+    head = api.head(url(order))
+    assert head.status_code == 200 and head["ETag"] == tag
+    assert api.head(url(order), HTTP_IF_NONE_MATCH=tag).status_code == 304
+
+
+def test_an_error_answer_has_no_tag_and_if_match_on_a_missing_record_is_404(api):
+    missing = "/api/v1/workorders/999999/"
+    response = api.patch(missing, {"client": "X"}, format="json", HTTP_IF_MATCH='"abc"')
+    assert response.status_code == 404 and "ETag" not in response
+    assert api.get(missing, HTTP_IF_NONE_MATCH="*").status_code == 404
+
+
+def test_a_stale_tag_with_an_invalid_body_is_412_and_a_current_one_422(api):
+    """Preconditions come before the body is read (RFC 9110 §13.2.1): a stale tag is 412
+    whatever the body; with the current tag, a bad body is the usual 422, nothing written."""
+    order = WorkOrderFactory(client="Old")
+    tag = api.get(url(order))["ETag"]
+    stale = api.patch(url(order), {"due_date": "not a date"}, format="json", HTTP_IF_MATCH='"stale"')
+    assert stale.status_code == 412
+    invalid = api.patch(url(order), {"due_date": "not a date"}, format="json", HTTP_IF_MATCH=tag)
+    assert invalid.status_code == 422 and invalid.json()["error_code"] == "VALIDATION_ERROR"
+    assert api.get(url(order))["ETag"] == tag
