@@ -61,7 +61,9 @@ class ApiViewMixin:
         """For a change or a delete, the record is read with its row locked (`SELECT … FOR
         UPDATE`, in the request's transaction): two requests on one record take turns. So a
         PATCH racing a DELETE finds the record gone (404) instead of writing it back, and two
-        PATCHes of different fields both keep their change (the second reads the first's)."""
+        PATCHes of different fields both keep their change (the second reads the first's).
+        A POST action on a record locks it too when it runs in a transaction (always when it
+        is conditional: the If-Match check and the write are atomic)."""
         queryset = super().get_queryset()
         if self._locks_row() and transaction.get_connection().in_atomic_block:
             queryset = queryset.select_for_update(of=("self",))
