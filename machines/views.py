@@ -68,6 +68,7 @@ class ImportTemplateViewSet(ModelViewSet):
         parser_classes=[MultiPartParser],
         required_perms=[UPLOAD_PERMISSION],
         extra_error_codes=("413", "415"),
+        conditional=False,  # creates an import; the template is not changed (no If-Match)
     )
     def upload(self, request, pk=None):
         template = self.get_object()

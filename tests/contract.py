@@ -238,6 +238,31 @@ class ResourceContract:
         assert response.json()["id"] == obj.pk
         assert api.get(f"{self.url}{obj.pk}").status_code == 200  # trailing slash optional
 
+    def test_conditional_requests(self, api):
+        """SPEC §7: the detail's strong ETag (the same for a `fields=` GET), If-None-Match → 304;
+        a stale If-Match → 412 with nothing written; the right one writes, and the answer's tag
+        is the one the next GET gives."""
+        obj = self.make()
+        first = api.get(self.detail(obj.pk))
+        tag = first["ETag"]
+        assert tag.startswith('"') and not tag.startswith("W/")
+        name = next(iter(first.json()))
+        assert api.get(self.detail(obj.pk), {"fields": name})["ETag"] == tag
+        not_modified = api.get(self.detail(obj.pk), HTTP_IF_NONE_MATCH=tag)
+        assert (not_modified.status_code, not_modified.content, not_modified["ETag"]) == (304, b"", tag)
+        if "update" not in self.actions:
+            pytest.skip("no PUT")
+        body = first.json()
+        assert_error(
+            api.put(self.detail(obj.pk), body, format="json", HTTP_IF_MATCH='"stale"'),
+            412,
+            "PRECONDITION_FAILED",
+        )
+        assert api.get(self.detail(obj.pk)).json() == body  # nothing written
+        written = api.put(self.detail(obj.pk), body, format="json", HTTP_IF_MATCH=tag)
+        assert written.status_code == 200, written.json()
+        assert written["ETag"] == api.get(self.detail(obj.pk))["ETag"]
+
     def test_retrieve_missing_is_404(self, api):
         assert_error(api.get(self.detail(999999)), 404, "NOT_FOUND")
         assert_error(api.get(f"{self.url}not-a-number/"), 404, "NOT_FOUND")

@@ -466,6 +466,11 @@ def _rate(name: str, default: str) -> str:
     return value
 
 
+# Conditional requests (SPEC §7, workshop/api/conditional.py): If-Match mandatory on writes to
+# a record (428 without it); ETags on list pages too (details always have one).
+REQUIRE_IF_MATCH = env_bool("REQUIRE_IF_MATCH", default=False)
+LIST_ETAGS = env_bool("LIST_ETAGS", default=True)
+
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_GENERAL = _rate("RATELIMIT_GENERAL", "100/m")
 RATELIMIT_UPLOAD = _rate("RATELIMIT_UPLOAD", "10/m")
@@ -533,9 +538,18 @@ if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
 
 # CORS: the explicit origin list only (never a wildcard).
 CORS_ALLOW_CREDENTIALS = False
-CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "idempotency-key", "x-request-id"]
+CORS_ALLOW_HEADERS = [
+    "accept",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "if-match",
+    "if-none-match",
+    "x-request-id",
+]
 CORS_EXPOSE_HEADERS = [
     "Content-Disposition",
+    "ETag",
     "Retry-After",
     "X-Request-ID",
     "X-RateLimit-Limit",

@@ -223,8 +223,9 @@ class TestAdjust:
         item = ItemFactory(quantity=100)
         WorkOrderFactory(order_id="WO-7")
         payload = {"delta": -1, "reason": "consumption", "order_id": "WO-7"}
-        # auth user, item, work order, update, read back, insert (+ savepoint pair in the test transaction)
-        with django_assert_max_num_queries(8):
+        # auth user, item, work order, update, read back, insert (+ savepoint pair in the test
+        # transaction), and the item read again for the answer's new ETag (SPEC §7)
+        with django_assert_max_num_queries(9):
             assert api.post(adjust_url(item), payload, format="json").status_code == 200
 
     def test_ledger_sums_to_quantity(self, api):

@@ -44,9 +44,11 @@ ERROR_CODES = {
     405: "METHOD_NOT_ALLOWED",
     406: "NOT_ACCEPTABLE",
     409: "CONFLICT",
+    412: "PRECONDITION_FAILED",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
     422: "VALIDATION_ERROR",
+    428: "PRECONDITION_REQUIRED",
     429: "RATE_LIMITED",
     500: "SERVER_ERROR",
     503: "SERVICE_UNAVAILABLE",
@@ -56,6 +58,31 @@ ERROR_CODES = {
 class UnprocessableEntity(exceptions.ValidationError):
     """The API layer's 422 (query parameters, serializers): a `ValidationError` with a
     top-level message and optional field errors. Services raise `errors.ValidationFailed`."""
+
+
+class PreconditionFailed(exceptions.APIException):
+    """`If-Match` names a state the record is no longer in (workshop/api/conditional.py): 412,
+    the record's current tag in the answer's `ETag`, nothing written. An HTTP precondition,
+    not a domain refusal, so it lives here rather than in workshop/errors.py."""
+
+    status_code = 412
+    default_detail = (
+        "The record has changed since you read it: If-Match does not name its current ETag. "
+        "Read it again, then retry with the new ETag."
+    )
+
+    def __init__(self, etag: str):
+        super().__init__()
+        self.etag = etag
+
+
+class PreconditionRequired(exceptions.APIException):
+    """`REQUIRE_IF_MATCH` is on and a write on a record came without `If-Match`: 428."""
+
+    status_code = 428
+    default_detail = (
+        "This server requires If-Match on changes and deletes: send the ETag of the record as you read it."
+    )
 
 
 def error_body(request, status_code: int, detail: str, error_code: str | None = None, errors=None) -> dict:
@@ -283,6 +310,8 @@ def _handle(exc, request) -> Response:
         response["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
         response["Retry-After"] = str(int(exc.wait))
+    if isinstance(exc, PreconditionFailed) and exc.etag:
+        response["ETag"] = exc.etag
     return response
 
 

@@ -25,6 +25,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
+from workshop.api import conditional
 from workshop.api.serializers import ErrorSerializer, MessageSerializer
 
 ERROR_DESCRIPTIONS = {
@@ -34,10 +35,14 @@ ERROR_DESCRIPTIONS = {
     "404": "No such record (`NOT_FOUND`).",
     "409": "A business key already exists (`DUPLICATE_RESOURCE`) or the current state "
     "forbids it, e.g. dependents block a delete (`CONFLICT`).",
+    "412": "`If-Match` does not name the record's current state (`PRECONDITION_FAILED`): nothing "
+    "was written; `ETag` carries the current tag.",
     "413": "The body or upload is over its limit (`PAYLOAD_TOO_LARGE`).",
     "415": "The body's media type is not accepted, or the upload is not a real Excel file "
     "(`UNSUPPORTED_MEDIA_TYPE`).",
     "422": "Invalid values in the body or the query (`VALIDATION_ERROR`), with `errors`.",
+    "428": "`If-Match` is missing and the server requires it (`PRECONDITION_REQUIRED`, only "
+    "when `REQUIRE_IF_MATCH` is on): nothing was written.",
     "429": "Too many requests (`RATE_LIMITED`); see `Retry-After`.",
     "503": "The database or storage is unreachable (`SERVICE_UNAVAILABLE`).",
 }
@@ -54,12 +59,23 @@ ERROR_EXAMPLES = {
         "work order with this order ID already exists.",
         {"order_id": ["work order with this order ID already exists."]},
     ),
+    "412": (
+        "PRECONDITION_FAILED",
+        "The record has changed since you read it: If-Match does not name its current ETag. "
+        "Read it again, then retry with the new ETag.",
+        None,
+    ),
     "413": ("PAYLOAD_TOO_LARGE", "The request body is too large.", None),
     "415": ("UNSUPPORTED_MEDIA_TYPE", 'Unsupported media type "text/plain" in request.', None),
     "422": (
         "VALIDATION_ERROR",
         "due_date: Date has wrong format. Use YYYY-MM-DD (an ISO datetime is accepted too).",
         {"due_date": ["Date has wrong format. Use YYYY-MM-DD (an ISO datetime is accepted too)."]},
+    ),
+    "428": (
+        "PRECONDITION_REQUIRED",
+        "This server requires If-Match on changes and deletes: send the ETag of the record as you read it.",
+        None,
     ),
     "429": ("RATE_LIMITED", "Request was throttled. Expected available in 42 seconds.", None),
     "503": ("SERVICE_UNAVAILABLE", "The database is unavailable. Try again shortly.", None),
@@ -77,6 +93,42 @@ def error_example(code: str) -> OpenApiExample:
     if errors:
         value["errors"] = errors
     return OpenApiExample(error_code, value=value, response_only=True, status_codes=[code])
+
+
+ETAG_DESCRIPTION = (
+    "A strong tag of the record's current state (a hash of its full representation, whatever "
+    "`fields=` selected): send it back in `If-None-Match` to revalidate, in `If-Match` to write."
+)
+LIST_ETAG_DESCRIPTION = "A tag of this page of the list: send it back in `If-None-Match` to revalidate."
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="An `ETag` from an earlier answer (or a list of them, or `*`): `304 Not Modified`, "
+    "with no body, when it still names the current state (weak comparison).",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="The record's `ETag` as you read it (or `*`): the write happens only if the record "
+    "is still in that state, else `412 PRECONDITION_FAILED` and nothing is written (strong "
+    "comparison: a `W/` tag never matches). Required when the server runs with `REQUIRE_IF_MATCH` "
+    "(`428` without it).",
+)
+NOT_MODIFIED_DESCRIPTION = "Not modified: `If-None-Match` names the current state. No body."
+
+
+def etag_header(codes: list[int], description: str = ETAG_DESCRIPTION) -> OpenApiParameter:
+    return OpenApiParameter(
+        "ETag",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=codes,
+        description=description,
+    )
 
 
 ACTION_SUMMARIES = {
@@ -97,6 +149,30 @@ class AutoSchema(SpectacularAutoSchema):
             # `[{}]` ("optional") makes generated clients demand an authenticated client.
             operation["security"] = []
         return operation
+
+    def conditional_kind(self) -> str | None:
+        """What conditional requests do here: `detail`/`list` GETs answer an ETag and take
+        If-None-Match; a `write` on a record takes If-Match (workshop/api/conditional.py)."""
+        if not hasattr(self.view, "record_etag"):  # not an ApiViewMixin view
+            return None
+        action = getattr(self.view, "action", None)
+        if self.method == "GET" and action in ("retrieve", "list"):
+            return "detail" if action == "retrieve" else "list"
+        if conditional.is_record_write(self.view, self.method):
+            return "write"
+        return None
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        kind = self.conditional_kind()
+        if kind == "detail":
+            parameters += [IF_NONE_MATCH, etag_header([200, 304])]
+        elif kind == "list":
+            parameters += [IF_NONE_MATCH, etag_header([200, 304], LIST_ETAG_DESCRIPTION)]
+        elif kind == "write":
+            codes = [412] if self.method == "DELETE" else [200, 201, 412]
+            parameters += [IF_MATCH, etag_header(codes)]
+        return parameters
 
     def _resolve_path_parameters(self, variables):
         parameters = super()._resolve_path_parameters(variables)
@@ -159,6 +235,8 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("415")  # a body that is neither JSON nor (for uploads) multipart
         if self.method == "GET":
             codes.append("422")  # unknown or bad query parameters (`fields=` on a detail too)
+        if self.conditional_kind() == "write":
+            codes += ["412", "428"]
         codes += list(getattr(self.view, "extra_error_codes", ()))
         return sorted(set(codes))
 
@@ -206,6 +284,13 @@ class AutoSchema(SpectacularAutoSchema):
                 response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
                 response["description"] = ERROR_DESCRIPTIONS.get(code, "Error")
                 responses[code] = response
+        if self.conditional_kind() in ("detail", "list"):
+            responses["304"] = {
+                "description": NOT_MODIFIED_DESCRIPTION,
+                **self._get_response_for_code(None, "304", direction=direction),
+            }
+            responses["304"].pop("content", None)
+            responses["304"]["description"] = NOT_MODIFIED_DESCRIPTION
         return responses
 
 

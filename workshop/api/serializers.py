@@ -95,7 +95,9 @@ class ModelSerializer(RejectUnknownFields, serializers.ModelSerializer):
         for name in READ_ONLY_BOOKKEEPING:
             if name in fields:
                 fields[name].read_only = True
-        if self.parent is None or isinstance(self.parent, serializers.ListSerializer):
+        top_level = self.parent is None or isinstance(self.parent, serializers.ListSerializer)
+        # `all_fields`: the record's ETag is of every field (workshop/api/conditional.py).
+        if top_level and not self.context.get("all_fields"):
             readable = [name for name, field in fields.items() if not field.write_only]
             wanted = selected_fields(self.context.get("request"), readable)
             if wanted is not None:

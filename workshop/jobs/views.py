@@ -55,6 +55,10 @@ class JobViewSet(ReadOnlyViewSet):
         self._page = [job]
         return Response(self.get_serializer(job).data)
 
+    def etag_representation(self, job):
+        self._page = [job]  # with its live progress, as retrieve answers it
+        return super().etag_representation(job)
+
     @extend_schema(
         summary="Cancel a job",
         description="A queued job is cancelled at once. A running one stops at its next progress "
