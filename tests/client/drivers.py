@@ -107,6 +107,17 @@ def plan(schema: dict, typed_ids: set[str]) -> dict[str, Driver]:
                 op = by_route.get((method, path))
                 if op is not None:
                     table[op.operation_id] = Driver(op, contract, "action", action)
+        # Any other read of the resource (`GET …/{id}/history/`, `GET …/{id}/deliveries/`): a
+        # GET on a made record (or on the list URL) needs no description to be driven.
+        for op in ops.values():
+            rest = op.path[len(contract.url) :] if op.path.startswith(contract.url) else None
+            if op.method != "get" or rest is None or op.operation_id in table:
+                continue
+            detail = rest.startswith("{id}/")
+            suffix = rest.removeprefix("{id}/")
+            if suffix and "{" not in suffix:
+                read = ExtraAction(op.operation_id, "get", suffix, allowed=frozenset(), detail=detail)
+                table[op.operation_id] = Driver(op, contract, "action", read)
     for operation_id in typed_ids:
         if operation_id in ops:
             table[operation_id] = Driver(ops[operation_id], typed=True)
