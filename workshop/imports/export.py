@@ -481,7 +481,7 @@ def file_responses(description: str = FILE_DESCRIPTION) -> dict:
     """The `200` of an endpoint that answers a file: .xlsx, .csv, and as plain bytes."""
     return {
         (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description=description)
-        for media_type in (XLSX.media_type, CSV.media_type, OCTET_STREAM)
+        for media_type in (OCTET_STREAM, XLSX.media_type, CSV.media_type)
     }
 
 

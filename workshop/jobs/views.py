@@ -80,9 +80,10 @@ class JobViewSet(ReadOnlyViewSet):
         "finished, or cleaned up).",
         responses={
             # The export's format (xlsx or csv), as the job recorded it.
+            # Bytes first: a generator reads the first media type it knows (as plain text for text/csv).
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
             (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY,
             (200, "text/csv; charset=utf-8"): OpenApiTypes.BINARY,
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
             302: OpenApiResponse(description="Redirect to a presigned S3 link."),
         },
     )
