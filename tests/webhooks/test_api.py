@@ -37,7 +37,12 @@ class TestWebhookContract(ResourceContract):
         }
 
     def update_payload(self, obj):
-        return {"url": "https://erp.example.com/hooks/other", "events": ["*"], "active": False, "description": ""}
+        return {
+            "url": "https://erp.example.com/hooks/other",
+            "events": ["*"],
+            "active": False,
+            "description": "",
+        }
 
     def patch_payload(self, obj):
         return {"events": ["alert.low_stock"]}
@@ -145,7 +150,9 @@ class TestValidation:
     def test_a_change_to_a_private_url_is_refused(self, api):
         endpoint = EndpointFactory()
         body = assert_error(
-            api.patch(f"{URL}{endpoint.pk}/", {"url": "http://127.0.0.1/x"}, format="json"), 422, "VALIDATION_ERROR"
+            api.patch(f"{URL}{endpoint.pk}/", {"url": "http://127.0.0.1/x"}, format="json"),
+            422,
+            "VALIDATION_ERROR",
         )
         assert list(body["errors"]) == ["url"]
         endpoint.refresh_from_db()
@@ -159,14 +166,23 @@ class TestValidation:
     def test_https_only_when_required(self, api, settings):
         settings.WEBHOOK_REQUIRE_HTTPS = True
         body = assert_error(
-            api.post(URL, {"url": "http://erp.example.com/h", "events": ["*"]}, format="json"), 422, "VALIDATION_ERROR"
+            api.post(URL, {"url": "http://erp.example.com/h", "events": ["*"]}, format="json"),
+            422,
+            "VALIDATION_ERROR",
         )
         assert list(body["errors"]) == ["url"]
-        assert api.post(URL, {"url": "https://erp.example.com/h", "events": ["*"]}, format="json").status_code == 201
+        assert (
+            api.post(URL, {"url": "https://erp.example.com/h", "events": ["*"]}, format="json").status_code
+            == 201
+        )
 
     def test_unknown_events_are_named_with_the_known_ones(self, api):
         body = assert_error(
-            api.post(URL, {"url": "https://erp.example.com/h", "events": ["workorder.created", "nope"]}, format="json"),
+            api.post(
+                URL,
+                {"url": "https://erp.example.com/h", "events": ["workorder.created", "nope"]},
+                format="json",
+            ),
             422,
             "VALIDATION_ERROR",
         )
@@ -180,7 +196,9 @@ class TestDeliveriesApi:
         endpoint = EndpointFactory()
         for _ in range(3):
             message = MessageFactory(endpoint=endpoint)
-            message.attempts.create(number=1, started_at=message.created_at, response_status=500, duration_ms=12)
+            message.attempts.create(
+                number=1, started_at=message.created_at, response_status=500, duration_ms=12
+            )
         with django_assert_max_num_queries(5):  # auth, endpoint, count, page, attempts (any page size)
             body = api.get(f"{URL}{endpoint.pk}/deliveries/").json()
         assert set(body) == {"items", "total", "page", "page_size", "pages"} and body["total"] == 3
@@ -208,11 +226,15 @@ class TestDeliveriesApi:
     def test_redeliver_refusals(self, api):
         pending = MessageFactory(status=MessageStatus.PENDING)
         before = Message.objects.count()
-        assert_error(api.post(f"{URL}{pending.endpoint_id}/deliveries/{pending.pk}/redeliver/"), 409, "CONFLICT")
+        assert_error(
+            api.post(f"{URL}{pending.endpoint_id}/deliveries/{pending.pk}/redeliver/"), 409, "CONFLICT"
+        )
         other = EndpointFactory()
         assert_error(api.post(f"{URL}{other.pk}/deliveries/{pending.pk}/redeliver/"), 404, "NOT_FOUND")
         inactive = MessageFactory(endpoint=EndpointFactory(active=False))
-        assert_error(api.post(f"{URL}{inactive.endpoint_id}/deliveries/{inactive.pk}/redeliver/"), 409, "CONFLICT")
+        assert_error(
+            api.post(f"{URL}{inactive.endpoint_id}/deliveries/{inactive.pk}/redeliver/"), 409, "CONFLICT"
+        )
         assert Message.objects.count() == before + 1
 
     def test_ping_of_an_inactive_endpoint_is_409(self, api):
@@ -220,7 +242,9 @@ class TestDeliveriesApi:
         assert_error(api.post(f"{URL}{endpoint.pk}/ping/"), 409, "CONFLICT")
         assert not Message.objects.exists()
 
-    def test_ping_queues_a_delivery_sent_after_the_commit(self, api, sent_inline, django_capture_on_commit_callbacks):
+    def test_ping_queues_a_delivery_sent_after_the_commit(
+        self, api, sent_inline, django_capture_on_commit_callbacks
+    ):
         endpoint = EndpointFactory(url="https://unresolvable.invalid/h", events=["item.created"])
         with django_capture_on_commit_callbacks(execute=True):
             response = api.post(f"{URL}{endpoint.pk}/ping/")
