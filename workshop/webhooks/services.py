@@ -416,7 +416,7 @@ def attempt_finish(claim: Claim, answer: sender.Answer, *, now: dt.datetime | No
         status_code=answer.status,
         duration_ms=answer.duration_ms,
         error=answer.error or None,
-        outcome=message.status,
+        outcome=str(message.status),
     )
     return message
 
