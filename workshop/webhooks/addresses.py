@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 
@@ -82,9 +82,10 @@ def parse(url: str, *, require_https: bool | None = None) -> Target:
             host = host.encode("idna").decode("ascii")
         except UnicodeError:
             raise UrlRefused("The host name is not valid.") from None
-    path = parts.path or "/"
+    # Non-ASCII in the path or query goes percent-encoded (as a browser sends it).
+    path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
     if parts.query:
-        path = f"{path}?{parts.query}"
+        path = f"{path}?{quote(parts.query, safe='/%:@!$&()*+,;=-._~?')}"
     return Target(scheme, host, port or DEFAULT_PORTS[scheme], path, None)
 
 

@@ -83,7 +83,7 @@ def post(target: Target, body: bytes, headers: dict[str, str], *, timeout: float
     except urllib3.exceptions.HTTPError as exc:
         reason = getattr(exc, "reason", None) or exc
         return Answer(None, "", elapsed(), error=f"{type(reason).__name__}: {str(reason)[:300]}")
-    except OSError as exc:
+    except Exception as exc:  # OSError, and whatever else a strange target raises: a failed attempt
         return Answer(None, "", elapsed(), error=f"{type(exc).__name__}: {str(exc)[:300]}")
     finally:
         pool.close()

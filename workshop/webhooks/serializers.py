@@ -113,6 +113,37 @@ class AttemptSerializer(serializers.ModelSerializer):
 class DeliverySerializer(serializers.ModelSerializer):
     """One event sent to one endpoint, with every attempt."""
 
+    schema_example = {
+        "id": 41,
+        "webhook_id": "msg_5c1f0e2d9a7b4c6e8f00112233445566",
+        "event": "workorder.updated",
+        "status": "succeeded",
+        "created_at": "2026-12-07T09:30:00Z",
+        "next_attempt_at": None,
+        "finished_at": "2026-12-07T09:30:06Z",
+        "redelivery_of": None,
+        "attempts": [
+            {
+                "number": 1,
+                "started_at": "2026-12-07T09:30:00Z",
+                "finished_at": "2026-12-07T09:30:01Z",
+                "response_status": 503,
+                "duration_ms": 212,
+                "response_body": "Service Unavailable",
+                "error": "",
+            },
+            {
+                "number": 2,
+                "started_at": "2026-12-07T09:30:06Z",
+                "finished_at": "2026-12-07T09:30:06Z",
+                "response_status": 200,
+                "duration_ms": 48,
+                "response_body": "ok",
+                "error": "",
+            },
+        ],
+    }
+
     webhook_id = serializers.CharField(
         source="msg_id", read_only=True, help_text="The `webhook-id` header: the same on every attempt."
     )
