@@ -1,17 +1,30 @@
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from workshop.api.fields import BooleanField, TextField
 from workshop.api.serializers import ModelSerializer
 from workshop.webhooks.models import Attempt, DisabledReason, Endpoint, Message, MessageStatus
+from workshop.webhooks.selectors import ALL_EVENTS, known_events
 
 EVENTS_HELP = (
     "Event names as the live events (SPEC §5) name them — `workorder.created`, `item.updated`, "
     '`import.finished`, `alert.low_stock`, … — or `["*"]` for every event. An unknown name is a 422 '
     "listing the known ones."
 )
+
+
+class EventNameField(TextField):
+    """An event name; the schema lists the known ones (they follow the router) and `*`."""
+
+
+class EventNameFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = EventNameField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "string", "enum": [*known_events(), ALL_EVENTS]}
 
 
 class EndpointSerializer(ModelSerializer):
@@ -38,7 +51,7 @@ class EndpointSerializer(ModelSerializer):
         "WEBHOOK_ALLOW_PRIVATE=true.",
     )
     events = serializers.ListField(
-        child=TextField(max_length=100), allow_empty=False, max_length=500, help_text=EVENTS_HELP
+        child=EventNameField(), allow_empty=False, max_length=500, help_text=EVENTS_HELP
     )
     active = BooleanField(required=False, default=True, help_text="Inactive endpoints are sent nothing.")
     description = TextField(max_length=500, required=False, allow_blank=True, default="")
