@@ -11,12 +11,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from tests.factories import ItemFactory, WorkOrderFactory
+from tests.jobs.worker import wait_for
 from tests.webhooks.factories import EndpointFactory
 from tests.webhooks.receiver import Reply
 from workshop.webhooks import addresses, services
 from workshop.webhooks.models import DisabledReason, Endpoint, Message, MessageStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
+real_dispatch = services.dispatch  # before the tests' fixture replaces it
 
 
 def subscribe(receiver, events=("workorder.created",), **kwargs) -> Endpoint:
@@ -229,4 +231,16 @@ def test_a_rotated_secret_signs_at_once(receiver, api):
     endpoint = subscribe(receiver, events=["item.created"])
     receiver.secret = api.post(f"/api/v1/webhooks/{endpoint.pk}/rotate-secret/").json()["secret"]
     ItemFactory()
+    assert receiver.got[0].verified
+
+
+def test_without_a_broker_a_thread_of_the_process_sends_it(receiver, monkeypatch):
+    """Celery eager (no broker: scripts/run): not in the caller's thread, but soon."""
+    monkeypatch.setattr(services, "dispatch", real_dispatch)
+    monkeypatch.setattr(services, "_ensure_sweeper", lambda: None)  # no thread outliving the test
+    subscribe(receiver)
+    receiver.plan = [Reply(sleep=0.5)]
+    WorkOrderFactory()
+    assert receiver.got == [] or Message.objects.get().status == MessageStatus.PENDING  # not waited for
+    wait_for(lambda: Message.objects.get().status == MessageStatus.SUCCEEDED, timeout=20, what="the thread")
     assert receiver.got[0].verified

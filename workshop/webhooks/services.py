@@ -25,6 +25,7 @@ import email.utils
 import json
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -258,6 +259,7 @@ def dispatch(message_ids: list[int]) -> None:
 
     if app.conf.task_always_eager:
         threading.Thread(target=_deliver_in_thread, args=(list(message_ids),), daemon=True).start()
+        _ensure_sweeper()
         return
     for pk in message_ids:
         try:
@@ -274,6 +276,32 @@ def _deliver_in_thread(message_ids: list[int]) -> None:
         log.exception("webhook.delivery_crashed")
     finally:
         connection.close()
+
+
+_sweeper: threading.Thread | None = None
+_sweeper_lock = threading.Lock()
+SWEEP_SECONDS = 5.0  # as often as beat sends `webhooks.deliver_due`
+
+
+def _ensure_sweeper() -> None:
+    """Without a broker there is no beat: a thread of this process sends what is due every few
+    seconds (retries), started with the first message dispatched."""
+    global _sweeper
+    with _sweeper_lock:
+        if _sweeper is None or not _sweeper.is_alive():
+            _sweeper = threading.Thread(target=_sweep_forever, name="webhooks-sweeper", daemon=True)
+            _sweeper.start()
+
+
+def _sweep_forever() -> None:
+    while True:
+        time.sleep(SWEEP_SECONDS)
+        try:
+            messages_deliver_due()
+        except Exception:
+            log.exception("webhook.sweep_failed")
+        finally:
+            connection.close()
 
 
 # --------------------------------------------------------------------------------- delivery
@@ -383,14 +411,14 @@ def attempt_finish(claim: Claim, answer: sender.Answer, *, now: dt.datetime | No
             response_body=answer.body,
             error=answer.error[:500],
         )
-        message = (
-            Message.objects.select_for_update(of=("self",))
-            .select_related("endpoint")
-            .get(pk=claim.message.pk)
-        )
+        message = Message.objects.select_for_update(of=("self",)).filter(pk=claim.message.pk).first()
+        if message is None:
+            return claim.message  # its endpoint was deleted meanwhile
         if message.attempt_count != claim.attempt.number or message.status != MessageStatus.PENDING:
             return message  # another worker took it over meanwhile (this one's lease ran out)
-        endpoint = Endpoint.objects.select_for_update().get(pk=message.endpoint_id)
+        endpoint = Endpoint.objects.select_for_update().filter(pk=message.endpoint_id).first()
+        if endpoint is None:
+            return message
         message.lease_until = None
         if success:
             message.status, message.finished_at, message.next_attempt_at = MessageStatus.SUCCEEDED, now, None
