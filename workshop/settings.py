@@ -242,6 +242,7 @@ CELERY_BEAT_SCHEDULE = {
     # Webhook retries and messages whose worker was lost (their schedule is in the database);
     # a sweep not started within 10 s is dropped (the next one does its work).
     "webhooks-deliver-due": {"task": "webhooks.deliver_due", "schedule": 5.0, "options": {"expires": 10}},
+    "webhooks-clean-up": {"task": "webhooks.clean_up", "schedule": 3600.0},
 }
 # Jobs: how many times a job whose worker died is started again before it fails; how long a
 # finished job (and its files) is kept.
@@ -253,6 +254,8 @@ JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=7)
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=False)
 WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", default=not DEBUG)
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+# Days finished deliveries (and their attempts) are kept.
+WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
 if not 0 < WEBHOOK_TIMEOUT <= 60:
     raise ImproperlyConfigured(
         f"WEBHOOK_TIMEOUT={WEBHOOK_TIMEOUT!r} must be more than 0 and at most 60 seconds."

@@ -105,3 +105,31 @@ def test_known_events_follow_the_router():
     ]:
         assert name in names
     assert not any(name.startswith("webhook.") or name.startswith("user.changed") for name in names)
+
+
+@pytest.mark.django_db
+def test_finished_deliveries_are_cleaned_up_after_the_retention(settings):
+    from tests.webhooks.factories import MessageFactory
+    from workshop.webhooks.models import Attempt, Message, MessageStatus
+
+    settings.WEBHOOK_RETENTION_DAYS = 30
+    old = MessageFactory(finished_at=NOW - dt.timedelta(days=31))
+    old.attempts.create(number=1, started_at=old.finished_at, response_status=200)
+    copy = MessageFactory(finished_at=NOW - dt.timedelta(days=1), redelivery_of=old)
+    pending = MessageFactory(status=MessageStatus.PENDING, finished_at=None, next_attempt_at=NOW)
+    assert services.messages_clean_up(now=NOW) == 1
+    assert set(Message.objects.values_list("pk", flat=True)) == {copy.pk, pending.pk}
+    assert not Attempt.objects.exists()
+    copy.refresh_from_db()
+    assert copy.redelivery_of_id is None
+
+
+def test_beat_sends_the_sweep_and_the_clean_up():
+    from django.conf import settings
+
+    from workshop.celery import app
+
+    app.loader.import_default_modules()
+    schedule = {entry["task"]: entry for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert schedule["webhooks.deliver_due"]["schedule"] <= 5.0
+    assert {"webhooks.deliver", "webhooks.deliver_due", "webhooks.clean_up"} <= set(app.tasks)

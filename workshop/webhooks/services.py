@@ -487,3 +487,25 @@ def messages_deliver_due(*, now: dt.datetime | None = None, limit: int = SWEEP_B
             break
         sent += 1
     return sent
+
+
+def messages_clean_up(*, now: dt.datetime | None = None) -> int:
+    """Delete finished deliveries (and their attempts) older than WEBHOOK_RETENTION_DAYS."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.WEBHOOK_RETENTION_DAYS)
+    old = Message.objects.filter(
+        status__in=[MessageStatus.SUCCEEDED, MessageStatus.FAILED], finished_at__lt=cutoff
+    )
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            batch = list(old.values_list("pk", flat=True)[:1000])
+            if not batch:
+                break
+            Message.objects.filter(redelivery_of__in=batch).update(redelivery_of=None)
+            Attempt.objects.filter(message__in=batch).delete()
+            Message.objects.filter(pk__in=batch).delete()
+        deleted += len(batch)
+    if deleted:
+        log.info("webhook.deliveries_cleaned_up", deliveries=deleted)
+    return deleted

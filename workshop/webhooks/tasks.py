@@ -16,3 +16,9 @@ def deliver(message_id: int) -> None:
 def deliver_due() -> int:
     """Retries that are due, and messages whose worker was lost (their lease ran out)."""
     return services.messages_deliver_due()
+
+
+@app.task(name="webhooks.clean_up", ignore_result=True)
+def clean_up() -> int:
+    """Finished deliveries older than WEBHOOK_RETENTION_DAYS."""
+    return services.messages_clean_up()
