@@ -259,3 +259,30 @@ class TestDeliveriesApi:
         with transaction.atomic():
             api.post(f"{URL}{endpoint.pk}/ping/")
         assert sent_inline == []  # the test's transaction has not committed
+
+
+@pytest.mark.django_db
+class TestAdmin:
+    def change(self, client, endpoint, **values):
+        data = {"url": endpoint.url, "events": '["*"]', "active": "on", "description": "", **values}
+        return client.post(f"/admin/webhooks/endpoint/{endpoint.pk}/change/", data)
+
+    def test_the_admin_keeps_the_api_rules_and_never_shows_the_secret(self, client, admin_user):
+        client.force_login(admin_user)
+        endpoint = EndpointFactory(active=False, disabled_reason="gone")
+        page = client.get(f"/admin/webhooks/endpoint/{endpoint.pk}/change/")
+        assert page.status_code == 200 and endpoint.secret not in page.content.decode()
+        refused = self.change(client, endpoint, url="http://169.254.169.254/latest/")
+        assert refused.status_code == 200 and "private" in refused.content.decode()
+        refused = self.change(client, endpoint, events='["nope"]')
+        assert refused.status_code == 200 and "Unknown event" in refused.content.decode()
+        endpoint.refresh_from_db()
+        assert endpoint.url.startswith("https://hooks") and endpoint.events == ["*"]
+        assert self.change(client, endpoint, url="https://erp.example.com/in").status_code == 302
+        endpoint.refresh_from_db()
+        assert (endpoint.url, endpoint.active, endpoint.disabled_reason) == (
+            "https://erp.example.com/in",
+            True,
+            "",
+        )
+        assert client.get("/admin/webhooks/message/").status_code == 200

@@ -1,12 +1,36 @@
 """The admin: endpoints (without their secret) and their deliveries, read only."""
 
+from django import forms
 from django.contrib import admin
 
+from workshop.errors import ValidationFailed
+from workshop.webhooks import services
 from workshop.webhooks.models import Attempt, Endpoint, Message
+
+
+class EndpointForm(forms.ModelForm):
+    """The API's rules: the SSRF guard on `url`, known event names in `events`."""
+
+    class Meta:
+        model = Endpoint
+        fields = ["url", "events", "active", "description"]
+
+    def _checked(self, check, name):
+        try:
+            return check(self.cleaned_data.get(name))
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.errors[name]) from None
+
+    def clean_url(self):
+        return self._checked(services.check_url, "url")
+
+    def clean_events(self):
+        return self._checked(services.check_events, "events")
 
 
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
+    form = EndpointForm
     list_display = ["url", "active", "disabled_reason", "failing_since", "created_at"]
     list_filter = ["active", "disabled_reason"]
     search_fields = ["url", "description"]
@@ -16,6 +40,14 @@ class EndpointAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def save_model(self, request, obj, form, change):
+        """Through the service, as the API: re-activating clears why it was disabled."""
+        stored = Endpoint.objects.get(pk=obj.pk)
+        services.endpoint_update(
+            endpoint=stored, **{name: form.cleaned_data[name] for name in form.changed_data}
+        )
+        obj.refresh_from_db()
 
 
 class AttemptInline(admin.TabularInline):

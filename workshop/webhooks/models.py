@@ -40,7 +40,7 @@ class DisabledReason(models.TextChoices):
 
 
 class Endpoint(TimeStampedModel):
-    url = models.URLField("URL", max_length=2000)
+    url = models.CharField("URL", max_length=2000)  # checked by services.check_url (SSRF rules)
     # Event names (`workorder.created`, …) or ["*"] for every event.
     events = models.JSONField(default=list)
     active = models.BooleanField(default=True)

@@ -69,7 +69,8 @@ SWEEP_BATCH = 100  # messages a sweep sends at most
 
 
 # ---------------------------------------------------------------------------------- endpoints
-def _checked_url(url: str) -> str:
+def check_url(url: str) -> str:
+    """The URL if the SSRF and scheme rules allow it, else ValidationFailed naming `url`."""
     try:
         addresses.check(url)
     except addresses.UrlRefused as exc:
@@ -77,7 +78,8 @@ def _checked_url(url: str) -> str:
     return url
 
 
-def _checked_events(events) -> list[str]:
+def check_events(events) -> list[str]:
+    """Known event names (deduplicated) or ["*"], else ValidationFailed naming `events`."""
     if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
         raise ValidationFailed({"events": ['Give a non-empty list of event names, or ["*"].']})
     if ALL_EVENTS in events:
@@ -102,8 +104,8 @@ def endpoint_create(
     *, url: str, events: list[str], active: bool = True, description: str = "", created_by=None
 ) -> Endpoint:
     endpoint = Endpoint(
-        url=_checked_url(url),
-        events=_checked_events(events),
+        url=check_url(url),
+        events=check_events(events),
         active=active,
         description=description,
         created_by=created_by,
@@ -118,9 +120,9 @@ def endpoint_update(*, endpoint: Endpoint, **changes) -> Endpoint:
     """Change url, events, active, description. Turning an endpoint active again clears why it
     was disabled and its run of failures."""
     if "url" in changes:
-        endpoint.url = _checked_url(changes["url"])
+        endpoint.url = check_url(changes["url"])
     if "events" in changes:
-        endpoint.events = _checked_events(changes["events"])
+        endpoint.events = check_events(changes["events"])
     if "description" in changes:
         endpoint.description = changes["description"]
     if "active" in changes:
