@@ -40,7 +40,7 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, secret: str | None = None):
+    def __init__(self, secret: str | None = None, tls=None):
         self.secret = secret
         self.plan: list[Reply] = []  # replies for the next requests, in order; then 200
         self.got: list[Received] = []
@@ -93,11 +93,19 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        self.scheme = "http"
+        if tls is not None:  # an ssl.SSLContext: HTTPS
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}/hooks"
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
 
     def start(self) -> Receiver:
         self.thread.start()

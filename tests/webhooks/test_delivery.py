@@ -236,6 +236,10 @@ def test_a_rotated_secret_signs_at_once(receiver, api):
 
 def test_without_a_broker_a_thread_of_the_process_sends_it(receiver, monkeypatch):
     """Celery eager (no broker: scripts/run): not in the caller's thread, but soon."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        pytest.skip("the in-memory SQLite test database locks whole tables between threads")
     monkeypatch.setattr(services, "dispatch", real_dispatch)
     monkeypatch.setattr(services, "_ensure_sweeper", lambda: None)  # no thread outliving the test
     subscribe(receiver)
@@ -244,3 +248,63 @@ def test_without_a_broker_a_thread_of_the_process_sends_it(receiver, monkeypatch
     assert receiver.got == [] or Message.objects.get().status == MessageStatus.PENDING  # not waited for
     wait_for(lambda: Message.objects.get().status == MessageStatus.SUCCEEDED, timeout=20, what="the thread")
     assert receiver.got[0].verified
+
+
+def self_signed(tmp_path, name: str):
+    """A key and certificate for `name`, and an SSL context serving them."""
+    import ssl
+
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return str(cert_file), context
+
+
+def test_https_to_the_checked_address_with_the_name_verified(tmp_path, monkeypatch, settings):
+    """The sender connects to the address it checked and verifies the certificate against the
+    URL's name (SNI and hostname check), not against the address."""
+    from tests.webhooks.receiver import Receiver
+
+    ca, context = self_signed(tmp_path, "hooks.weldshop.test")
+    monkeypatch.setattr(services.sender, "CA_CERTS", ca)
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: ["127.0.0.1"])
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    receiver = Receiver(tls=context).start()
+    try:
+        good = EndpointFactory(
+            url=f"https://hooks.weldshop.test:{receiver.port}/hooks", events=["item.created"]
+        )
+        receiver.secret = good.secret
+        EndpointFactory(url=f"https://other.weldshop.test:{receiver.port}/hooks", events=["item.created"])
+        ItemFactory()
+        assert len(receiver.got) == 1 and receiver.got[0].verified
+        wrong = Message.objects.exclude(endpoint=good).get().attempts.get()
+        assert wrong.response_status is None and "SSLError" in wrong.error
+    finally:
+        receiver.stop()

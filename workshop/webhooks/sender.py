@@ -12,6 +12,7 @@ from workshop.webhooks.addresses import Target
 
 ANSWER_KEPT = 1024  # bytes of the answer kept with an attempt
 USER_AGENT = "Weldshop-Webhooks/1"
+CA_CERTS: str | None = None  # a CA bundle to trust instead of the system's (tests)
 
 
 @dataclass
@@ -50,6 +51,7 @@ def post(target: Target, body: bytes, headers: dict[str, str], *, timeout: float
             server_hostname=target.host,
             assert_hostname=target.host,
             cert_reqs="CERT_REQUIRED",
+            ca_certs=CA_CERTS,
         )
     else:
         pool = urllib3.HTTPConnectionPool(
