@@ -308,3 +308,19 @@ def test_https_to_the_checked_address_with_the_name_verified(tmp_path, monkeypat
         assert wrong.response_status is None and "SSLError" in wrong.error
     finally:
         receiver.stop()
+
+
+def test_an_event_sent_at_once_inside_a_transaction_waits_for_its_commit(receiver):
+    """`publish(..., on_commit=False)` (a job's progress, `dashboard.changed`) reaches the sockets
+    at once, but webhooks only once the transaction commits — and never for a rollback."""
+    from workshop.events import publish
+
+    subscribe(receiver, events=["dashboard.changed"])
+    with pytest.raises(RuntimeError), transaction.atomic():
+        publish("dashboard.changed", topic="dashboard", data={}, on_commit=False)
+        raise RuntimeError("rolled back")
+    assert receiver.got == [] and not Message.objects.exists()
+    with transaction.atomic():
+        publish("dashboard.changed", topic="dashboard", data={}, on_commit=False)
+        assert not Message.objects.exists()
+    assert receiver.events() == ["dashboard.changed"] and receiver.got[0].verified
