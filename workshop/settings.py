@@ -241,7 +241,11 @@ CELERY_BEAT_SCHEDULE = {
     "jobs-clean-up": {"task": "jobs.clean_up", "schedule": 3600.0},
     # Webhook retries and messages whose worker was lost (their schedule is in the database);
     # a sweep not started within 10 s is dropped (the next one does its work).
-    "webhooks-deliver-due": {"task": "webhooks.deliver_due", "schedule": 5.0, "options": {"expire_seconds": 10}},
+    "webhooks-deliver-due": {
+        "task": "webhooks.deliver_due",
+        "schedule": 5.0,
+        "options": {"expire_seconds": 10},
+    },
     "webhooks-clean-up": {"task": "webhooks.clean_up", "schedule": 3600.0},
 }
 # Jobs: how many times a job whose worker died is started again before it fails; how long a
