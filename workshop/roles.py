@@ -6,7 +6,7 @@ exactly the permissions listed here, also for models added later.
 
 | role | may |
 | --- | --- |
-| admin | everything, users and roles included |
+| admin | everything, users and roles and webhooks included |
 | manager | every domain resource: read, create, change, delete, import, export; approve WPS, confirm/revalidate/renew/revoke qualifications, override welder checks; no users |
 | operator | read everything; create work orders, inspections, findings, welds, weld-log entries, uploads/imports, stock adjustments; change only what they created (and work orders assigned to their own employee record); delete nothing; never override a welder check |
 | viewer | read everything, export; write nothing |
@@ -97,6 +97,9 @@ _WELDING_MANAGEMENT = {
     "workorders.override_weldactivity",
 }
 
+# Webhook endpoints (SPEC §7): admins only.
+_WEBHOOKS = _perms(["webhooks.endpoint"], CRUD)
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     VIEWER: _VIEW_ALL | _EXPORT_ALL | _OWN_JOBS,
     OPERATOR: _VIEW_ALL
@@ -125,7 +128,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "inspections.import_weldfinding",
     },
     MANAGER: _MANAGE_ALL | _ALL_JOBS | _WELDING_MANAGEMENT,
-    ADMIN: _MANAGE_ALL | _ALL_JOBS | _WELDING_MANAGEMENT | _perms(USER_MODELS, CRUD),
+    ADMIN: _MANAGE_ALL | _ALL_JOBS | _WELDING_MANAGEMENT | _perms(USER_MODELS, CRUD) | _WEBHOOKS,
 }
 
 

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "workshop",
     "workshop.imports",  # the import records (ExcelImport, ImportSchedule): label "imports"
     "workshop.jobs",
+    "workshop.webhooks",
     "staff",
     "machines",
     "workorders",
@@ -238,11 +239,31 @@ CELERY_BEAT_SCHEDULE = {
     "imports-queue-due-schedules": {"task": "imports.queue_due_schedules", "schedule": 60.0},
     "jobs-requeue-stale": {"task": "jobs.requeue_stale", "schedule": 60.0},
     "jobs-clean-up": {"task": "jobs.clean_up", "schedule": 3600.0},
+    # Webhook retries and messages whose worker was lost (their schedule is in the database);
+    # a sweep not started within 10 s is dropped (the next one does its work).
+    "webhooks-deliver-due": {
+        "task": "webhooks.deliver_due",
+        "schedule": 5.0,
+        "options": {"expire_seconds": 10},
+    },
+    "webhooks-clean-up": {"task": "webhooks.clean_up", "schedule": 3600.0},
 }
 # Jobs: how many times a job whose worker died is started again before it fails; how long a
 # finished job (and its files) is kept.
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=7)
+# Webhooks (SPEC §7, docs/webhooks.md): private/loopback/link-local targets are refused unless
+# allowed (a receiver on the same host or network); https only unless DEBUG (or set); the
+# timeout of one attempt (connect and answer), in seconds.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", default=not DEBUG)
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+# Days finished deliveries (and their attempts) are kept.
+WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
+if not 0 < WEBHOOK_TIMEOUT <= 60:
+    raise ImproperlyConfigured(
+        f"WEBHOOK_TIMEOUT={WEBHOOK_TIMEOUT!r} must be more than 0 and at most 60 seconds."
+    )
 # An import whose sheet has more rows than this runs as a job (202) even without
 # `Prefer: respond-async`.
 IMPORT_SYNC_MAX_ROWS = env.int("IMPORT_SYNC_MAX_ROWS", default=20_000)

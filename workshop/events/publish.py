@@ -66,11 +66,32 @@ def send(messages: list[Message]) -> list[str]:
     the stream's Redis loses these events (logged), not the request that made them."""
     if not messages:
         return []
+    entries = [message.fields() for message in messages]
     try:
-        return stream().add_many([message.fields() for message in messages])
+        ids = stream().add_many(entries)
     except Exception as exc:
         log.error("events.publish_failed", events=len(messages), error=type(exc).__name__)
-        return []
+        ids = []
+    webhooks(entries, ids)
+    return ids
+
+
+def webhooks(entries: list[dict[str, str]], ids: list[str]) -> None:
+    """The same events to the webhook endpoints that want them (SPEC §7): the one place they
+    are made, with each event's body exactly as the sockets get it. Never raises."""
+    kept = [
+        (entry, ids[n] if n < len(ids) else None)
+        for n, entry in enumerate(entries)
+        if entry["topic"] != CONTROL_TOPIC
+    ]
+    if not kept:
+        return
+    try:
+        from workshop.webhooks.services import messages_publish
+
+        messages_publish([entry for entry, _ in kept], [stream_id for _, stream_id in kept])
+    except Exception:
+        log.exception("events.webhooks_failed", events=len(entries))
 
 
 def publish(

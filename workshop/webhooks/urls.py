@@ -1,0 +1,5 @@
+from workshop.webhooks.views import EndpointViewSet
+
+
+def register(router) -> None:
+    router.register("webhooks", EndpointViewSet, basename="webhook")
