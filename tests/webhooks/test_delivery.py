@@ -254,7 +254,7 @@ def self_signed(tmp_path, name: str):
     """A key and certificate for `name`, and an SSL context serving them."""
     import ssl
 
-    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
