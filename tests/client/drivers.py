@@ -17,6 +17,7 @@ import datetime as dt
 import importlib
 import io
 import pkgutil
+import threading
 import types
 import typing
 from collections.abc import Callable
@@ -236,6 +237,7 @@ class Run:
         self.table = table
         self.modules = generated_modules()
         self.failures: dict[str, str] = {}
+        self.threads_before = {t.ident for t in threading.enumerate()}
         self.driven: set[str] = set()
 
     def call(self, operation_id: str, **kwargs: Any) -> Any:
@@ -250,6 +252,17 @@ class Run:
             drive()
         except Exception as exc:  # noqa: BLE001 — every failure is reported at the end
             self.failures[operation_id] = f"{type(exc).__name__}: {exc}"[:1500]
+        finally:
+            self.join_background_threads()
+
+    def join_background_threads(self, timeout: float = 30) -> None:
+        """Wait for threads the app started for work after a request (with Celery eager, e.g.
+        webhook deliveries): on the tests' shared in-memory SQLite they would lock tables under
+        the next request, and on PostgreSQL deadlock with the flush after the test."""
+        for thread in threading.enumerate():
+            if thread.ident in self.threads_before or "process_request_thread" in thread.name:
+                continue  # the live server and its connections' threads
+            thread.join(timeout)
 
     def expected(self, driver: Driver) -> int:
         if driver.action is not None and 200 <= driver.action.success < 300:

@@ -16,6 +16,7 @@ from tests.factories import (
 from tests.workbooks import workbook_bytes
 
 PASSWORD = "correct-horse-battery-staple"  # tests/factories.py UserFactory
+DRIVEN_LAST = ("/api/v1/webhooks/",)
 
 
 def test_generated_client_type_checks(mypy_report):
@@ -41,7 +42,6 @@ def test_generated_client_drives_every_operation(schema, live_server, settings, 
 
     settings.RATELIMIT_ENABLE = False
     table = plan(schema, set(typed.CALLS))
-    assert set(table) == set(operations(schema)), "see test_every_operation_has_a_driver"
     admin = UserFactory(username="client-admin", is_staff=True, is_superuser=True, role="admin")
     session = typed.Session(
         base_url=live_server.url,
@@ -51,13 +51,6 @@ def test_generated_client_drives_every_operation(schema, live_server, settings, 
     )
     session.client, session.refresh_token = typed.login(session, admin.username, PASSWORD)
     run = Run(session, table)
-
-    by_contract: dict[type, list] = {}
-    for driver in table.values():
-        if driver.contract is not None:
-            by_contract.setdefault(driver.contract, []).append(driver)
-    for contract, drivers in by_contract.items():
-        run.drive_resource(contract, drivers)
 
     # The operations written out in typed.py, with the records they need.
     welder = EmployeeFactory(employee_id="EMP-CL1")
@@ -89,5 +82,14 @@ def test_generated_client_drives_every_operation(schema, live_server, settings, 
     error = typed.import_row_error(session, items_import_create.sync_detailed, bad)
     assert error.errors[0].row == 2, error
 
+    by_contract: dict[type, list] = {}
+    for driver in table.values():
+        if driver.contract is not None:
+            by_contract.setdefault(driver.contract, []).append(driver)
+    # Webhook endpoints made on the way would be sent every later event: driven last.
+    for contract, drivers in sorted(by_contract.items(), key=lambda item: item[0].url in DRIVEN_LAST):
+        run.drive_resource(contract, drivers)
+
+    run.join_background_threads()
     assert run.driven == set(table), sorted(set(table) - run.driven)
     assert not run.failures, "\n".join(f"{k}: {v}" for k, v in sorted(run.failures.items()))

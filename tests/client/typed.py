@@ -1,8 +1,11 @@
-"""The driver calls written out against the generated client, one typed call per operation
-that is not a resource's CRUD or contract action (auth, dashboards, analytics, health, the
-template upload alias, the qualification check). `tests/client/conftest.py` runs
-`mypy --strict` over this module with the generated `weldshop_client` package: a renamed
-parameter, a changed body model or an operation gone from the schema fails type checking.
+"""The driver calls written out against the generated client: operations that are not a
+resource's CRUD or described contract action (auth, dashboards, analytics, health, the
+template upload alias, the qualification check), and the actions whose generic call cannot
+make valid input (a certificate file, a job with a file, a bulk confirm of a known id).
+`tests/client/conftest.py` runs `mypy --strict` over this module with the generated
+`weldshop_client` package: a renamed parameter, a changed body model, an operation gone or
+given security it should not have (login, refresh, health take an unauthenticated `Client`)
+fails type checking.
 
 Imports only the generated package and the standard library (mypy checks it alone)."""
 
