@@ -268,7 +268,10 @@ class Run:
         if driver.action is not None and 200 <= driver.action.success < 300:
             if driver.action.success in driver.operation.responses or not driver.operation.responses:
                 return driver.action.success
-        statuses = [s for s in driver.operation.responses if s != 202] or [200]
+        # 202 is the async answer of an operation that also answers at once; alone, it is the answer.
+        statuses = (
+            [s for s in driver.operation.responses if s != 202] or list(driver.operation.responses) or [200]
+        )
         return statuses[0]
 
     def drive_resource(self, contract_class: type[ResourceContract], drivers: list[Driver]) -> None:

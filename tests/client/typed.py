@@ -50,6 +50,7 @@ from weldshop_client.api.items import items_export_create
 from weldshop_client.api.jobs import jobs_cancel_create, jobs_download_retrieve
 from weldshop_client.api.qualifications import api_v1_qualifications_confirm_many, qualifications_check
 from weldshop_client.api.upload import upload_create
+from weldshop_client.api.webhooks import webhooks_deliveries_redeliver_create, webhooks_partial_update
 from weldshop_client.models import (
     BulkConfirmRequest,
     CertificateUploadRequest,
@@ -59,6 +60,7 @@ from weldshop_client.models import (
     Job,
     LoginRequest,
     PasswordChangeRequest,
+    PatchedEndpointRequest,
     QualificationCheckRequest,
     RefreshRequest,
     TokenPair,
@@ -167,6 +169,23 @@ def _confirm_many(s: Session) -> Response[Any]:
     return api_v1_qualifications_confirm_many.sync_detailed(client=s.auth, body=body)
 
 
+def _redeliver(s: Session) -> Response[Any]:
+    """A failed delivery sent again, its endpoint active for that alone (every other event of
+    the run would go to it)."""
+    endpoint = s.values["webhook_id"]
+    active = PatchedEndpointRequest(active=True)
+    assert webhooks_partial_update.sync_detailed(endpoint, client=s.auth, body=active).status_code == 200
+    try:
+        return webhooks_deliveries_redeliver_create.sync_detailed(
+            endpoint, s.values["delivery_id"], client=s.auth
+        )
+    finally:
+        inactive = PatchedEndpointRequest(active=False)
+        assert (
+            webhooks_partial_update.sync_detailed(endpoint, client=s.auth, body=inactive).status_code == 200
+        )
+
+
 def _download(s: Session) -> Response[Any]:
     """An export run as a job (`Prefer: respond-async`), then its file."""
     queued = items_export_create.sync_detailed(client=s.auth, prefer="respond-async")
@@ -214,6 +233,7 @@ CALLS: dict[str, Callable[[Session], Response[Any]]] = {
     "calibrations_certificate_retrieve": lambda s: calibrations_certificate_retrieve.sync_detailed(
         s.values["calibration_id"], client=s.auth
     ),
+    "webhooks_deliveries_redeliver_create": _redeliver,
 }
 
 
