@@ -25,7 +25,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
-from workshop.api.serializers import ErrorSerializer, MessageSerializer
+from workshop.api.serializers import ErrorSerializer, MessageSerializer, RejectUnknownFields
 from workshop.api.serializers import ModelSerializer as RecordSerializer
 
 ERROR_DESCRIPTIONS = {
@@ -39,6 +39,13 @@ ERROR_DESCRIPTIONS = {
     "415": "The body's media type is not accepted, or the upload is not a real Excel file "
     "(`UNSUPPORTED_MEDIA_TYPE`).",
     "422": "Invalid values in the body or the query (`VALIDATION_ERROR`), with `errors`.",
+    # What a request the schema allows may still break (`x-refuses-valid-input`).
+    "422-write": "Invalid values in the body (`VALIDATION_ERROR`), with `errors` naming them — also "
+    "for the rules no schema states: a related record that does not exist, rules across fields "
+    "(this operation's description, the model's rules), a password the validators refuse.",
+    "422-query": "Invalid values in the query (`VALIDATION_ERROR`), with `errors` naming them — also "
+    "for parameters that exclude each other (`page` with `skip`, `ordering` with `sort_by`/`order`), "
+    "a range whose start is after its end, or a range too long for its interval.",
     "429": "Too many requests (`RATE_LIMITED`); see `Retry-After`.",
     "503": "The database or storage is unreachable (`SERVICE_UNAVAILABLE`).",
 }
@@ -93,6 +100,12 @@ ACTION_SUMMARIES = {
 class AutoSchema(SpectacularAutoSchema):
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
+        if operation is not None:
+            refused = self.refuses_valid_input(operation)
+            if refused:
+                # The codes a request the schema allows may still get, for a rule its
+                # response's description states (scripts/schemathesis.toml reads this).
+                operation["x-refuses-valid-input"] = ",".join(refused)
         if operation is not None and operation.get("security") == [{}]:
             # No authentication at all (login, refresh, health): `security: []` says so, where
             # `[{}]` ("optional") makes generated clients demand an authenticated client.
@@ -121,6 +134,27 @@ class AutoSchema(SpectacularAutoSchema):
             return None
         return [name for name, field in serializer.fields.items() if not field.write_only]
 
+    def refuses_valid_input(self, operation) -> list[str]:
+        """409 (a business key taken, the record's state, dependents), 415 (an upload that is
+        not really its type) and 422 (rules across fields or parameters, related records) —
+        those of the operation's documented responses that a well-formed request can get."""
+        responses = operation.get("responses", {})
+        if self.method == "GET":
+            # `fields` (an enum) and `as_of` (a date) alone break no rule; pages, sorting,
+            # ranges and filters together may.
+            queried = any(
+                p["in"] == "query" and p["name"] not in ("fields", "as_of")
+                for p in operation.get("parameters", [])
+            )
+            candidates = ["422"] if queried else []
+        elif self.method == "DELETE":
+            candidates = ["409"]
+        else:
+            candidates = ["409", "415", "422"]
+            if "multipart/form-data" not in operation.get("requestBody", {}).get("content", {}):
+                candidates.remove("415")
+        return [code for code in candidates if code in responses]
+
     def _resolve_path_parameters(self, variables):
         parameters = super()._resolve_path_parameters(variables)
         for parameter in parameters:
@@ -133,6 +167,9 @@ class AutoSchema(SpectacularAutoSchema):
     def _map_basic_serializer(self, serializer, direction):
         component = super()._map_basic_serializer(serializer, direction)
         serializer = force_instance(serializer)
+        if direction == "request" and isinstance(serializer, RejectUnknownFields):
+            # An unknown field is a 422 (workshop.api.serializers.RejectUnknownFields).
+            component["additionalProperties"] = False
         if direction == "response" and (
             isinstance(serializer, serializers.ModelSerializer)
             or getattr(serializer, "answers_every_field", False)
@@ -227,7 +264,10 @@ class AutoSchema(SpectacularAutoSchema):
         for code in self.error_codes():
             if code not in responses:
                 response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
-                response["description"] = ERROR_DESCRIPTIONS.get(code, "Error")
+                key = code
+                if code == "422":
+                    key = "422-query" if self.method == "GET" else "422-write"
+                response["description"] = ERROR_DESCRIPTIONS.get(key, "Error")
                 responses[code] = response
         return responses
 
