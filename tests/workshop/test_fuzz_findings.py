@@ -192,3 +192,24 @@ def schema_doc():
     from drf_spectacular.generators import SchemaGenerator
 
     return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def test_an_exports_fields_are_its_columns_not_the_records_fields(api):
+    # GET inspections/export/?fields=finding_length was a 422: checked against the record's fields.
+    response = api.get(
+        "/api/v1/inspections/export/", {"fields": "inspection_id,finding_length", "format": "csv"}
+    )
+    assert response.status_code == 200, response.content[:300]
+
+
+def test_a_patchs_finding_without_its_verdict_is_a_422_not_a_500(api):
+    from tests.factories import InspectionFactory
+
+    inspection = InspectionFactory()
+    before = api.get(f"/api/v1/inspections/{inspection.pk}/").json()
+    response = api.patch(
+        f"/api/v1/inspections/{inspection.pk}/", {"findings": [{"code": "100"}]}, format="json"
+    )
+    assert response.status_code == 422, response.content[:300]
+    assert list(response.json()["errors"]) == ["findings[0].verdict"]
+    assert api.get(f"/api/v1/inspections/{inspection.pk}/").json() == before
