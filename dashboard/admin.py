@@ -242,7 +242,7 @@ def welding_dashboard_page(request):
 
 class _Query:
     """The admin form's GET parameters where `welding_window` expects a DRF request; a field
-    left empty in the form means its default (the API refuses a blank `as_of` or `methods`)."""
+    left empty in the form means its default (the API refuses a blank ` ` `as_of` or `methods`)."""
 
     def __init__(self, params):
         kept = params.copy() if hasattr(params, "copy") else dict(params)

@@ -17,6 +17,7 @@ from workorders.models import WorkOrderStatus
 from workshop.api.exceptions import UnprocessableEntity
 from workshop.api.fields import parse_lenient_date
 from workshop.api.filters import parse_as_of, reject_repeated
+from workshop.api.params import given_names
 
 MAX_LIMIT = 1000
 
@@ -30,7 +31,7 @@ class DashboardQuery:
 
     def __init__(self, query_params, *, default_limit: int):
         params = {name: query_params.get(name) for name in query_params}
-        unknown = sorted(set(params) - set(self.ALLOWED))
+        unknown = sorted(given_names(query_params) - set(self.ALLOWED))
         errors: dict[str, list[str]] = {
             name: [f"Unknown query parameter. Allowed: {', '.join(self.ALLOWED[:3])}."] for name in unknown
         }
@@ -331,7 +332,7 @@ class DashboardEmployeesSummarySerializer(serializers.Serializer):
 # ------------------------------------------------------------------------------ welding
 class WeldingQuery:
     """`GET dashboard/welding`'s parameters: `from`, `to` (dates, inclusive), `methods` (a
-    comma list of NDT methods), `as_of` (workshop.api.filters.parse_as_of: blank is a 422)
+    comma list of NDT methods), `as_of` (workshop.api.filters.parse_as_of)
     and `limit`. Every bad one is a 422 naming it; `from` after `to` names `from`."""
 
     ALLOWED = ("from", "to", "methods", "as_of", "limit", "format")
@@ -341,7 +342,7 @@ class WeldingQuery:
     ):
         query_params = request.query_params
         params = {name: query_params.get(name) for name in query_params}
-        unknown = sorted(set(params) - set(self.ALLOWED))
+        unknown = sorted(given_names(query_params) - set(self.ALLOWED))
         errors: dict[str, list[str]] = {
             name: [f"Unknown query parameter. Allowed: {', '.join(self.ALLOWED[:5])}."] for name in unknown
         }

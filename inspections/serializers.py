@@ -154,6 +154,16 @@ class InspectionSerializer(ModelSerializer):
         instance = self.instance
         findings = attrs.get("findings")
         if findings is not None:
+            # A PATCH's nested findings are partial too: the list replaces the stored one, so
+            # each finding still needs its code and verdict (a 422 naming them, not a 500).
+            missing = {
+                f"findings[{i}].{name}": ["This field is required."]
+                for i, f in enumerate(findings)
+                for name in ("code", "verdict")
+                if name not in f
+            }
+            if missing:
+                raise serializers.ValidationError(missing)
             rows = [rules.Finding(f["code"], f["verdict"], f.get("quality_level") or "") for f in findings]
         elif instance is not None:
             stored = list(instance.findings.all())

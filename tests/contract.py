@@ -8,6 +8,7 @@ selection, sorting and a query-count bound that does not grow with the page size
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,37 @@ def assert_error(response, status: int, error_code: str) -> dict:
     assert body["error_code"] == error_code, body
     assert body["request_id"] == response["X-Request-ID"]
     return body
+
+
+NULL_REFUSED = "This field may not be null."
+
+
+@functools.cache
+def api_schema() -> dict:
+    """The generated OpenAPI schema (as /api/schema/ serves it), once per test process."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def writable_properties(path: str, method: str) -> dict[str, dict]:
+    """The writable properties of an operation's JSON request body, `$ref`s resolved."""
+    schema = api_schema()
+    operation = schema["paths"][path][method]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    component = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]
+    return {name: prop for name, prop in component["properties"].items() if not prop.get("readOnly")}
+
+
+def is_nullable(prop: dict) -> bool:
+    if prop.get("nullable"):
+        return True
+    if "$ref" in prop:  # an enum component that admits null (NullEnum in a oneOf/anyOf)
+        return False
+    return any(
+        is_nullable(choice) or choice.get("$ref", "").endswith("/NullEnum")
+        for choice in prop.get("oneOf", prop.get("anyOf", []))
+    )
 
 
 @pytest.mark.django_db
@@ -360,6 +392,34 @@ class ResourceContract:
         response = api.patch(self.detail(obj.pk), payload, format="json")
         assert response.status_code == 200, response.json()
         self.assert_matches(response.json(), payload)
+
+    def test_null_is_accepted_exactly_where_the_schema_says_nullable(self, api):
+        """Nullable in the schema ⇔ accepts null: a PATCH of `{field: null}` for each writable
+        field of the documented body — a nullable one is never refused for being null (2xx, or a
+        422 for another rule), any other is a 422 naming it, with nothing written."""
+        if "partial_update" not in self.actions:
+            return
+        properties = writable_properties(self.url + "{id}/", "patch")
+        assert properties, self.url
+        wrong = []
+        for name, prop in properties.items():
+            obj = self.make()
+            before = api.get(self.detail(obj.pk)).json()
+            response = api.patch(self.detail(obj.pk), {name: None}, format="json")
+            errors = response.json().get("errors", {}) if response.status_code >= 400 else {}
+            if is_nullable(prop):
+                if response.status_code >= 300 and NULL_REFUSED in errors.get(name, []):
+                    wrong.append(
+                        f"{name}: nullable in the schema, null refused ({response.status_code} {errors})"
+                    )
+                elif response.status_code >= 300 and response.status_code != 422:
+                    wrong.append(f"{name}: nullable, null answered {response.status_code} {response.json()}")
+            else:
+                if response.status_code != 422 or name not in errors:
+                    wrong.append(f"{name}: not nullable in the schema, null answered {response.status_code}")
+                elif api.get(self.detail(obj.pk)).json() != before:
+                    wrong.append(f"{name}: refused, but something was written")
+        assert not wrong, "\n".join(wrong)
 
     def test_update_missing_is_404(self, api):
         if "partial_update" not in self.actions:

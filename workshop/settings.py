@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "workshop.middleware.ChunkedBodyMiddleware",
+    # `?limit=` (any query parameter given empty) on /api/v1/ is the parameter left out.
+    "workshop.api.params.EmptyQueryParamsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -462,7 +464,8 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "workshop.api.schema.empty_lists_are_absent",
+        "workshop.api.schema.empty_values_are_absent",
+        "workshop.api.schema.partial_records_for_fields",
     ],
 }
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from workshop.api.exceptions import UnprocessableEntity
 from workshop.api.fields import parse_lenient_date
 from workshop.api.filters import reject_repeated
+from workshop.api.params import given_names
 
 DEFAULT_DAYS = 90
 INTERVALS = ("day", "week", "month")
@@ -122,7 +123,7 @@ def parse(
 
     extra = dict(extra or {})
     allowed = (*COMMON, *extra, *passthrough)
-    unknown = sorted(set(query_params) - set(allowed))
+    unknown = sorted(given_names(query_params) - set(allowed))
     if unknown:
         raise UnprocessableEntity(
             {name: [f"Unknown query parameter. Allowed: {', '.join(allowed)}."] for name in unknown}

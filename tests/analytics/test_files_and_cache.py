@@ -115,10 +115,11 @@ def test_a_blank_choice_or_number_is_a_422_naming_it(api, db, endpoint, name):
 
 
 def test_a_cached_answer_never_stands_for_a_blank_parameter(api, db, settings):
-    """The cache key tells a parameter left out from one given blank: the answer cached for
-    the first is not the answer to the second (a 422, whose check runs when computing)."""
+    """The cache key tells a parameter left out from one given blank (` `; given empty it is
+    left out): the answer cached for the first is not the answer to the second (a 422, whose
+    check runs when computing)."""
     settings.DASHBOARD_CACHE_SECONDS = 60
     assert api.get(f"{BASE}welders").status_code == 200
     for name in ("order", "sort_by", "ordering"):
-        response = api.get(f"{BASE}welders", {name: ""})
+        response = api.get(f"{BASE}welders", {name: " "})
         assert set(assert_error(response, 422, "VALIDATION_ERROR")["errors"]) == {name}

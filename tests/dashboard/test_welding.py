@@ -453,9 +453,9 @@ class TestParameters:
             ({"from": "2025-12-01", "to": "2025-11-01"}, "from"),
             ({"from": "2025-12-01", "to": ""}, "from"),  # to = as_of, before from
             ({"methods": "XR"}, "methods"),
-            ({"methods": ""}, "methods"),
+            ({"methods": " "}, "methods"),  # blank; given empty it is left out (the default)
             ({"methods": "RT,,UT"}, "methods"),
-            ({"as_of": ""}, "as_of"),
+            ({"as_of": " "}, "as_of"),
             ({"as_of": "2025-02-30"}, "as_of"),
             ({"limit": "0"}, "limit"),
             ({"colour": "red"}, "colour"),

@@ -119,3 +119,97 @@ def test_a_percent_sign_in_a_bad_choice_is_echoed_not_a_500(api):
     response = api.get("/api/v1/inspections/?defect_type=%25A%5E3")
     assert response.status_code == 422
     assert "'%A^3' is not one of" in response.json()["errors"]["defect_type"][0]
+
+
+# ---------------------------------------------------------------- `--checks all` (issue 14)
+def test_an_action_bodys_text_refuses_a_json_number(api):
+    # POST qualifications/{id}/revoke {"reason": 0} revoked it, the 0 taken as "0".
+    from tests.factories import WelderQualificationFactory
+
+    qualification = WelderQualificationFactory()
+    response = api.post(
+        f"/api/v1/qualifications/{qualification.pk}/revoke/",
+        {"reason": 0, "revoked_on": "2026-01-05"},
+        format="json",
+    )
+    assert response.status_code == 422 and list(response.json()["errors"]) == ["reason"]
+    assert api.get(f"/api/v1/qualifications/{qualification.pk}/").json()["status"] != "revoked"
+
+
+def test_fields_selects_the_answers_records_not_the_records_nested_in_them(api):
+    # GET inspections/{id}/?fields=findings was a 422: the selection reached each finding.
+    from tests.factories import InspectionFactory, WeldFindingFactory
+
+    finding = WeldFindingFactory(inspection=InspectionFactory())
+    body = api.get(f"/api/v1/inspections/{finding.inspection_id}/", {"fields": "id,findings"}).json()
+    assert set(body) == {"id", "findings"} and body["findings"][0]["code"] == finding.code
+
+
+def test_request_bodies_refuse_unknown_fields_in_the_schema_too(schema_doc):
+    # An unknown body field is a 422, so a body with one is not valid by the schema.
+    open_bodies = []
+    for path, item in schema_doc["paths"].items():
+        for method, operation in item.items():
+            for media, content in operation.get("requestBody", {}).get("content", {}).items():
+                ref = content["schema"].get("$ref")
+                if ref is None:
+                    continue  # the export's body: an object of filters
+                component = schema_doc["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+                if component.get("additionalProperties") is not False:
+                    open_bodies.append(f"{method.upper()} {path} {media}")
+    assert not open_bodies, open_bodies
+
+
+def test_an_exports_fields_are_an_array_of_its_columns(schema_doc):
+    # `fields=0` passed the export's string pattern, then was a 422 (unknown field).
+    (parameter,) = [
+        p for p in schema_doc["paths"]["/api/v1/items/export/"]["get"]["parameters"] if p["name"] == "fields"
+    ]
+    assert parameter["schema"] == {
+        "type": "array",
+        "items": {"type": "string", "enum": ["item_id", "item_name", "quantity", "unit", "reorder_level"]},
+    }
+
+
+def test_valid_input_is_refused_only_with_codes_the_operation_documents(schema_doc):
+    # `x-refuses-valid-input` (read by scripts/schemathesis.toml): only documented codes, and
+    # none on a plain detail read.
+    for path, item in schema_doc["paths"].items():
+        for method, operation in item.items():
+            for code in filter(None, operation.get("x-refuses-valid-input", "").split(",")):
+                assert code in operation["responses"], (method, path, code)
+                assert operation["responses"][code]["description"], (method, path, code)
+    assert "x-refuses-valid-input" not in schema_doc["paths"]["/api/v1/workorders/{id}/"]["get"]
+    assert schema_doc["paths"]["/api/v1/workorders/{id}/"]["delete"]["x-refuses-valid-input"] == "409"
+    assert (
+        "page` with `skip"
+        in schema_doc["paths"]["/api/v1/workorders/"]["get"]["responses"]["422"]["description"]
+    )
+
+
+@pytest.fixture(scope="module")
+def schema_doc():
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def test_an_exports_fields_are_its_columns_not_the_records_fields(api):
+    # GET inspections/export/?fields=finding_length was a 422: checked against the record's fields.
+    response = api.get(
+        "/api/v1/inspections/export/", {"fields": "inspection_id,finding_length", "format": "csv"}
+    )
+    assert response.status_code == 200, response.content[:300]
+
+
+def test_a_patchs_finding_without_its_verdict_is_a_422_not_a_500(api):
+    from tests.factories import InspectionFactory
+
+    inspection = InspectionFactory()
+    before = api.get(f"/api/v1/inspections/{inspection.pk}/").json()
+    response = api.patch(
+        f"/api/v1/inspections/{inspection.pk}/", {"findings": [{"code": "100"}]}, format="json"
+    )
+    assert response.status_code == 422, response.content[:300]
+    assert list(response.json()["errors"]) == ["findings[0].verdict"]
+    assert api.get(f"/api/v1/inspections/{inspection.pk}/").json() == before

@@ -209,7 +209,7 @@ def test_record_responses_require_every_field(schema):
     the error body's optional `errors` and the analytics' `groups` (only with `group_by`)."""
     optional = {}
     for name, component in schema["components"]["schemas"].items():
-        if name.endswith("Request") or "properties" not in component:
+        if name.endswith(("Request", "Partial")) or "properties" not in component:
             continue
         missing = sorted(set(component["properties"]) - set(component.get("required", [])))
         if missing:
@@ -305,3 +305,73 @@ def test_a_choice_filter_takes_the_arrays_form(api):
     assert api.get("/api/v1/workorders/", {"status": ""}).json()["total"] == 3  # empty: left out
     for broken in (",", "pending,,on_hold", "pending, "):
         assert_error(api.get("/api/v1/workorders/", {"status": broken}), 422, "VALIDATION_ERROR")
+
+
+def _get_operations_with_records(schema):
+    for path, item in schema["paths"].items():
+        operation = item.get("get")
+        if operation is None or path.endswith("/export/"):
+            continue
+        media = operation["responses"]["200"].get("content", {}).get("application/json")
+        if media is None:
+            continue
+        ref = media["schema"].get("$ref", "")
+        component = schema["components"]["schemas"].get(ref.rsplit("/", 1)[-1], {})
+        if ref.rsplit("/", 1)[-1].startswith("Paginated"):
+            yield path, operation, component["properties"]["items"]["items"]
+        else:
+            yield path, operation, media["schema"]
+
+
+def test_every_list_and_detail_of_records_documents_fields_and_its_partial_records(schema):
+    """`fields=` on every list and detail GET of a resource (not only on exports): an array
+    of the record's field names, and its records `anyOf` the whole record and the
+    `…Partial` one (the same properties, none required)."""
+    components = schema["components"]["schemas"]
+    checked = []
+    for path, operation, records in _get_operations_with_records(schema):
+        fields = [p for p in operation.get("parameters", []) if p["name"] == "fields"]
+        if "anyOf" not in records:
+            assert not fields, path  # no records of a resource: nothing to select
+            continue
+        whole, partial = (ref["$ref"].rsplit("/", 1)[-1] for ref in records["anyOf"])
+        assert partial == whole + "Partial", path
+        assert components[partial]["properties"] == components[whole]["properties"]
+        assert "required" not in components[partial] and components[whole]["required"]
+        (parameter,) = fields
+        assert parameter["schema"]["items"]["enum"] == list(components[whole]["properties"]), path
+        assert (parameter["style"], parameter["explode"], parameter["allowEmptyValue"]) == (
+            "form",
+            False,
+            True,
+        )
+        assert "Partial" in parameter["description"]
+        checked.append(path)
+    assert len(checked) == 42, checked  # 21 resources, a list and a detail each
+    assert {"/api/v1/workorders/", "/api/v1/workorders/{id}/", "/api/v1/users/"} <= set(checked)
+
+
+def _validates(schema, instance, target) -> bool:
+    import jsonschema
+
+    root = {"components": schema["components"], **target}
+    return jsonschema.Draft4Validator(root).is_valid(instance)
+
+
+def test_a_list_and_detail_with_fields_match_their_response_schema(api, schema):
+    """What `fields=` answers is valid against the documented response (a partial record), and
+    the whole record alone would refuse it (its fields are required)."""
+    from tests.factories import WorkOrderFactory
+
+    order = WorkOrderFactory()
+    operations = {path: op for path, op, _ in _get_operations_with_records(schema)}
+    listed = api.get("/api/v1/workorders/", {"fields": "id,order_id,status"}).json()
+    detail = api.get(f"/api/v1/workorders/{order.pk}/", {"fields": "status"}).json()
+    assert set(listed["items"][0]) == {"id", "order_id", "status"} and detail == {"status": order.status}
+    list_schema = operations["/api/v1/workorders/"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ]
+    detail_schema = operations["/api/v1/workorders/{id}/"]["responses"]["200"]["content"]["application/json"]
+    assert _validates(schema, listed, list_schema)
+    assert _validates(schema, detail, detail_schema["schema"])
+    assert not _validates(schema, detail, {"$ref": "#/components/schemas/WorkOrder"})

@@ -21,6 +21,7 @@ from rest_framework.filters import BaseFilterBackend, SearchFilter
 from workshop.api.exceptions import UnprocessableEntity
 from workshop.api.fields import normalise_label, parse_lenient_date
 from workshop.api.pagination import PAGINATION_PARAMS
+from workshop.api.params import given_names
 
 LIST_ACTIONS = {"list", "export"}
 SORT_PARAMS = ("sort_by", "order", "ordering")
@@ -210,7 +211,7 @@ class StrictQueryParamsBackend(BaseFilterBackend):
         if filterset_class is not None:
             allowed |= set(filterset_class.base_filters)
         allowed |= set(getattr(view, "extra_query_params", ()))
-        unknown = sorted(set(request.query_params) - allowed)
+        unknown = sorted(given_names(request.query_params) - allowed)
         if unknown:
             raise UnprocessableEntity(
                 {
@@ -219,7 +220,8 @@ class StrictQueryParamsBackend(BaseFilterBackend):
                 }
             )
         reject_repeated(request.query_params)
-        if "fields" in request.query_params and hasattr(view, "get_serializer"):
+        if "fields" in request.query_params and hasattr(view, "get_serializer") and view.action != "export":
+            # (an export's `fields` are its columns, checked by the export itself)
             # Building the serializer's fields checks `fields=` (422), also when no row will be.
             view.get_serializer().get_fields()
         return queryset
@@ -351,9 +353,9 @@ class SortBackend(BaseFilterBackend):
 
 def parse_as_of(request) -> dt.date:
     """`?as_of=YYYY-MM-DD`: the day a read that depends on "today" answers for (WELDING.md:
-    qualifications, employees, equipment, eligible welders …). Left out: today in TIME_ZONE
-    (also without a request: live events). Given, it must be a date — blank too is a 422
-    naming `as_of`, as the schema's `format: date` says."""
+    qualifications, employees, equipment, eligible welders …). Left out (or given empty, as
+    every query parameter: workshop.api.params): today in TIME_ZONE (also without a request:
+    live events). Given, it must be a date (else a 422 naming `as_of`)."""
     params = getattr(request, "query_params", None) if request is not None else None
     raw = params.get("as_of") if params is not None else None
     if raw is None:

@@ -26,7 +26,8 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 from workshop.api import conditional
-from workshop.api.serializers import ErrorSerializer, MessageSerializer
+from workshop.api.serializers import ErrorSerializer, MessageSerializer, RejectUnknownFields
+from workshop.api.serializers import ModelSerializer as RecordSerializer
 
 ERROR_DESCRIPTIONS = {
     "400": "The body is not parseable JSON or multipart (`BAD_REQUEST`).",
@@ -43,6 +44,13 @@ ERROR_DESCRIPTIONS = {
     "422": "Invalid values in the body or the query (`VALIDATION_ERROR`), with `errors`.",
     "428": "`If-Match` is missing and the server requires it (`PRECONDITION_REQUIRED`, only "
     "when `REQUIRE_IF_MATCH` is on): nothing was written.",
+    # What a request the schema allows may still break (`x-refuses-valid-input`).
+    "422-write": "Invalid values in the body (`VALIDATION_ERROR`), with `errors` naming them — also "
+    "for the rules no schema states: a related record that does not exist, rules across fields "
+    "(this operation's description, the model's rules), a password the validators refuse.",
+    "422-query": "Invalid values in the query (`VALIDATION_ERROR`), with `errors` naming them — also "
+    "for parameters that exclude each other (`page` with `skip`, `ordering` with `sort_by`/`order`), "
+    "a range whose start is after its end, or a range too long for its interval.",
     "429": "Too many requests (`RATE_LIMITED`); see `Retry-After`.",
     "503": "The database or storage is unreachable (`SERVICE_UNAVAILABLE`).",
 }
@@ -144,6 +152,12 @@ ACTION_SUMMARIES = {
 class AutoSchema(SpectacularAutoSchema):
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
+        if operation is not None:
+            refused = self.refuses_valid_input(operation)
+            if refused:
+                # The codes a request the schema allows may still get, for a rule its
+                # response's description states (scripts/schemathesis.toml reads this).
+                operation["x-refuses-valid-input"] = ",".join(refused)
         if operation is not None and operation.get("security") == [{}]:
             # No authentication at all (login, refresh, health): `security: []` says so, where
             # `[{}]` ("optional") makes generated clients demand an authenticated client.
@@ -174,6 +188,49 @@ class AutoSchema(SpectacularAutoSchema):
             parameters += [IF_MATCH, etag_header(codes)]
         return parameters
 
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        names = self._selectable_fields()
+        if names and not any(p["name"] == "fields" and p["in"] == "query" for p in parameters):
+            parameters.append(fields_parameter(names))
+        return parameters
+
+    def _selectable_fields(self) -> list[str] | None:
+        """A GET answering records of our ModelSerializer (a list's or a detail's) takes
+        `fields=` (workshop.api.serializers.selected_fields): the names it may select."""
+        if self.method != "GET":
+            return None
+        serializer = self.get_response_serializers()
+        if isinstance(serializer, dict):
+            serializer = serializer.get(200) or serializer.get("200")
+        serializer = force_instance(serializer)
+        if is_list_serializer(serializer):
+            serializer = serializer.child
+        if not isinstance(serializer, RecordSerializer):
+            return None
+        return [name for name, field in serializer.fields.items() if not field.write_only]
+
+    def refuses_valid_input(self, operation) -> list[str]:
+        """409 (a business key taken, the record's state, dependents), 415 (an upload that is
+        not really its type) and 422 (rules across fields or parameters, related records) —
+        those of the operation's documented responses that a well-formed request can get."""
+        responses = operation.get("responses", {})
+        if self.method == "GET":
+            # `fields` (an enum) and `as_of` (a date) alone break no rule; pages, sorting,
+            # ranges and filters together may.
+            queried = any(
+                p["in"] == "query" and p["name"] not in ("fields", "as_of")
+                for p in operation.get("parameters", [])
+            )
+            candidates = ["422"] if queried else []
+        elif self.method == "DELETE":
+            candidates = ["409"]
+        else:
+            candidates = ["409", "415", "422"]
+            if "multipart/form-data" not in operation.get("requestBody", {}).get("content", {}):
+                candidates.remove("415")
+        return [code for code in candidates if code in responses]
+
     def _resolve_path_parameters(self, variables):
         parameters = super()._resolve_path_parameters(variables)
         for parameter in parameters:
@@ -186,6 +243,9 @@ class AutoSchema(SpectacularAutoSchema):
     def _map_basic_serializer(self, serializer, direction):
         component = super()._map_basic_serializer(serializer, direction)
         serializer = force_instance(serializer)
+        if direction == "request" and isinstance(serializer, RejectUnknownFields):
+            # An unknown field is a 422 (workshop.api.serializers.RejectUnknownFields).
+            component["additionalProperties"] = False
         if direction == "response" and (
             isinstance(serializer, serializers.ModelSerializer)
             or getattr(serializer, "answers_every_field", False)
@@ -282,7 +342,10 @@ class AutoSchema(SpectacularAutoSchema):
         for code in self.error_codes():
             if code not in responses:
                 response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
-                response["description"] = ERROR_DESCRIPTIONS.get(code, "Error")
+                key = code
+                if code == "422":
+                    key = "422-query" if self.method == "GET" else "422-write"
+                response["description"] = ERROR_DESCRIPTIONS.get(key, "Error")
                 responses[code] = response
         if self.conditional_kind() in ("detail", "list"):
             responses["304"] = {
@@ -294,18 +357,83 @@ class AutoSchema(SpectacularAutoSchema):
         return responses
 
 
-def empty_lists_are_absent(result, generator, request, public):
-    """Postprocessing hook: a comma list of choices given empty (`?status=`) is the filter
-    left out, so its parameter says `allowEmptyValue: true` (what an empty array sends)."""
+FIELDS_DESCRIPTION = (
+    "The fields to answer, a comma list of names (default: every field). Each record then "
+    "holds only those: its schema is the record's `…Partial` (the same properties, none "
+    "required), the second choice of the response's `anyOf`. An unknown name is a `422`."
+)
+
+
+def fields_parameter(names: list[str]) -> dict:
+    return {
+        "in": "query",
+        "name": "fields",
+        "required": False,
+        "description": FIELDS_DESCRIPTION,
+        "schema": {"type": "array", "items": {"type": "string", "enum": names}},
+        "style": "form",
+        "explode": False,
+    }
+
+
+PARTIAL_SUFFIX = "Partial"
+
+
+def partial_records_for_fields(result, generator, request, public):
+    """Postprocessing hook: a GET that takes `fields=` (a list's or a detail's) answers either
+    the whole record or, with `fields=`, a part of it. Its record schema `X` becomes
+    `anyOf: [X, XPartial]`, XPartial the same properties with none required — so a whole
+    record still checks every field, and a partial one parses (a generated client tries `X`,
+    then `XPartial`). Every such operation gets it, whatever its path."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    prefix = "#/components/schemas/"
+
+    def either(schema: dict) -> dict:
+        ref = schema.get("$ref", "")
+        name = ref.removeprefix(prefix)
+        if not ref.startswith(prefix) or name.endswith(PARTIAL_SUFFIX) or name not in components:
+            return schema
+        partial = name + PARTIAL_SUFFIX
+        if partial not in components:
+            whole = components[name]
+            components[partial] = {
+                **{k: v for k, v in whole.items() if k != "required"},
+                "description": f"{name} with only the fields `fields=` named (none required).",
+            }
+        return {"anyOf": [{"$ref": ref}, {"$ref": prefix + partial}]}
+
+    def records_of(schema: dict) -> dict:
+        ref = schema.get("$ref", "")
+        target = components.get(ref.removeprefix(prefix)) if ref.startswith(prefix) else None
+        if target is not None and target.get("type") == "object" and "items" in target.get("properties", {}):
+            items = target["properties"]["items"]  # the list envelope
+            if items.get("type") == "array" and "$ref" in items.get("items", {}):
+                items["items"] = either(items["items"])
+            return schema
+        if schema.get("type") == "array" and "$ref" in schema.get("items", {}):
+            return {**schema, "items": either(schema["items"])}
+        return either(schema)
+
+    for item in result.get("paths", {}).values():
+        operation = item.get("get")
+        if not isinstance(operation, dict):
+            continue
+        if not any(p["in"] == "query" and p["name"] == "fields" for p in operation.get("parameters", [])):
+            continue
+        media = operation.get("responses", {}).get("200", {}).get("content", {}).get("application/json")
+        if media and "schema" in media:
+            media["schema"] = records_of(media["schema"])
+    return result
+
+
+def empty_values_are_absent(result, generator, request, public):
+    """Postprocessing hook: every optional query parameter of every operation says
+    `allowEmptyValue: true` — given empty (`?limit=`, `?status=`, what an HTML form or an
+    empty array sends) it is the parameter left out (workshop.api.params), never a 422."""
     for item in result.get("paths", {}).values():
         for operation in item.values():
             for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
-                schema = parameter.get("schema", {})
-                if (
-                    parameter.get("in") == "query"
-                    and schema.get("type") == "array"
-                    and parameter.get("explode") is False
-                ):
+                if parameter.get("in") == "query" and not parameter.get("required"):
                     parameter["allowEmptyValue"] = True
     return result
 

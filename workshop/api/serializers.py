@@ -62,7 +62,12 @@ def selected_fields(request, allowed: list[str]) -> list[str] | None:
 class RejectUnknownFields:
     """A body naming a field the serializer does not have is a 422 naming it ("Unknown
     field."), nothing written — a typo (`assigned_welder_id`) is never silently dropped.
-    Read-only fields are known: a client may send back the record it read."""
+    Read-only fields are known: a client may send back the record it read. The schema says so
+    with `additionalProperties: false` on every request body of such a serializer
+    (workshop.api.schema.AutoSchema).
+
+    From an API request, a text field (any CharField: a note, a reason, a password) takes
+    JSON strings only, as the schema says — DRF's CharField would turn `0` into `"0"`."""
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
@@ -72,6 +77,19 @@ class RejectUnknownFields:
                 raise serializers.ValidationError(
                     {name: [f"Unknown field. Allowed: {allowed}."] for name in unknown}
                 )
+            if self.context.get("request") is not None:
+                not_text = sorted(
+                    name
+                    for name, value in data.items()
+                    if value is not None
+                    and not isinstance(value, str)
+                    and isinstance(self.fields[name], serializers.CharField)
+                    and not self.fields[name].read_only
+                )
+                if not_text:
+                    raise serializers.ValidationError(
+                        {name: [serializers.CharField.default_error_messages["invalid"]] for name in not_text}
+                    )
         return super().to_internal_value(data)
 
 
@@ -95,7 +113,10 @@ class ModelSerializer(RejectUnknownFields, serializers.ModelSerializer):
         for name in READ_ONLY_BOOKKEEPING:
             if name in fields:
                 fields[name].read_only = True
-        top_level = self.parent is None or isinstance(self.parent, serializers.ListSerializer)
+        # The answer's records, not records nested in them (an inspection's findings).
+        top_level = self.parent is None or (
+            isinstance(self.parent, serializers.ListSerializer) and self.parent.parent is None
+        )
         # `all_fields`: the record's ETag is of every field (workshop/api/conditional.py).
         if top_level and not self.context.get("all_fields"):
             readable = [name for name, field in fields.items() if not field.write_only]

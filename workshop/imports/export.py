@@ -521,6 +521,19 @@ class ExportSchema(AutoSchema):
     def _spec(self) -> ResourceSpec | None:
         return registry().get(getattr(self.view, "excel_resource", ""))
 
+    def _get_parameters(self):
+        """`fields` is an array of the resource's column field names (an enum, as a list's)."""
+        parameters = super()._get_parameters()
+        spec = self._spec()
+        for parameter in parameters:
+            if spec is not None and parameter["name"] == "fields" and parameter["in"] == "query":
+                parameter["schema"] = {
+                    "type": "array",
+                    "items": {"type": "string", "enum": [c.field for c in spec.columns]},
+                }
+                parameter["style"], parameter["explode"] = "form", False
+        return parameters
+
     def get_summary(self):
         spec = self._spec()
         plural = spec.model._meta.verbose_name_plural if spec else "rows"
