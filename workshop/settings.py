@@ -82,9 +82,11 @@ INSTALLED_APPS = [
     "csp",
     "channels",
     "django_celery_beat",
+    "simple_history",
     "workshop",
     "workshop.imports",  # the import records (ExcelImport, ImportSchedule): label "imports"
     "workshop.jobs",
+    "workshop.history",
     "staff",
     "machines",
     "workorders",

@@ -1,0 +1,104 @@
+"""The one way a model keeps its history: `history = record_history()`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from workshop.events import context
+
+CREATED, UPDATED, DELETED = "+", "~", "-"
+KINDS = {CREATED: "created", UPDATED: "updated", DELETED: "deleted"}
+# Never kept in any history table, whatever the model.
+SECRET_FIELDS = ("password", "last_login", "secret", "token")
+BATCH = 2000
+
+
+def current_actor() -> int | None:
+    """The user writing now (a request's, a job's), or None: a version's `history_user_id`."""
+    return context.current()[0]
+
+
+def current_request_id() -> str | None:
+    return context.current()[1]
+
+
+def current_source() -> str:
+    return context.current_source()
+
+
+class HistoryBase(models.Model):
+    """What every version keeps besides the record's fields and simple-history's own."""
+
+    source = models.CharField(max_length=16, default=current_source, db_index=True)
+    request_id = models.CharField(max_length=128, null=True, blank=True, default=current_request_id)  # noqa: DJ001 (null: none)
+
+    class Meta:
+        abstract = True
+
+
+def enabled() -> bool:
+    return getattr(settings, "SIMPLE_HISTORY_ENABLED", True)
+
+
+def record_history(*, excluded_fields: Iterable[str] = (), bases: Iterable[type] = ()) -> HistoricalRecords:
+    """The `HistoricalRecords` of a domain model: the actor as a plain integer user id (so
+    versions survive the user's deletion), the source and request id, secrets left out."""
+    return HistoricalRecords(
+        bases=[*bases, HistoryBase],
+        history_user_id_field=models.IntegerField(
+            null=True, blank=True, db_index=True, default=current_actor
+        ),
+        excluded_fields=[*excluded_fields],
+        # History of a record outlives it ("works for deleted records too").
+        cascade_delete_history=False,
+    )
+
+
+def history_model(model):
+    """The historical model of `model` (None if it keeps no history)."""
+    name = getattr(model._meta, "simple_history_manager_attribute", None)
+    return getattr(model, name).model if name else None
+
+
+def record_rows(model, objs: Iterable[Any], kind: str, *, batch_size: int = BATCH) -> int:
+    """Versions of rows written without a save (bulk writes, queryset UPDATEs): `objs` hold
+    the rows' values as stored now (deleted: as they were). One INSERT per batch, in the
+    caller's transaction. Returns how many."""
+    if not enabled():
+        return 0
+    historical = history_model(model)
+    if historical is None:
+        return 0
+    now = timezone.now()
+    actor, request_id = context.current()
+    source = context.current_source()
+    fields = [f.attname for f in historical.tracked_fields]
+    rows = [
+        historical(
+            history_date=now,
+            history_type=kind,
+            history_user_id=actor,
+            source=source,
+            request_id=request_id,
+            history_change_reason=None,
+            **{name: getattr(obj, name) for name in fields},
+        )
+        for obj in objs
+    ]
+    historical.objects.bulk_create(rows, batch_size=batch_size)
+    return len(rows)
+
+
+def record_pks(model, pks: Iterable[Any], kind: str = UPDATED) -> int:
+    """Versions of rows a queryset UPDATE changed (an `F()` adjustment): their values read
+    back in one query, then `record_rows`."""
+    pks = list(pks)
+    if not pks or not enabled() or history_model(model) is None:
+        return 0
+    return record_rows(model, model._default_manager.filter(pk__in=pks), kind)
