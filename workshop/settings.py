@@ -240,11 +240,17 @@ CELERY_BEAT_SCHEDULE = {
     "imports-queue-due-schedules": {"task": "imports.queue_due_schedules", "schedule": 60.0},
     "jobs-requeue-stale": {"task": "jobs.requeue_stale", "schedule": 60.0},
     "jobs-clean-up": {"task": "jobs.clean_up", "schedule": 3600.0},
+    "history-prune": {"task": "history.prune", "schedule": 24 * 3600.0},
 }
 # Jobs: how many times a job whose worker died is started again before it fails; how long a
 # finished job (and its files) is kept.
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=7)
+# History of every record (SPEC §7): days its versions are kept (each record's latest stays);
+# unset or empty: everything is kept.
+HISTORY_RETENTION_DAYS = (
+    env.int("HISTORY_RETENTION_DAYS", default=None) if env.str("HISTORY_RETENTION_DAYS", default="") else None
+)
 # An import whose sheet has more rows than this runs as a job (202) even without
 # `Prefer: respond-async`.
 IMPORT_SYNC_MAX_ROWS = env.int("IMPORT_SYNC_MAX_ROWS", default=20_000)

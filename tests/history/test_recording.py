@@ -42,13 +42,15 @@ class TestApi:
         pk = created.json()["id"]
         assert api.patch(f"/api/v1/items/{pk}/", {"item_name": "Rod"}, format="json").status_code == 200
         assert api.delete(f"/api/v1/items/{pk}/").status_code == 200
-        kinds = [(v.history_type, v.item_name, v.history_user_id, v.source) for v in versions(Item, pk)]
+        kinds = [
+            (v.history_type, v.item_name, v.history_user_id, v.history_source) for v in versions(Item, pk)
+        ]
         assert kinds == [
             ("+", "Wire", admin_user.pk, "api"),
             ("~", "Rod", admin_user.pk, "api"),
             ("-", "Rod", admin_user.pk, "api"),
         ]
-        assert versions(Item, pk)[0].request_id == "req-create"
+        assert versions(Item, pk)[0].history_request_id == "req-create"
 
     def test_a_refused_write_leaves_no_version(self, api):
         item = ItemFactory(quantity=1)
@@ -71,8 +73,8 @@ class TestApi:
             latest.history_type,
             latest.quantity,
             latest.history_user_id,
-            latest.source,
-            latest.request_id,
+            latest.history_source,
+            latest.history_request_id,
         ) == (
             "~",
             7,
@@ -100,12 +102,12 @@ class TestImports:
         assert response.status_code in (200, 201), response.content
         new = Item.objects.get(item_id="INV-NEW")
         old = Item.objects.get(item_id="INV-OLD")
-        assert [(v.history_type, v.source, v.history_user_id) for v in versions(Item, new.pk)] == [
+        assert [(v.history_type, v.history_source, v.history_user_id) for v in versions(Item, new.pk)] == [
             ("+", "import", admin_user.pk)
         ]
         latest = versions(Item, old.pk)[-1]
-        assert (latest.history_type, latest.item_name, latest.source) == ("~", "Renamed", "import")
-        assert latest.request_id == response["X-Request-ID"]
+        assert (latest.history_type, latest.item_name, latest.history_source) == ("~", "Renamed", "import")
+        assert latest.history_request_id == response["X-Request-ID"]
 
     def test_a_bad_import_leaves_no_history(self, api):
         before = Item.history.count()
@@ -138,7 +140,7 @@ class TestOtherPaths:
         with acting(user_id=admin_user.pk, request_id="job-1"), transaction.atomic():
             order = WorkOrderFactory()
         version = versions(WorkOrder, order.pk)[0]
-        assert (version.history_user_id, version.source, version.request_id) == (
+        assert (version.history_user_id, version.history_source, version.history_request_id) == (
             admin_user.pk,
             "job",
             "job-1",
@@ -147,7 +149,11 @@ class TestOtherPaths:
     def test_a_command_records_source_command(self):
         item = ItemFactory()
         version = versions(Item, item.pk)[0]
-        assert (version.history_user_id, version.source, version.request_id) == (None, "command", None)
+        assert (version.history_user_id, version.history_source, version.history_request_id) == (
+            None,
+            "command",
+            None,
+        )
 
     def test_service_adjustment_outside_a_request(self, admin_user):
         item = ItemFactory(quantity=2)
@@ -181,7 +187,7 @@ class TestOtherPaths:
         )
         assert response.status_code == 302, response.content[:300]
         version = versions(Item, item.pk)[-1]
-        assert (version.history_type, version.source, version.history_user_id) == (
+        assert (version.history_type, version.history_source, version.history_user_id) == (
             "-",
             "admin",
             admin_user.pk,

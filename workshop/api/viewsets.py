@@ -8,6 +8,7 @@ from rest_framework import mixins, viewsets
 from rest_framework.response import Response
 
 from workshop.api.serializers import MessageSerializer
+from workshop.history.api import HistoryMixin
 
 LOCKING_ACTIONS = frozenset({"update", "partial_update", "destroy"})
 
@@ -49,7 +50,7 @@ class DestroyWithMessageMixin(mixins.DestroyModelMixin):
         return Response({"message": message})
 
 
-class ModelViewSet(ApiViewMixin, DestroyWithMessageMixin, viewsets.ModelViewSet):
+class ModelViewSet(HistoryMixin, ApiViewMixin, DestroyWithMessageMixin, viewsets.ModelViewSet):
     """CRUD over one model. Subclasses set queryset, serializer_class, filterset_class,
     search_fields and ordering_fields; writes that do more than save one row go through
     the app's services by overriding perform_create / perform_update."""
@@ -67,6 +68,7 @@ class ModelViewSet(ApiViewMixin, DestroyWithMessageMixin, viewsets.ModelViewSet)
 
 
 class ReadUpdateDeleteViewSet(
+    HistoryMixin,
     ApiViewMixin,
     DestroyWithMessageMixin,
     mixins.ListModelMixin,
@@ -82,6 +84,7 @@ class ReadUpdateDeleteViewSet(
 
 
 class ReadDeleteViewSet(
+    HistoryMixin,
     ApiViewMixin,
     DestroyWithMessageMixin,
     mixins.ListModelMixin,
@@ -91,5 +94,5 @@ class ReadDeleteViewSet(
     """Records made by uploads: no POST, PUT or PATCH."""
 
 
-class ReadOnlyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+class ReadOnlyViewSet(HistoryMixin, ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     """A ledger (stock movements): list and retrieve only."""

@@ -3,7 +3,7 @@
 - `record_history()`: the `HistoricalRecords` every domain model declares (`history = …`).
   Each version keeps the record's fields, `history_type` (`+` created, `~` updated, `-`
   deleted), `history_date`, the actor as a plain user id (`history_user_id`, kept when the user
-  is deleted), `source` (api, admin, import, job, command) and `request_id` — read from
+  is deleted), `history_source` (api, admin, import, job, command) and `history_request_id` — read from
   `workshop.events.context` when the version is made, so JWT users, sessions and jobs alike.
 - `record_rows(model, objs, kind)`: the versions of rows written in bulk (`bulk_create`,
   `bulk_update`, `QuerySet.update`), in one INSERT per batch, in the caller's transaction.

@@ -46,8 +46,8 @@ def base_versions(
                         history_type="+",
                         history_change_reason=BASE_REASON,
                         history_user_id=None,
-                        source="command",
-                        request_id=None,
+                        history_source="command",
+                        history_request_id=None,
                     )
                 )
                 if len(batch) >= BATCH:

@@ -35,21 +35,31 @@ def current_source() -> str:
 class HistoryBase(models.Model):
     """What every version keeps besides the record's fields and simple-history's own."""
 
-    source = models.CharField(max_length=16, default=current_source, db_index=True)
-    request_id = models.CharField(max_length=128, null=True, blank=True, default=current_request_id)  # noqa: DJ001 (null: none)
+    # `history_` names: a model may have a `source` of its own (ImportSchedule).
+    history_source = models.CharField(max_length=16, default=current_source, db_index=True)
+    history_request_id = models.CharField(max_length=128, null=True, blank=True, default=current_request_id)  # noqa: DJ001 (null: none)
 
     class Meta:
         abstract = True
+
+
+class WorkshopHistoricalRecords(HistoricalRecords):
+    """simple-history's, without the database's generated columns (`next_service_due`):
+    they are derived from the fields kept, and reading one back after a save would cost a
+    query on every write."""
+
+    def fields_included(self, model):
+        return [f for f in super().fields_included(model) if not getattr(f, "generated", False)]
 
 
 def enabled() -> bool:
     return getattr(settings, "SIMPLE_HISTORY_ENABLED", True)
 
 
-def record_history(*, excluded_fields: Iterable[str] = (), bases: Iterable[type] = ()) -> HistoricalRecords:
+def record_history(*, excluded_fields: Iterable[str] = (), bases: Iterable[type] = ()) -> HistoricalRecords:  # noqa: E501
     """The `HistoricalRecords` of a domain model: the actor as a plain integer user id (so
     versions survive the user's deletion), the source and request id, secrets left out."""
-    return HistoricalRecords(
+    return WorkshopHistoricalRecords(
         bases=[*bases, HistoryBase],
         history_user_id_field=models.IntegerField(
             null=True, blank=True, db_index=True, default=current_actor
@@ -84,8 +94,8 @@ def record_rows(model, objs: Iterable[Any], kind: str, *, batch_size: int = BATC
             history_date=now,
             history_type=kind,
             history_user_id=actor,
-            source=source,
-            request_id=request_id,
+            history_source=source,
+            history_request_id=request_id,
             history_change_reason=None,
             **{name: getattr(obj, name) for name in fields},
         )

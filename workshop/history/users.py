@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models.signals import m2m_changed
-from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
-from workshop.history.records import UPDATED, HistoryBase, current_actor, enabled
+from workshop.history.records import UPDATED, HistoryBase, WorkshopHistoricalRecords, current_actor, enabled
 from workshop.roles import ADMIN, ROLES
 
 USER_TRACKED = ("id", "username", "is_active")
@@ -46,7 +45,7 @@ def _changed(user, historical) -> bool:
     return latest != (user.username, user.is_active, stored_role(user))
 
 
-class UserHistoricalRecords(HistoricalRecords):
+class UserHistoricalRecords(WorkshopHistoricalRecords):
     """The users' `HistoricalRecords`: a version only when something kept changed."""
 
     registered: UserHistoricalRecords | None = None

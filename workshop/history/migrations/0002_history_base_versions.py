@@ -29,8 +29,8 @@ def forward(apps, schema_editor) -> None:
             history_type="+",
             history_change_reason=BASE_REASON,
             history_user_id=None,
-            source="command",
-            request_id=None,
+            history_source="command",
+            history_request_id=None,
         )
         for user in User.objects.exclude(pk__in=HistoricalUser.objects.values("id")).iterator()
     ]
