@@ -229,3 +229,15 @@ class TestUsers:
         actor_id = actor.pk
         actor.delete()
         assert versions(Item, item.pk)[0].history_user_id == actor_id
+
+
+def test_the_demo_year_loaded_in_bulk_has_versions():
+    from staff.demo_history import load_history
+    from tests.factories import EmployeeFactory
+
+    EmployeeFactory.create_batch(3)
+    ItemFactory.create_batch(2)
+    load_history()
+    unversioned = WorkOrder.objects.exclude(pk__in=WorkOrder.history.values("id"))
+    assert WorkOrder.objects.exists() and not unversioned.exists()
+    assert not StockMovement.objects.exclude(pk__in=StockMovement.history.values("id")).exists()

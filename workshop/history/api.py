@@ -194,11 +194,14 @@ def _moment(name: str, raw: str, *, end: bool) -> dt.datetime:
         pass
     if moment is None and day is None:
         raise UnprocessableEntity({name: ["A date (YYYY-MM-DD) or a date-time (ISO 8601) is required."]})
-    if day is not None:
-        moment = dt.datetime.combine(day + dt.timedelta(days=1) if end else day, dt.time.min)
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.get_default_timezone())
-    return moment
+    try:
+        if day is not None:
+            moment = dt.datetime.combine(day + dt.timedelta(days=1) if end else day, dt.time.min)
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, timezone.get_default_timezone())
+        return moment.astimezone(dt.UTC)  # (a moment UTC cannot hold fails here, not in SQL)
+    except (OverflowError, ValueError):
+        raise UnprocessableEntity({name: ["Out of the range of dates this API handles."]}) from None
 
 
 def _choices(name: str, raw: str, allowed) -> tuple[str, ...]:

@@ -54,3 +54,15 @@ def history_prune(*, days: int | None = None, dry_run: bool = False) -> dict[str
             counts[historical._meta.label] = deleted
     log.info("history.pruned", days=days, dry_run=dry_run, versions=sum(counts.values()))
     return counts
+
+
+def history_base_versions() -> None:
+    """A base version (`+`) for every row of a model keeping history that has none: rows a
+    bulk loader wrote without versions (the demo's year of history)."""
+    from workshop.history.migration import base_versions
+
+    for historical in history_models():
+        model = historical.instance_type
+        if model._meta.app_label == historical._meta.app_label:
+            forward, _backward = base_versions(model._meta.app_label, [model.__name__])
+            forward(apps, None)
