@@ -44,12 +44,16 @@ class HistoryBase(models.Model):
 
 
 class WorkshopHistoricalRecords(HistoricalRecords):
-    """simple-history's, without the database's generated columns (`next_service_due`):
-    they are derived from the fields kept, and reading one back after a save would cost a
-    query on every write."""
+    """simple-history's, without the database's generated columns (`next_service_due`:
+    derived from the fields kept, and reading one back after a save would cost a query on
+    every write) and without secrets (SECRET_FIELDS), whatever the model."""
 
     def fields_included(self, model):
-        return [f for f in super().fields_included(model) if not getattr(f, "generated", False)]
+        return [
+            f
+            for f in super().fields_included(model)
+            if not getattr(f, "generated", False) and f.name not in SECRET_FIELDS
+        ]
 
 
 def enabled() -> bool:
