@@ -109,6 +109,23 @@ class TestImports:
         assert (latest.history_type, latest.item_name, latest.history_source) == ("~", "Renamed", "import")
         assert latest.history_request_id == response["X-Request-ID"]
 
+    def test_an_import_run_as_a_job_records_the_user_who_queued_it(
+        self, api, admin_user, django_capture_on_commit_callbacks
+    ):
+        upload = wb.upload(wb.xlsx([ITEM_HEADER, ["INV-JOB", "Queued", 2, "kg", 0]]))
+        with django_capture_on_commit_callbacks(execute=True):  # the job is sent after the commit
+            response = api.post(
+                "/api/v1/items/import/", {"file": upload}, format="multipart", HTTP_PREFER="respond-async"
+            )
+        assert response.status_code == 202, response.content
+        item = Item.objects.get(item_id="INV-JOB")  # the job ran (in process, as in the tests)
+        version = versions(Item, item.pk)[0]
+        assert (version.history_type, version.history_source, version.history_user_id) == (
+            "+",
+            "import",
+            admin_user.pk,
+        )
+
     def test_a_bad_import_leaves_no_history(self, api):
         before = Item.history.count()
         response = item_import(api, [["INV-1", "Ok", 1, "kg", 0], ["INV-2", "Bad", "lots", "kg", 0]])
