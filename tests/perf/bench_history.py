@@ -120,7 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-tmp", action="store_true")
     args = parser.parse_args(argv)
     with bench_run(
-        "history", "Weldshop history benchmark", keep_tmp=args.keep_tmp, quiet_requests=True
+        "history",
+        "Weldshop history benchmark",
+        keep_tmp=args.keep_tmp,
+        quiet_requests=True,
+        RATELIMIT_ENABLE="false",  # a benchmark, not a client: no 429s
     ) as tmp:
         args.tmp = str(tmp)
         return report_errors(lambda: measure(args))

@@ -17,6 +17,7 @@ KINDS = {CREATED: "created", UPDATED: "updated", DELETED: "deleted"}
 # Never kept in any history table, whatever the model.
 SECRET_FIELDS = ("password", "last_login", "secret", "token")
 BATCH = 2000
+_FROM_ROW = object()  # record_rows: a column whose value is the written row's
 
 
 def current_actor() -> int | None:
@@ -60,7 +61,7 @@ def enabled() -> bool:
     return getattr(settings, "SIMPLE_HISTORY_ENABLED", True)
 
 
-def record_history(*, excluded_fields: Iterable[str] = (), bases: Iterable[type] = ()) -> HistoricalRecords:  # noqa: E501
+def record_history(*, excluded_fields: Iterable[str] = (), bases: Iterable[type] = ()) -> HistoricalRecords:
     """The `HistoricalRecords` of a domain model: the actor as a plain integer user id (so
     versions survive the user's deletion), the source and request id, secrets left out."""
     return WorkshopHistoricalRecords(
@@ -89,20 +90,21 @@ def record_rows(model, objs: Iterable[Any], kind: str, *, batch_size: int = BATC
     historical = history_model(model)
     if historical is None:
         return 0
-    now = timezone.now()
     actor, request_id = context.current()
-    source = context.current_source()
-    fields = [f.attname for f in historical.tracked_fields]
+    given = {
+        "history_id": None,
+        "history_date": timezone.now(),
+        "history_type": kind,
+        "history_user_id": actor,
+        "history_source": context.current_source(),
+        "history_request_id": request_id,
+        "history_change_reason": None,
+    }
+    # Positional values in the table's column order: Model.__init__'s fast path (an import
+    # writes a version per row).
+    columns = [(f.attname, given.get(f.attname, _FROM_ROW)) for f in historical._meta.concrete_fields]
     rows = [
-        historical(
-            history_date=now,
-            history_type=kind,
-            history_user_id=actor,
-            history_source=source,
-            history_request_id=request_id,
-            history_change_reason=None,
-            **{name: getattr(obj, name) for name in fields},
-        )
+        historical(*[getattr(obj, name) if value is _FROM_ROW else value for name, value in columns])
         for obj in objs
     ]
     historical.objects.bulk_create(rows, batch_size=batch_size)
