@@ -37,7 +37,7 @@ class HistoryBase(models.Model):
     """What every version keeps besides the record's fields and simple-history's own."""
 
     # `history_` names: a model may have a `source` of its own (ImportSchedule).
-    history_source = models.CharField(max_length=16, default=current_source, db_index=True)
+    history_source = models.CharField(max_length=16, default=current_source)
     history_request_id = models.CharField(max_length=128, null=True, blank=True, default=current_request_id)  # noqa: DJ001 (null: none)
 
     class Meta:

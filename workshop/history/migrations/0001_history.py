@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 ('id', models.IntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
                 ('username', models.CharField(db_index=True, error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
                 ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('history_source', models.CharField(db_index=True, default=workshop.history.records.current_source, max_length=16)),
+                ('history_source', models.CharField(default=workshop.history.records.current_source, max_length=16)),
                 ('history_request_id', models.CharField(blank=True, default=workshop.history.records.current_request_id, max_length=128, null=True)),
                 ('role', models.CharField(blank=True, max_length=16, null=True)),
                 ('history_user_id', models.IntegerField(blank=True, db_index=True, default=workshop.history.records.current_actor, null=True)),
