@@ -49,6 +49,16 @@ class WorkshopHistoricalRecords(HistoricalRecords):
     derived from the fields kept, and reading one back after a save would cost a query on
     every write) and without secrets (SECRET_FIELDS), whatever the model."""
 
+    def copy_fields(self, model):
+        """The record's fields, indexed only by the record's id: a version is looked up by its
+        record, its date and its actor (simple-history's and our indexes), never by a field's
+        value, and each copied index would cost every write."""
+        fields = super().copy_fields(model)
+        for name, field in fields.items():
+            if name != model._meta.pk.name:
+                field.db_index = False
+        return fields
+
     def fields_included(self, model):
         return [
             f
