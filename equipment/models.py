@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from equipment import calibration_rules as cal
+from workshop.history.records import record_history
 from workshop.models import (
     INT_MAX,
     TimeStampedModel,
@@ -88,6 +89,8 @@ class Equipment(TimeStampedModel):
         null=True,  # no last service or no interval: no date (and `exclude()` must know it)
         verbose_name="next service due",
     )
+
+    history = record_history()
 
     class Meta:
         ordering = ["id"]
@@ -181,6 +184,8 @@ class EquipmentCalibration(TimeStampedModel):
     certificate = models.FileField(upload_to=certificate_path, max_length=500, blank=True, editable=False)
     certificate_filename = models.CharField(max_length=255, blank=True, default="", editable=False)
     certificate_content_type = models.CharField(max_length=50, blank=True, default="", editable=False)
+
+    history = record_history()
 
     class Meta:
         ordering = ["id"]

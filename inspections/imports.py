@@ -20,6 +20,7 @@ from inspections import services
 from inspections.models import Inspection, InspectionResult, WeldFinding
 from inspections.serializers import FindingCodeField, InspectionSerializer, WeldFindingSerializer
 from workorders.models import Weld, WorkOrder
+from workshop.history.records import CREATED, UPDATED, record_rows
 from workshop.imports.spec import Column, Related, ResourceSpec
 
 
@@ -101,8 +102,10 @@ def write_iso6520(*, rows: list, user, write: bool) -> set[int]:
             WeldFinding.objects.filter(pk__in=drop).delete()
         if new:
             WeldFinding.objects.bulk_create(new)
+            record_rows(WeldFinding, new, CREATED)
         if lengths:
             WeldFinding.objects.bulk_update(lengths, ["length_mm", "updated_at"])
+            record_rows(WeldFinding, lengths, UPDATED)
     return changing
 
 

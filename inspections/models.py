@@ -11,6 +11,7 @@ from django.utils import timezone
 from inspections import finding_rules as rules
 from staff.welding_choices import DEFAULT_QUALITY_LEVEL, NdtMethod, QualityLevel
 from workorders.models import WorkOrder
+from workshop.history.records import record_history
 from workshop.models import TimeStampedModel, business_key_field, excel_permissions, non_blank_constraint
 
 
@@ -70,6 +71,8 @@ class Inspection(TimeStampedModel):
         validators=[MinValueValidator(Decimal("0.01"))],
         help_text="The length examined; blank: the whole weld.",
     )
+
+    history = record_history()
 
     class Meta:
         ordering = ["id"]
@@ -143,6 +146,8 @@ class WeldFinding(TimeStampedModel):
         help_text="ISO 5817 level judged against; blank: the weld's (else the work order's, else C).",
     )
     verdict = models.CharField(max_length=6, choices=Verdict.choices, db_index=True)
+
+    history = record_history()
 
     class Meta:
         ordering = ["id"]

@@ -7,6 +7,7 @@ from inspections.models import DefectType, Inspection, InspectionResult, WeldFin
 from workorders.models import Weld, WorkOrder
 from workshop.api.fields import LenientChoiceField, SlugRelatedField
 from workshop.api.serializers import ModelSerializer
+from workshop.history.records import CREATED, record_rows
 
 
 class FindingCodeField(LenientChoiceField):
@@ -187,9 +188,10 @@ class InspectionSerializer(ModelSerializer):
         by = user if user is not None and user.is_authenticated else None
         if findings is not None:
             inspection.findings.all().delete()
-            WeldFinding.objects.bulk_create(
+            created = WeldFinding.objects.bulk_create(
                 WeldFinding(inspection=inspection, created_by=by, **data) for data in findings
             )
+            record_rows(WeldFinding, created, CREATED)
         services.sync_legacy([inspection], user=by)
         if hasattr(inspection, "_prefetched_objects_cache"):
             inspection._prefetched_objects_cache.pop("findings", None)

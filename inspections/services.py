@@ -32,6 +32,7 @@ from django.db.models.functions import Cast, Coalesce
 
 from inspections import finding_rules as rules
 from inspections.models import Inspection, InspectionResult, WeldFinding
+from workshop.history.records import CREATED, UPDATED, record_rows
 
 
 def legacy_shaped(findings: list) -> bool:
@@ -83,8 +84,10 @@ def sync_legacy(inspections: Iterable[Inspection], user=None) -> None:
                 recode.append(finding)
     if new:
         WeldFinding.objects.bulk_create(new)
+        record_rows(WeldFinding, new, CREATED)
     if recode:
         WeldFinding.objects.bulk_update(recode, ["code", "updated_at"])
+        record_rows(WeldFinding, recode, UPDATED)
     if drop:
         WeldFinding.objects.filter(pk__in=drop).delete()
 
@@ -113,6 +116,7 @@ def rederive(inspection_ids: Iterable[int]) -> None:
             changed.append(inspection)
     if changed:
         Inspection.objects.bulk_update(changed, ["result", "defect_type", "updated_at"])
+        record_rows(Inspection, changed, UPDATED)
 
 
 def repair_cycle_expression():

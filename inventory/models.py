@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from workorders.models import WorkOrder
+from workshop.history.records import record_history
 from workshop.models import (
     WHOLE_NUMBER,
     TimeStampedModel,
@@ -29,6 +30,8 @@ class Item(TimeStampedModel):
         db_index=True,
         verbose_name="low stock",
     )
+
+    history = record_history()
 
     class Meta:
         ordering = ["id"]
@@ -68,6 +71,8 @@ class StockMovement(TimeStampedModel):
         "ConsumableLot", on_delete=models.PROTECT, null=True, blank=True, related_name="movements"
     )
     note = models.CharField(max_length=500, blank=True, default="")
+
+    history = record_history()
 
     class Meta:
         ordering = ["id"]
@@ -111,6 +116,8 @@ class ConsumableLot(TimeStampedModel):
     certificate_type = models.CharField(max_length=3, choices=CertificateType.choices, blank=True, default="")
     certificate_no = models.CharField(max_length=100, blank=True, default="")
     expires_on = models.DateField(null=True, blank=True, db_index=True)
+
+    history = record_history()
 
     class Meta:
         ordering = ["id"]

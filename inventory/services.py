@@ -24,6 +24,7 @@ from django.utils import timezone
 from inventory.models import ConsumableLot, Item, MovementReason, StockMovement
 from workshop import events
 from workshop.errors import Conflict, NotFound, ValidationFailed
+from workshop.history.records import CREATED, UPDATED, record_rows
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -103,6 +104,8 @@ def item_adjust_stock(
     item = Item.objects.filter(pk=item_id).first()
     if item is None:
         raise NotFound("No such item.")
+    if updated:
+        record_rows(Item, [item], UPDATED)  # the UPDATE sent no signal: the item's history
     if not updated:
         log.info("stock.adjust_refused", item_id=item.item_id, delta=delta, quantity=item.quantity)
         if delta < 0:
@@ -218,3 +221,4 @@ def item_import_ledger(*, created: list[Item], updated: list[tuple[Item, set[str
                 )
             )
     StockMovement.objects.bulk_create(movements, batch_size=1000)
+    record_rows(StockMovement, movements, CREATED)

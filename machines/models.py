@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from workshop.history.records import record_history
 from workshop.models import TimeStampedModel, business_key_field, json_without_nul, non_blank_constraint
 
 
@@ -13,6 +14,8 @@ class Machine(TimeStampedModel):
         max_length=50, blank=True, default="", db_index=True, help_text="e.g. MIG, TIG, robot"
     )
     metadata = models.JSONField(default=dict, blank=True, validators=[json_without_nul])
+
+    history = record_history()
 
     class Meta:
         ordering = ["id"]
@@ -38,6 +41,8 @@ class ImportTemplate(TimeStampedModel):
         help_text="Excel column header → field name in the entry's data.", validators=[json_without_nul]
     )
     active = models.BooleanField(default=True, db_index=True)
+
+    history = record_history()
 
     class Meta:
         ordering = ["id"]
@@ -66,6 +71,8 @@ class WorkshopEntry(TimeStampedModel):
     )
     imported_at = models.DateTimeField(auto_now_add=True, db_index=True)
     data = models.JSONField(default=dict, validators=[json_without_nul])
+
+    history = record_history()
 
     class Meta:
         ordering = ["id"]

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from machines.models import ImportTemplate, WorkshopEntry
+from workshop.history.records import CREATED, record_rows
 from workshop.imports.engine import ImportOutcome, ImportRejected, error
 from workshop.imports.reader import Sheet
 from workshop.imports.service import excel_import_delete
@@ -69,6 +70,7 @@ def template_import(
         for entry in entries:
             entry.excel_import = record
         WorkshopEntry.objects.bulk_create(entries, batch_size=1000)
+        record_rows(WorkshopEntry, entries, CREATED)
 
     return ImportOutcome(rows_total=len(entries), created=len(entries), on_saved=save_entries)
 

@@ -20,6 +20,7 @@ from staff.models import (
 )
 from staff.services import user_delete
 from workshop.admin import TimeStampedAdmin
+from workshop.history.admin import HistoryAdmin
 from workshop.roles import ADMIN, ROLES, set_user_role, user_role
 from workshop.users import user_revoke_tokens
 
@@ -234,7 +235,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class UserAdmin(RefusedDeleteMixin, auth_admin.UserAdmin):
+class UserAdmin(RefusedDeleteMixin, HistoryAdmin, auth_admin.UserAdmin):
     """`is_staff` follows the role (admin and manager are staff), as with the API's role."""
 
     form = UserChangeForm

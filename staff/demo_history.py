@@ -38,6 +38,7 @@ from inspections.models import DefectType, Inspection, InspectionMethod, Inspect
 from inventory.models import Item, MovementReason, StockMovement
 from staff.models import Employee
 from workorders.models import WorkOrder, WorkOrderStatus, completion_time
+from workshop.history.services import history_base_versions
 
 SEED = 11  # the issue that asked for it
 DAYS = 365
@@ -120,6 +121,7 @@ def load_history(*, now: dt.datetime | None = None, seed: int = SEED) -> History
             return None
         rng = random.Random(f"{seed}:{timezone.localdate(now)}")  # noqa: S311 (made-up data)
         counts = _History(now=now, rng=rng).write()
+        history_base_versions()  # the rows written in bulk get their first version
     invalidate()
     return counts
 

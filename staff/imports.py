@@ -14,6 +14,7 @@ from staff import welding_rules as rules
 from staff.models import Employee, QualificationEvent, WelderQualification
 from staff.serializers import EmployeeSerializer, WelderQualificationSerializer
 from workshop.api.fields import LenientDateField
+from workshop.history.records import CREATED, record_rows
 from workshop.imports.spec import Column, Related, ResourceSpec
 
 IMPORTED = "imported"
@@ -68,7 +69,7 @@ def record_imported_confirmations(*, rows: list, user, write: bool) -> set[int]:
     }
     if write and changing:
         by = user if user is not None and user.is_authenticated else None
-        QualificationEvent.objects.bulk_create(
+        created = QualificationEvent.objects.bulk_create(
             QualificationEvent(
                 qualification=rows[i][0],
                 kind=rules.CONFIRMATION,
@@ -80,6 +81,7 @@ def record_imported_confirmations(*, rows: list, user, write: bool) -> set[int]:
             )
             for i in sorted(changing)
         )
+        record_rows(QualificationEvent, created, CREATED)
     return changing
 
 

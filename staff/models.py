@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from staff import welding_choices as welding
 from staff import welding_rules as rules
+from workshop.history.records import record_history
 from workshop.models import TimeStampedModel, business_key_field, excel_permissions, non_blank_constraint
 
 EXPIRING_WITHIN_DAYS = 30
@@ -93,6 +94,8 @@ class Employee(TimeStampedModel):
         help_text="The login user this employee is.",
     )
 
+    history = record_history()
+
     class Meta:
         ordering = ["id"]
         permissions = excel_permissions("employee", "employees")
@@ -165,6 +168,8 @@ class WelderQualification(TimeStampedModel):
         default="",
         help_text="ISO 9606-1 only: how validity is kept (§9.3 a, b or c).",
     )
+
+    history = record_history()
 
     class Meta:
         ordering = ["id"]
@@ -264,6 +269,8 @@ class QualificationEvent(TimeStampedModel):
     note = models.TextField(blank=True, default="")
     evidence = models.JSONField(default=list, blank=True, help_text="The weld-log entries (ids) it rests on.")
     override_reason = models.CharField(max_length=500, blank=True, default="")
+
+    history = record_history()
 
     class Meta:
         ordering = ["on_date", "id"]

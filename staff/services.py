@@ -14,6 +14,7 @@ from staff import qualifications
 from staff import welding_rules as rules
 from staff.models import Employee, QualificationEvent, WelderQualification
 from workshop.errors import Conflict
+from workshop.history.records import UPDATED, record_pks
 from workshop.roles import ADMIN, set_user_role
 from workshop.users import user_revoke_tokens
 
@@ -23,7 +24,14 @@ UNSET = object()
 
 
 def _link_employee(user, employee: Employee | None) -> None:
-    Employee.objects.filter(user=user).exclude(pk=getattr(employee, "pk", None)).update(user=None)
+    unlinked = list(
+        Employee.objects.filter(user=user)
+        .exclude(pk=getattr(employee, "pk", None))
+        .values_list("pk", flat=True)
+    )
+    if unlinked:
+        Employee.objects.filter(pk__in=unlinked).update(user=None)
+        record_pks(Employee, unlinked, UPDATED)
     if employee is not None and employee.user_id != user.pk:
         employee.user = user
         employee.save(update_fields=["user", "updated_at"])

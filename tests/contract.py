@@ -550,6 +550,9 @@ class ResourceContract:
                 actions.append(
                     ExtraAction("export", "get", "export/", allowed=frozenset(ROLES), detail=False)
                 )
+        if any(a.__name__ == "history" for a in self.viewset.get_extra_actions()):
+            # The shared history of a record (SPEC §7): whoever may read the record.
+            actions.append(ExtraAction("history", "get", "history/", allowed=self.readers()))
         return actions
 
     def excel_upload(self):

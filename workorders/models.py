@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from staff import welding_choices as welding
 from staff.models import Employee, mm_field
+from workshop.history.records import record_history
 from workshop.models import (
     WHOLE_NUMBER,
     TimeStampedModel,
@@ -151,6 +152,8 @@ class WorkOrder(TimeStampedModel):
     )
     assignment_override_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    history = record_history()
+
     class Meta:
         ordering = ["id"]
         verbose_name = "work order"
@@ -238,6 +241,8 @@ class Wps(TimeStampedModel):
         default=dict, blank=True, help_text="Welding parameters (current, voltage, speed …)."
     )
 
+    history = record_history()
+
     class Meta:
         ordering = ["id"]
         verbose_name = "WPS"
@@ -289,6 +294,8 @@ class Weld(TimeStampedModel):
         default=default_ndt,
         validators=[welding.ChoiceList("staff.welding_choices.NdtMethod")],
     )
+
+    history = record_history()
 
     class Meta:
         ordering = ["id"]
@@ -371,6 +378,8 @@ class WeldActivity(TimeStampedModel):
         db_persist=True,
         db_index=True,
     )
+
+    history = record_history()
 
     class Meta:
         ordering = ["id"]

@@ -22,6 +22,7 @@ from staff import welding_rules as rules
 from staff.models import Employee, WelderQualification
 from workorders.models import Weld, WeldActivity, WorkOrder, Wps, WpsStatus
 from workshop import errors
+from workshop.history.records import UPDATED, record_rows
 
 NOT_QUALIFIED = "WELDER_NOT_QUALIFIED"
 OVERRIDE_MIN, OVERRIDE_MAX = 10, 500
@@ -244,6 +245,7 @@ def weld_recheck_entries(*, weld: Weld) -> int:
         entry.check_result = check_as_dict(check)
         entry.qualification = matched
     WeldActivity.objects.bulk_update(entries, ["check_result", "qualification", "updated_at"])
+    record_rows(WeldActivity, entries, UPDATED)
     return len(entries)
 
 

@@ -1,11 +1,14 @@
-"""Admin base: bookkeeping fields read only, `created_by` set on add (inline rows too)."""
+"""Admin base: bookkeeping fields read only, `created_by` set on add (inline rows too), and
+each record's History page (simple-history's, `workshop.history.admin`)."""
 
 from django.contrib import admin
+
+from workshop.history.admin import HistoryAdmin
 
 BOOKKEEPING = ("created_at", "updated_at", "created_by")
 
 
-class TimeStampedAdmin(admin.ModelAdmin):
+class TimeStampedAdmin(HistoryAdmin, admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False
 

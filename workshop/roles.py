@@ -274,8 +274,11 @@ def set_user_role(user, role: str | None) -> None:
     The caller saves the user (is_staff may change)."""
     from django.contrib.auth.models import Group
 
+    from workshop.history.users import defer_role
+
     if role is not None and role not in ROLES:
         raise ValueError(f"Unknown role {role!r}; one of {', '.join(ROLES)}")
+    defer_role(user)  # one history version, with the new role, when the caller saves
     others = Group.objects.filter(name__in=ROLES).exclude(name=role)
     user.groups.remove(*others)
     if role is not None:

@@ -82,10 +82,12 @@ INSTALLED_APPS = [
     "csp",
     "channels",
     "django_celery_beat",
+    "simple_history",
     "workshop",
     "workshop.imports",  # the import records (ExcelImport, ImportSchedule): label "imports"
     "workshop.jobs",
     "workshop.webhooks",
+    "workshop.history",
     "staff",
     "machines",
     "workorders",
@@ -249,6 +251,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expire_seconds": 10},
     },
     "webhooks-clean-up": {"task": "webhooks.clean_up", "schedule": 3600.0},
+    "history-prune": {"task": "history.prune", "schedule": 24 * 3600.0},
 }
 # Jobs: how many times a job whose worker died is started again before it fails; how long a
 # finished job (and its files) is kept.
@@ -266,6 +269,11 @@ if not 0 < WEBHOOK_TIMEOUT <= 60:
     raise ImproperlyConfigured(
         f"WEBHOOK_TIMEOUT={WEBHOOK_TIMEOUT!r} must be more than 0 and at most 60 seconds."
     )
+# History of every record (SPEC §7): days its versions are kept (each record's latest stays);
+# unset or empty: everything is kept.
+HISTORY_RETENTION_DAYS = (
+    env.int("HISTORY_RETENTION_DAYS", default=None) if env.str("HISTORY_RETENTION_DAYS", default="") else None
+)
 # An import whose sheet has more rows than this runs as a job (202) even without
 # `Prefer: respond-async`.
 IMPORT_SYNC_MAX_ROWS = env.int("IMPORT_SYNC_MAX_ROWS", default=20_000)

@@ -178,9 +178,10 @@ class TestNextServiceDue:
         assert response.status_code == 200
         assert response.json()["next_service_due"] == "2024-03-01"
         assert response.json() == api.get(f"{URL}{equipment.pk}/").json()
-        # auth user, savepoint, the row, UPDATE, re-read of next_service_due, release
-        assert len(sql) == 6, sql
-        assert sql[4].startswith(
+        # auth user, savepoint, the row, UPDATE, its history version, re-read of
+        # next_service_due, release
+        assert len(sql) == 7, sql
+        assert sql[5].startswith(
             'SELECT "equipment_equipment"."id", "equipment_equipment"."next_service_due" FROM'
         )
 

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from workshop.api import conditional
 from workshop.api.exceptions import PreconditionFailed, PreconditionRequired
 from workshop.api.serializers import MessageSerializer
+from workshop.history.api import HistoryMixin
 
 LOCKING_ACTIONS = frozenset({"update", "partial_update", "destroy"})
 # Responses a 304 does not repeat (it has no body).
@@ -190,7 +191,7 @@ class DestroyWithMessageMixin(mixins.DestroyModelMixin):
         return Response({"message": message})
 
 
-class ModelViewSet(ApiViewMixin, DestroyWithMessageMixin, viewsets.ModelViewSet):
+class ModelViewSet(HistoryMixin, ApiViewMixin, DestroyWithMessageMixin, viewsets.ModelViewSet):
     """CRUD over one model. Subclasses set queryset, serializer_class, filterset_class,
     search_fields and ordering_fields; writes that do more than save one row go through
     the app's services by overriding perform_create / perform_update."""
@@ -208,6 +209,7 @@ class ModelViewSet(ApiViewMixin, DestroyWithMessageMixin, viewsets.ModelViewSet)
 
 
 class ReadUpdateDeleteViewSet(
+    HistoryMixin,
     ApiViewMixin,
     DestroyWithMessageMixin,
     mixins.ListModelMixin,
@@ -223,6 +225,7 @@ class ReadUpdateDeleteViewSet(
 
 
 class ReadDeleteViewSet(
+    HistoryMixin,
     ApiViewMixin,
     DestroyWithMessageMixin,
     mixins.ListModelMixin,
@@ -232,5 +235,5 @@ class ReadDeleteViewSet(
     """Records made by uploads: no POST, PUT or PATCH."""
 
 
-class ReadOnlyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+class ReadOnlyViewSet(HistoryMixin, ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     """A ledger (stock movements): list and retrieve only."""

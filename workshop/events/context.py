@@ -4,6 +4,10 @@
 while serving it carry the request's user (`actor`) and `X-Request-ID` (`request_id`). A
 background job binds its own: `with acting(user_id=job.created_by_id, request_id=…):`.
 Management commands bind nothing: their events have `actor: null`.
+
+The `source` of a write (`current_source()`, kept in each history record): `import` inside
+`sourcing("import")` (the import engine), `job` inside `acting(...)`, `admin` or `api` for a
+request (by its path), else `command` (management commands, shells).
 """
 
 from __future__ import annotations
@@ -14,6 +18,10 @@ from typing import Any
 
 _request: ContextVar[Any] = ContextVar("weldshop_events_request", default=None)
 _acting: ContextVar[tuple[int | None, str | None] | None] = ContextVar("weldshop_events_acting", default=None)
+_source: ContextVar[str | None] = ContextVar("weldshop_events_source", default=None)
+
+API, ADMIN, IMPORT, JOB, COMMAND = "api", "admin", "import", "job", "command"
+SOURCES = (API, ADMIN, IMPORT, JOB, COMMAND)
 
 
 def bind_request(request):
@@ -48,3 +56,27 @@ def current() -> tuple[int | None, str | None]:
     user = getattr(request, "user", None)
     actor = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
     return actor, getattr(request, "request_id", None)
+
+
+@contextlib.contextmanager
+def sourcing(source: str):
+    """Writes made inside the block have this `source` (one of SOURCES)."""
+    token = _source.set(source)
+    try:
+        yield
+    finally:
+        _source.reset(token)
+
+
+def current_source() -> str:
+    """What is writing now: an explicit `sourcing(...)`, a job, a request (admin or API), or
+    a command."""
+    bound = _source.get()
+    if bound is not None:
+        return bound
+    if _acting.get() is not None:
+        return JOB
+    request = _request.get()
+    if request is None:
+        return COMMAND
+    return ADMIN if getattr(request, "path", "").startswith("/admin/") else API

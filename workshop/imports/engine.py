@@ -39,6 +39,8 @@ from rest_framework import serializers
 from rest_framework.fields import SkipField, empty
 from rest_framework.validators import UniqueValidator
 
+from workshop.events.context import IMPORT, sourcing
+from workshop.history.records import CREATED, UPDATED, record_rows
 from workshop.imports.reader import Sheet
 from workshop.imports.spec import CREATED_AT, Column, ResourceSpec, normalise_header
 from workshop.roles import user_may, user_may_own_only, user_may_record_history
@@ -699,6 +701,13 @@ def _clean_errors(
 
 @transaction.atomic
 def _write(spec: ResourceSpec, new_objects: list, changed: list[tuple[Any, set[str], dict]], user) -> None:
+    with sourcing(IMPORT):  # history versions (and whatever `after_write` writes) say `import`
+        _write_rows(spec, new_objects, changed, user)
+
+
+def _write_rows(
+    spec: ResourceSpec, new_objects: list, changed: list[tuple[Any, set[str], dict]], user
+) -> None:
     now = timezone.now()
     spec.model.objects.bulk_create(new_objects, batch_size=BATCH)
     backdated = [obj for obj in new_objects if getattr(obj, "_imported_created_at", None) is not None]
@@ -707,6 +716,7 @@ def _write(spec: ResourceSpec, new_objects: list, changed: list[tuple[Any, set[s
         for obj in backdated:
             obj.created_at = obj._imported_created_at
         spec.model.objects.bulk_update(backdated, [CREATED_AT.field], batch_size=BATCH)
+    record_rows(spec.model, new_objects, CREATED)  # their history, in this transaction
     if changed:
         by_fields: dict[frozenset[str], list] = defaultdict(list)
         for obj, diff, _before in changed:
@@ -714,5 +724,6 @@ def _write(spec: ResourceSpec, new_objects: list, changed: list[tuple[Any, set[s
             by_fields[frozenset(diff)].append(obj)
         for names, objs in by_fields.items():
             spec.model.objects.bulk_update(objs, [*sorted(names), "updated_at"], batch_size=BATCH)
+        record_rows(spec.model, [obj for obj, _diff, _before in changed], UPDATED)
     if spec.after_write is not None:
         spec.after_write(created=new_objects, updated=changed, user=user)

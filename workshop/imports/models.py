@@ -19,6 +19,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
+from workshop.history.records import record_history
 from workshop.models import TimeStampedModel
 
 
@@ -98,6 +99,8 @@ class ExcelImport(TargetRecord, TimeStampedModel):
     # SHA-256 of the file: scheduled imports never import the same content twice.
     content_hash = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
 
+    history = record_history()
+
     class Meta:
         ordering = ["id"]
         verbose_name = "Excel import"
@@ -127,6 +130,8 @@ class ImportSchedule(TargetRecord, TimeStampedModel):
     last_status = models.CharField(  # noqa: DJ001 - null: not run yet (the API's null)
         max_length=20, choices=ImportStatus.choices, null=True, blank=True, default=None
     )
+
+    history = record_history()
 
     class Meta:
         ordering = ["id"]

@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from workshop.history.records import UPDATED, record_rows
 from workshop.imports.models import ExcelImport
 
 PREFIX = "imports"
@@ -56,6 +57,8 @@ class Command(BaseCommand):
             self._delete(storage, record.file.name, dry_run)
             if not dry_run:
                 ExcelImport.objects.filter(pk=record.pk).update(file="")
+                record.file = ""
+                record_rows(ExcelImport, [record], UPDATED)
             expired += 1
         known = set(ExcelImport.objects.exclude(file="").values_list("file", flat=True))
         orphans = 0
