@@ -46,6 +46,7 @@ from weldshop_client.api.dashboard import (
     dashboard_workorders_retrieve,
 )
 from weldshop_client.api.health import health_db_retrieve, health_retrieve, health_status_retrieve
+from weldshop_client.api.history import history_list
 from weldshop_client.api.items import items_export_create
 from weldshop_client.api.jobs import jobs_cancel_create, jobs_download_retrieve
 from weldshop_client.api.qualifications import api_v1_qualifications_confirm_many, qualifications_check
@@ -218,6 +219,7 @@ CALLS: dict[str, Callable[[Session], Response[Any]]] = {
     "analytics_quality_retrieve": lambda s: analytics_quality_retrieve.sync_detailed(client=s.auth),
     "analytics_welders_retrieve": lambda s: analytics_welders_retrieve.sync_detailed(client=s.auth),
     "analytics_workorders_retrieve": lambda s: analytics_workorders_retrieve.sync_detailed(client=s.auth),
+    "history_list": lambda s: history_list.sync_detailed(client=s.auth),
     "health_retrieve": lambda s: health_retrieve.sync_detailed(client=s.anon),
     "health_db_retrieve": lambda s: health_db_retrieve.sync_detailed(client=s.anon),
     "health_status_retrieve": lambda s: health_status_retrieve.sync_detailed(client=s.anon),
