@@ -219,12 +219,29 @@ class StrictQueryParamsBackend(BaseFilterBackend):
                     for name in unknown
                 }
             )
+        join_repeated_lists(request, filterset_class)
         reject_repeated(request.query_params)
         if "fields" in request.query_params and hasattr(view, "get_serializer") and view.action != "export":
             # (an export's `fields` are its columns, checked by the export itself)
             # Building the serializer's fields checks `fields=` (422), also when no row will be.
             view.get_serializer().get_fields()
         return queryset
+
+
+def join_repeated_lists(request, filterset_class) -> None:
+    """A comma-list parameter (a choice list, `fields`) given as repeated keys
+    (`status=a&status=b`, as some generated clients send arrays whatever the schema's
+    `explode: false`) counts as its comma list (`status=a,b`)."""
+    query = request._request.GET
+    lists = {"fields"}
+    if filterset_class is not None:
+        lists |= {name for name, f in filterset_class.base_filters.items() if isinstance(f, ChoiceListFilter)}
+    repeated = [name for name in lists if len(query.getlist(name)) > 1]
+    if repeated:
+        query = query.copy()
+        for name in repeated:
+            query.setlist(name, [",".join(query.getlist(name))])
+        request._request.GET = query
 
 
 def reject_repeated(query_params) -> None:
