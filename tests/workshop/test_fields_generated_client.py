@@ -16,7 +16,6 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiYamlRenderer
 
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
-pytestmark = pytest.mark.skipif(not GENERATOR.exists(), reason="openapi-python-client is not installed")
 
 
 @pytest.fixture(scope="module")
